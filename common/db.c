@@ -1,0 +1,442 @@
+/* PostgreSQL connection handling (see db.h). */
+#include "db.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+struct prepared {
+	char *name, *sql;
+};
+
+struct pd_db {
+	char *conninfo, *role, *app_name;
+	PGconn *conn;
+	uint64_t generation;
+	struct prepared *stmts;
+	size_t n_stmts;
+};
+
+pd_db *pd_db_new(const char *conninfo, const char *role, const char *app_name)
+{
+	pd_db *db = pd_xcalloc(1, sizeof(*db));
+	db->conninfo = pd_xstrdup(conninfo);
+	db->role = role ? pd_xstrdup(role) : NULL;
+	db->app_name = pd_xstrdup(app_name ? app_name : "peakdesk");
+	return db;
+}
+
+void pd_db_free(pd_db *db)
+{
+	if (!db)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	for (size_t i = 0; i < db->n_stmts; i++) {
+		free(db->stmts[i].name);
+		free(db->stmts[i].sql);
+	}
+	free(db->stmts);
+	free(db->conninfo);
+	free(db->role);
+	free(db->app_name);
+	free(db);
+}
+
+int pd_db_ok(pd_db *db)
+{
+	return db->conn && PQstatus(db->conn) == CONNECTION_OK;
+}
+
+PGconn *pd_db_conn(pd_db *db)
+{
+	return db->conn;
+}
+
+uint64_t pd_db_generation(const pd_db *db)
+{
+	return db->generation;
+}
+
+int pd_db_classify(pd_db *db)
+{
+	return pd_db_ok(db) ? PD_EDB : PD_EDBDOWN;
+}
+
+static void set_err(pd_db *db, pd_errbuf *eb, const char *what)
+{
+	const char *m = db->conn ? PQerrorMessage(db->conn) : "no connection";
+	char clean[PD_ERRMSG_MAX];
+	snprintf(clean, sizeof(clean), "%s", m);
+	for (char *p = clean; *p; p++)
+		if (*p == '\n' || *p == '"')
+			*p = ' ';
+	pd_fail(eb, PD_EDB, "%s: %s", what, clean);
+}
+
+static int setup_session(pd_db *db, pd_errbuf *eb)
+{
+	PGresult *r;
+	if (db->role) {
+		char *ident = PQescapeIdentifier(db->conn, db->role, strlen(db->role));
+		char sql[256];
+		snprintf(sql, sizeof(sql), "SET ROLE %s", ident);
+		PQfreemem(ident);
+		r = PQexec(db->conn, sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			set_err(db, eb, "SET ROLE");
+			PQclear(r);
+			return PD_EDB;
+		}
+		PQclear(r);
+	}
+	r = PQexec(db->conn, "SET TIME ZONE 'UTC'");
+	PQclear(r);
+	for (size_t i = 0; i < db->n_stmts; i++) {
+		r = PQprepare(db->conn, db->stmts[i].name, db->stmts[i].sql, 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			set_err(db, eb, db->stmts[i].name);
+			PQclear(r);
+			return PD_EDB;
+		}
+		PQclear(r);
+	}
+	return PD_OK;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+int pd_db_connect(pd_db *db, int max_wait_ms, volatile int *stop)
+{
+	if (pd_db_ok(db))
+		return PD_OK;
+	int backoff = 100, waited = 0, attempt = 0;
+	for (;;) {
+		if (db->conn)
+			PQfinish(db->conn);
+		const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
+		const char *vals[] = {db->conninfo, db->app_name, "5", NULL};
+		db->conn = PQconnectdbParams(keys, vals, 1);
+		attempt++;
+		if (PQstatus(db->conn) == CONNECTION_OK) {
+			pd_errbuf eb = {{0}};
+			if (setup_session(db, &eb) == PD_OK) {
+				db->generation++;
+				if (attempt > 1)
+					pd_log_info("database connected", "attempts=%d", attempt);
+				return PD_OK;
+			}
+			/* A failing SET ROLE or statement is a deployment error, not a
+			 * transient one: report it and keep retrying slowly so an
+			 * operator's fix (a migration) is picked up. */
+			pd_log_error("database session setup failed", "detail=\"%s\"", eb.msg);
+		} else if (attempt == 1 || attempt % 10 == 0) {
+			char m[200];
+			snprintf(m, sizeof(m), "%s", PQerrorMessage(db->conn));
+			for (char *p = m; *p; p++)
+				if (*p == '\n' || *p == '"')
+					*p = ' ';
+			pd_log_warn("database unreachable, retrying", "attempt=%d detail=\"%s\"", attempt, m);
+		}
+		if ((stop && *stop) || (max_wait_ms >= 0 && waited >= max_wait_ms))
+			return PD_EDBDOWN;
+		sleep_ms(backoff);
+		waited += backoff;
+		backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+	}
+}
+
+int pd_db_prepare(pd_db *db, const char *name, const char *sql, pd_errbuf *eb)
+{
+	db->stmts = pd_xrealloc(db->stmts, (db->n_stmts + 1) * sizeof(*db->stmts));
+	db->stmts[db->n_stmts].name = pd_xstrdup(name);
+	db->stmts[db->n_stmts].sql = pd_xstrdup(sql);
+	db->n_stmts++;
+	if (!pd_db_ok(db))
+		return PD_OK; /* prepared on connect */
+	PGresult *r = PQprepare(db->conn, name, sql, 0, NULL);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok) {
+		set_err(db, eb, name);
+		return pd_db_classify(db);
+	}
+	return PD_OK;
+}
+
+int pd_db_exec(pd_db *db, const char *sql, pd_errbuf *eb)
+{
+	if (!pd_db_ok(db))
+		return pd_fail(eb, PD_EDBDOWN, "database connection lost");
+	PGresult *r = PQexec(db->conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+	PQclear(r);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return PD_OK;
+	set_err(db, eb, "exec");
+	return pd_db_classify(db);
+}
+
+PGresult *pd_db_query_bin(pd_db *db, const char *name, const char *sql, int nparams,
+			  const char *const *values, const int *lengths,
+			  const int *formats, int *err, pd_errbuf *eb)
+{
+	if (!pd_db_ok(db)) {
+		*err = pd_fail(eb, PD_EDBDOWN, "database connection lost");
+		return NULL;
+	}
+	PGresult *r = name ? PQexecPrepared(db->conn, name, nparams, values, lengths, formats, 0)
+			   : PQexecParams(db->conn, sql, nparams, NULL, values, lengths, formats, 0);
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		*err = PD_OK;
+		return r;
+	}
+	const char *m = PQresultErrorMessage(r);
+	char clean[PD_ERRMSG_MAX];
+	snprintf(clean, sizeof(clean), "%s", m && *m ? m : PQerrorMessage(db->conn));
+	for (char *p = clean; *p; p++)
+		if (*p == '\n' || *p == '"')
+			*p = ' ';
+	pd_fail(eb, PD_EDB, "%s: %s", name ? name : "query", clean);
+	PQclear(r);
+	*err = pd_db_classify(db);
+	return NULL;
+}
+
+PGresult *pd_db_query(pd_db *db, const char *name, const char *sql, int nparams,
+		      const char *const *values, int *err, pd_errbuf *eb)
+{
+	return pd_db_query_bin(db, name, sql, nparams, values, NULL, NULL, err, eb);
+}
+
+/* ---- string buffer ---------------------------------------------------------- */
+
+void pd_sb_add(pd_strbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->s = pd_xrealloc(b->s, cap);
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = 0;
+}
+
+void pd_sb_addf(pd_strbuf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(tmp)) {
+		pd_sb_add(b, tmp, (size_t)n);
+		return;
+	}
+	char *big = pd_xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	pd_sb_add(b, big, (size_t)n);
+	free(big);
+}
+
+void pd_sb_free(pd_strbuf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+void pd_sb_array_elem(pd_strbuf *b, const char *s)
+{
+	if (b->len == 0 || b->s[b->len - 1] != '{')
+		pd_sb_add(b, ",", 1);
+	pd_sb_add(b, "\"", 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			pd_sb_add(b, "\\", 1);
+		pd_sb_add(b, p, 1);
+	}
+	pd_sb_add(b, "\"", 1);
+}
+
+/* ---- COPY text format ------------------------------------------------------- */
+
+static void copy_raw(pd_copy *c, const char *s, size_t n)
+{
+	if (c->len + n > c->cap) {
+		size_t cap = c->cap ? c->cap : 65536;
+		while (cap < c->len + n)
+			cap *= 2;
+		c->buf = pd_xrealloc(c->buf, cap);
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, s, n);
+	c->len += n;
+}
+
+static void copy_flush(pd_copy *c)
+{
+	if (c->err || c->len == 0)
+		return;
+	if (PQputCopyData(pd_db_conn(c->db), c->buf, (int)c->len) != 1)
+		c->err = pd_db_classify(c->db);
+	c->len = 0;
+}
+
+static void field_sep(pd_copy *c)
+{
+	if (!c->first_field)
+		copy_raw(c, "\t", 1);
+	c->first_field = 0;
+}
+
+int pd_copy_begin(pd_copy *c, pd_db *db, const char *copy_sql, pd_errbuf *eb)
+{
+	memset(c, 0, sizeof(*c));
+	c->db = db;
+	c->first_field = 1;
+	if (!pd_db_ok(db))
+		return pd_fail(eb, PD_EDBDOWN, "database connection lost");
+	PGresult *r = PQexec(pd_db_conn(db), copy_sql);
+	int ok = PQresultStatus(r) == PGRES_COPY_IN;
+	PQclear(r);
+	if (!ok) {
+		set_err(db, eb, "COPY");
+		return pd_db_classify(db);
+	}
+	return PD_OK;
+}
+
+void pd_copy_textn(pd_copy *c, const char *s, size_t n)
+{
+	field_sep(c);
+	if (!s) {
+		copy_raw(c, "\\N", 2);
+		return;
+	}
+	/* Escape the COPY text-format specials: backslash, tab, newline, CR. */
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *esc = NULL;
+		switch (s[i]) {
+		case '\\': esc = "\\\\"; break;
+		case '\t': esc = "\\t"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		}
+		if (esc) {
+			copy_raw(c, s + start, i - start);
+			copy_raw(c, esc, 2);
+			start = i + 1;
+		}
+	}
+	copy_raw(c, s + start, n - start);
+}
+
+void pd_copy_text(pd_copy *c, const char *s)
+{
+	pd_copy_textn(c, s, s ? strlen(s) : 0);
+}
+
+void pd_copy_int(pd_copy *c, int64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
+	field_sep(c);
+	copy_raw(c, tmp, (size_t)n);
+}
+
+void pd_copy_bytea(pd_copy *c, const uint8_t *b, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	field_sep(c);
+	/* Text COPY un-escapes backslashes first, so bytea hex needs "\\x". */
+	copy_raw(c, "\\\\x", 3);
+	char tmp[256];
+	size_t t = 0;
+	for (size_t i = 0; i < n; i++) {
+		tmp[t++] = hex[b[i] >> 4];
+		tmp[t++] = hex[b[i] & 15];
+		if (t == sizeof(tmp)) {
+			copy_raw(c, tmp, t);
+			t = 0;
+		}
+	}
+	copy_raw(c, tmp, t);
+}
+
+void pd_copy_uuid(pd_copy *c, const uint8_t id[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[32];
+	for (int i = 0; i < 16; i++) {
+		tmp[2 * i] = hex[id[i] >> 4];
+		tmp[2 * i + 1] = hex[id[i] & 15];
+	}
+	field_sep(c);
+	copy_raw(c, tmp, 32);
+}
+
+void pd_copy_ts_ms(pd_copy *c, int64_t ms)
+{
+	if (ms == 0) {
+		field_sep(c);
+		copy_raw(c, "\\N", 2);
+		return;
+	}
+	char tmp[48];
+	/* Seconds with a fraction, read back by to_timestamp-compatible input. */
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	size_t n = strftime(tmp, sizeof(tmp), "%Y-%m-%d %H:%M:%S", &tm);
+	n += (size_t)snprintf(tmp + n, sizeof(tmp) - n, ".%03d+00", (int)(ms % 1000));
+	field_sep(c);
+	copy_raw(c, tmp, n);
+}
+
+void pd_copy_end_row(pd_copy *c)
+{
+	copy_raw(c, "\n", 1);
+	c->first_field = 1;
+	if (c->len >= 1 << 20)
+		copy_flush(c);
+}
+
+int pd_copy_finish(pd_copy *c, pd_errbuf *eb)
+{
+	copy_flush(c);
+	free(c->buf);
+	c->buf = NULL;
+	PGconn *conn = pd_db_conn(c->db);
+	if (PQputCopyEnd(conn, c->err ? "client error" : NULL) != 1)
+		c->err = pd_db_classify(c->db);
+	PGresult *r;
+	int ok = 1;
+	while ((r = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			ok = 0;
+		PQclear(r);
+	}
+	if (!ok || c->err) {
+		set_err(c->db, eb, "COPY");
+		return pd_db_classify(c->db);
+	}
+	return PD_OK;
+}

@@ -1,0 +1,123 @@
+/* Service skeleton (see service.h). */
+#include "service.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "loop.h"
+
+static volatile int g_stop_startup;
+
+static void startup_signal(int sig)
+{
+	(void)sig;
+	g_stop_startup = 1;
+}
+
+static int health(void *arg, char *detail, size_t len)
+{
+	pd_service *s = arg;
+	return pd_bus_healthy(s->bus, detail, len);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	pd_service *s = arg;
+	pd_log_info("stopping", "signal=%d", (int)sig);
+	event_base_loopbreak(s->base);
+}
+
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	pd_service *s = arg;
+	if (pd_bus_fatal(s->bus)) {
+		pd_log_error("bus writer stopped for good; exiting", "%s", "");
+		event_base_loopbreak(s->base);
+	}
+}
+
+int pd_service_init(pd_service *s, const char *name, const char *synopsis,
+		    const pd_config_extra *extras, int argc, char **argv)
+{
+	memset(s, 0, sizeof(*s));
+	int rc = pd_config_load(&s->cfg, name, synopsis, extras, argc, argv);
+	if (rc != 0)
+		return rc;
+	pd_log_init(name, s->cfg.instance, s->cfg.log_level, s->cfg.log_format);
+	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa = {0};
+	sa.sa_handler = startup_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	pd_loop_global_init();
+	s->base = event_base_new();
+	pd_loop_init(s->base);
+	pd_errbuf eb = {{0}};
+	pd_bus_options bo = {
+		.service = name,
+		.instance = s->cfg.instance,
+		.conninfo = s->cfg.db,
+		.role = s->cfg.role,
+		.pub_addr = s->cfg.pub,
+		.retention_hours = atoi(getenv("PEAKDESK_OUTBOX_RETENTION_HOURS") ? getenv("PEAKDESK_OUTBOX_RETENTION_HOURS") : "168"),
+		.stop = &g_stop_startup,
+	};
+	rc = pd_bus_open(&s->bus, &bo, &eb);
+	if (rc != PD_OK) {
+		pd_log_error("cannot start", "detail=\"%s\"", eb.msg);
+		return -1;
+	}
+	s->http = pd_http_new(s->base, s->cfg.http, NULL);
+	if (!s->http) {
+		pd_log_error("cannot start HTTP", "addr=%s", s->cfg.http);
+		return -1;
+	}
+	pd_http_set_health(s->http, health, s);
+	s->ev_term = evsignal_new(s->base, SIGTERM, on_signal, s);
+	s->ev_int = evsignal_new(s->base, SIGINT, on_signal, s);
+	event_add(s->ev_term, NULL);
+	event_add(s->ev_int, NULL);
+	s->ev_watch = event_new(s->base, -1, EV_PERSIST, on_watch, s);
+	struct timeval tv = {1, 0};
+	event_add(s->ev_watch, &tv);
+	return 0;
+}
+
+int pd_service_run(pd_service *s)
+{
+	if (g_stop_startup)
+		return 0;
+	pd_log_info("service running", "http=%s pub=%s ingest=%s", s->cfg.http, s->cfg.pub,
+		    *s->cfg.ingest ? s->cfg.ingest : "-");
+	event_base_dispatch(s->base);
+	return pd_bus_fatal(s->bus) ? 1 : 0;
+}
+
+void pd_service_close(pd_service *s)
+{
+	if (s->on_stop)
+		s->on_stop(s, s->on_stop_arg);
+	if (s->bus)
+		pd_bus_close(s->bus); /* runs what is queued; replies then go nowhere */
+	s->bus = NULL;
+	/* Replies queued for the loop thread by the last batches. */
+	if (s->base)
+		event_base_loop(s->base, EVLOOP_NONBLOCK);
+	if (s->http)
+		pd_http_free(s->http);
+	if (s->ev_term)
+		event_free(s->ev_term);
+	if (s->ev_int)
+		event_free(s->ev_int);
+	if (s->ev_watch)
+		event_free(s->ev_watch);
+	pd_loop_shutdown();
+	if (s->base)
+		event_base_free(s->base);
+	pd_log_info("stopped", "%s", "");
+}

@@ -1,0 +1,36 @@
+/* The skeleton every peakdesk service shares: configuration, logging, the
+ * libevent loop, the bus writer, the HTTP server with /healthz and /metrics,
+ * and a graceful stop on SIGTERM/SIGINT that drains in-flight batches. */
+#ifndef PD_SERVICE_H
+#define PD_SERVICE_H
+
+#include "bus.h"
+#include "config.h"
+#include "http.h"
+
+struct event_base;
+
+typedef struct pd_service {
+	pd_config cfg;
+	struct event_base *base;
+	pd_bus *bus;
+	pd_http *http;
+	struct event *ev_term, *ev_int, *ev_watch;
+	void (*on_stop)(struct pd_service *s, void *arg); /* stop ingress before the bus drains */
+	void *on_stop_arg;
+} pd_service;
+
+/* Loads config (1: --help printed, -1: bad config), starts logging, waits for
+ * the database, claims the publisher name, binds PUB and HTTP. Returns 0, 1,
+ * or -1 (logged). */
+int pd_service_init(pd_service *s, const char *name, const char *synopsis,
+		    const pd_config_extra *extras, int argc, char **argv);
+
+/* Runs the loop until SIGTERM/SIGINT or a fatal bus error. Returns the
+ * process exit code. */
+int pd_service_run(pd_service *s);
+
+/* Drains the writer and frees everything. */
+void pd_service_close(pd_service *s);
+
+#endif

@@ -1,0 +1,91 @@
+/* peakdesk-logistics: orders awaiting fulfilment, shipments, tracking and
+ * returns from departments (NNG ingest, HTTP) and carriers (Kuaidi100 push);
+ * emits logistics.* events and detects delays on a timer. */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ingest_http.h"
+#include "log.h"
+#include "logistics.h"
+#include "service.h"
+
+static char salt[256], no_scan_hours[16], grace_minutes[16], sweep_ms[16];
+
+static const pd_config_extra extras[] = {
+	{"PEAKDESK_KUAIDI100_SALT", "", "salt of the Kuaidi100 push sign (MD5 of param + salt)", salt, sizeof(salt), 1},
+	{"PEAKDESK_LOGISTICS_NO_SCAN_HOURS", "24", "a shipment with no scan for this long is delayed (0: off)",
+	 no_scan_hours, sizeof(no_scan_hours), 0},
+	{"PEAKDESK_LOGISTICS_PROMISE_GRACE_MINUTES", "0", "grace after the promised delivery time", grace_minutes,
+	 sizeof(grace_minutes), 0},
+	{"PEAKDESK_LOGISTICS_DELAY_CHECK_MS", "60000", "how often the delay timer runs", sweep_ms, sizeof(sweep_ms), 0},
+	{NULL, NULL, NULL, NULL, 0, 0},
+};
+
+struct app {
+	pd_service svc;
+	lg_context ctx;
+	pd_ingest *ingest;
+	struct event *ev_sweep;
+};
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct app *a = arg;
+	lg_delay_sweep_submit(a->svc.bus, &a->ctx);
+}
+
+static void stop_ingress(pd_service *s, void *arg)
+{
+	struct app *a = arg;
+	pd_ingest_stop(a->ingest);
+	if (a->ev_sweep)
+		event_free(a->ev_sweep);
+	a->ev_sweep = NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static struct app a;
+	int rc = pd_service_init(&a.svc, "logistics",
+				 "peakdesk-logistics: logistics sync service (orders, shipments, tracking, returns)\n\n"
+				 "Usage: peakdesk-logistics [--help]\n\n"
+				 "Department ingest: NNG REP at PEAKDESK_LOGISTICS_INGEST, POST /v1/ingest (JSON)\n"
+				 "Carrier push:      POST /v1/carriers/kuaidi100 (form: param, sign)\n"
+				 "Also: GET /healthz, GET /metrics",
+				 extras, argc, argv);
+	if (rc != 0)
+		return rc == 1 ? 0 : 1;
+	a.ctx.delay.no_scan_window_ms = (int64_t)(atof(no_scan_hours) * 3600.0 * 1000.0);
+	a.ctx.delay.promise_grace_ms = (int64_t)(atof(grace_minutes) * 60.0 * 1000.0);
+	if (a.ctx.delay.promise_grace_ms < 0) {
+		pd_log_error("PEAKDESK_LOGISTICS_PROMISE_GRACE_MINUTES must be >= 0", "value=%s", grace_minutes);
+		return 2;
+	}
+	pd_errbuf eb = {{0}};
+	pd_ingest_options io = {
+		.service = "logistics",
+		.log_table = "logistics.ingest_log",
+		.addr = a.svc.cfg.ingest,
+	};
+	a.ingest = pd_ingest_start(a.svc.bus, &io, &lg_ingest_ops, &a.ctx, &eb);
+	if (!a.ingest) {
+		pd_log_error("cannot start ingest", "detail=\"%s\"", eb.msg);
+		pd_service_close(&a.svc);
+		return 1;
+	}
+	pd_ingest_http_route(a.svc.http, a.ingest);
+	lg_carrier_http_route(a.svc.http, a.svc.bus, &a.ctx, salt);
+	a.svc.on_stop = stop_ingress;
+	a.svc.on_stop_arg = &a;
+
+	int every = atoi(sweep_ms) > 0 ? atoi(sweep_ms) : 60000;
+	a.ev_sweep = event_new(a.svc.base, -1, EV_PERSIST, on_sweep, &a);
+	struct timeval tv = {every / 1000, (every % 1000) * 1000};
+	event_add(a.ev_sweep, &tv);
+
+	rc = pd_service_run(&a.svc);
+	pd_service_close(&a.svc);
+	pd_ingest_free(a.ingest);
+	return rc;
+}

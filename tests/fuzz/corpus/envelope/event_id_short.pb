@@ -1,0 +1,3 @@
+
+*
+abc"survey.responseê8ÿÿÿÿÿÿÿÿÿBok

@@ -1,0 +1,35 @@
+/* Shared main() for Check test programs: each tests/unit/X_test.c defines
+ * `static Suite *suite(void)` and ends with PD_CHECK_MAIN(suite).
+ * The program fails when a test fails or when no test ran at all (Check
+ * itself reports 100% for zero tests). */
+#ifndef PD_CHECK_H
+#define PD_CHECK_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PD_CHECK_MAIN(suite_fn)                                               \
+	int main(void)                                                        \
+	{                                                                     \
+		SRunner *sr = srunner_create(suite_fn());                     \
+		srunner_run_all(sr, CK_NORMAL);                               \
+		int ran = srunner_ntests_run(sr);                             \
+		int failed = srunner_ntests_failed(sr);                       \
+		srunner_free(sr);                                             \
+		if (ran == 0) {                                               \
+			fprintf(stderr, "no test ran\n");                     \
+			return EXIT_FAILURE;                                  \
+		}                                                             \
+		return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;             \
+	}
+
+/* Directory of the project's own fixtures (tests/data), from the environment
+ * the runner sets, defaulting to the source-tree path. */
+static inline const char *pd_test_data_dir(void)
+{
+	const char *d = getenv("PEAKDESK_TEST_DATA");
+	return d ? d : "tests/data";
+}
+
+#endif
