@@ -292,15 +292,17 @@ static void purge_outbox(pd_bus *bus)
 	const char *p[2] = {bus->instance, hours};
 	int err;
 	pd_errbuf eb = {{0}};
-	PGresult *r = pd_db_query(
-		bus->db, NULL,
-		"DELETE FROM bus.outbox o WHERE o.publisher = $1 AND o.seq IN ("
-		" SELECT seq FROM bus.outbox WHERE publisher = $1"
-		"  AND created_at < now() - make_interval(hours => $2::int)"
-		"  AND seq <= coalesce((SELECT min(seq) FROM bus.offsets WHERE publisher = $1), seq)"
-		"  AND seq < (SELECT max(seq) FROM bus.outbox WHERE publisher = $1)"
-		"  ORDER BY seq LIMIT 10000)",
-		2, p, &err, &eb);
+	char sql[640];
+	/* The newest row always stays: it carries the seq a restart resumes from. */
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM bus.outbox_%s o WHERE o.publisher = $1 AND o.seq IN ("
+		 " SELECT seq FROM bus.outbox_%s WHERE publisher = $1"
+		 "  AND created_at < now() - make_interval(hours => $2::int)"
+		 "  AND seq <= coalesce((SELECT min(seq) FROM bus.offsets WHERE publisher = $1), seq)"
+		 "  AND seq < (SELECT max(seq) FROM bus.outbox_%s WHERE publisher = $1)"
+		 "  ORDER BY seq LIMIT 10000)",
+		 bus->service, bus->service, bus->service);
+	PGresult *r = pd_db_query(bus->db, NULL, sql, 2, p, &err, &eb);
 	if (!r) {
 		pd_log_warn("outbox purge failed", "publisher=%s detail=\"%s\"", bus->instance, eb.msg);
 		return;
@@ -318,11 +320,15 @@ static int flush_outbox(pd_txn *tx, pd_errbuf *eb)
 	if (tx->n_rows == 0)
 		return PD_OK;
 	pd_copy c;
-	int rc = pd_copy_begin(&c, tx->bus->db,
-			       "COPY bus.outbox(publisher, seq, event_id, topic, payload) FROM STDIN", eb);
+	char sql[160];
+	/* Straight into this service's partition: the only one its role may write. */
+	snprintf(sql, sizeof(sql), "COPY bus.outbox_%s(service, publisher, seq, event_id, topic, payload) FROM STDIN",
+		 tx->bus->service);
+	int rc = pd_copy_begin(&c, tx->bus->db, sql, eb);
 	if (rc != PD_OK)
 		return rc;
 	for (size_t i = 0; i < tx->n_rows; i++) {
+		pd_copy_text(&c, tx->bus->service);
 		pd_copy_text(&c, tx->bus->instance);
 		pd_copy_int(&c, (int64_t)tx->rows[i].seq);
 		pd_copy_uuid(&c, tx->rows[i].event_id);

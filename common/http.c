@@ -233,7 +233,10 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 	return bev;
 }
 
-static void admit_pending(pd_http *h)
+/* current: the connection whose request evhttp is handing us right now (or
+ * NULL); it is counted even over the cap because freeing it inside evhttp's
+ * own callback would leave evhttp using freed memory. */
+static void admit_pending(pd_http *h, struct evhttp_connection *current)
 {
 	for (size_t i = 0; i < h->npending; i++) {
 		struct bufferevent *bev = h->pending[i];
@@ -244,7 +247,7 @@ static void admit_pending(pd_http *h)
 		 * the callbacks on free; our reference kept the memory). */
 		if (rcb && cbarg) {
 			struct evhttp_connection *evcon = cbarg;
-			if (atomic_load(&h->nconn) >= h->lim.max_connections) {
+			if (atomic_load(&h->nconn) >= h->lim.max_connections && evcon != current) {
 				pd_metric_add(h->m_rejected, 1);
 				time_t now = time(NULL);
 				if (now != h->last_reject_log) { /* at most one line a second */
@@ -267,7 +270,7 @@ static void on_admit(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	admit_pending(arg);
+	admit_pending(arg, NULL);
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -528,7 +531,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
 	 * must not free the connection from inside evhttp's callback, so a
 	 * late one is counted rather than refused. */
 	if (h->npending)
-		admit_pending(h);
+		admit_pending(h, evcon);
 	struct conn *c = conn_find(h, evcon);
 	if (!c)
 		c = conn_add(h, evcon);
@@ -803,6 +806,8 @@ int pd_http_port(const pd_http *h)
 
 void pd_http_set_health(pd_http *h, pd_http_health_fn fn, void *arg)
 {
+	if (!h)
+		return;
 	h->health = fn;
 	h->health_arg = arg;
 }

@@ -12,8 +12,11 @@
  *  - A body whose Content-Length (or chunked total) exceeds max_body_bytes is
  *    refused by evhttp before any handler runs, with its own 413 page (HTML,
  *    not JSON; 2.1 has no error-page hook) and the connection is closed.
- *    The status is right; only the body format differs.
- *  - Oversized headers get evhttp's own 400/413 page the same way.
+ *    The status is right; only the body format differs. The rest of an
+ *    oversized body is not drained (a client declaring gigabytes cannot
+ *    hold the connection), so a client still uploading may see a reset.
+ *  - Oversized headers get evhttp's own HTML 400 the same way, and TRACE or
+ *    CONNECT its HTML 501; every other method reaches the router (JSON 405).
  *  - evhttp's timeouts are idle timeouts (reset by every byte), so a client
  *    that trickles its headers stays connected. idle_timeout_s bounds a
  *    silent client only; public ingress belongs behind a reverse proxy
@@ -21,7 +24,16 @@
  *    client_max_body_size) and these limits are the second line.
  *  - A client that closes (or half-closes) its side while a handler holds
  *    its request is treated as gone, like nginx does: the connection is
- *    dropped at once and pd_http_req_dead() turns 1. */
+ *    dropped at once and pd_http_req_dead() turns 1.
+ *
+ * Metrics (shared by every pd_http in the process):
+ *   peakdesk_http_requests_total{code="200"}        counter, per status
+ *   peakdesk_http_request_seconds                   histogram, handler to reply
+ *   peakdesk_http_connections                       gauge, open connections
+ *   peakdesk_http_connections_rejected_total        counter, over max_connections
+ *   peakdesk_http_deadline_exceeded_total           counter, 503 timeouts
+ *   peakdesk_http_client_aborts_total               counter, client left first
+ * Requests evhttp refuses itself (413, 400, 501 above) are not counted. */
 #ifndef PD_HTTP_H
 #define PD_HTTP_H
 
@@ -36,10 +48,11 @@ typedef struct pd_http_req pd_http_req;
 
 typedef struct pd_http_limits {
 	size_t max_body_bytes;     /* default 1 MiB; 413 above */
-	size_t max_header_bytes;   /* default 16 KiB; 431/400 above */
+	size_t max_header_bytes;   /* default 16 KiB; 400 (evhttp's) above */
 	int request_deadline_ms;   /* default 10000; 503 {"error":"timeout"} after it */
 	int idle_timeout_s;        /* default 30 */
-	int max_connections;       /* default 1024; extra connections are closed */
+	int max_connections;       /* default 1024; extra connections are accepted
+				      and closed at once (client sees EOF/reset) */
 } pd_http_limits;
 /* A zero field in limits means "the default" for that field. */
 

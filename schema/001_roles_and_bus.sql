@@ -1,7 +1,7 @@
 -- Roles, schemas and the bus (DESIGN.md "The bus").
 -- One role per service, each allowed to write only its own schema; the bus
--- tables are shared, and row-level security keeps each service to its own
--- publisher names in bus.outbox.
+-- tables are shared, with each service's outbox rows in a partition only it
+-- can write.
 
 DO $$
 DECLARE r text;
@@ -31,16 +31,30 @@ CREATE TABLE bus.publishers (
 
 -- The outbox: events written in the same transaction as the state change.
 -- seq is per publisher, gap-free and in commit order (single writer).
+-- One partition per service, each writable only by that service's role, so
+-- a service cannot publish under another's name (and COPY stays possible,
+-- which row-level security would forbid). Consumers read the parent.
 CREATE TABLE bus.outbox (
-  publisher  text        NOT NULL,
+  service    text        NOT NULL,
+  publisher  text        NOT NULL CHECK (publisher LIKE service || '-%'),
   seq        bigint      NOT NULL CHECK (seq > 0),
   event_id   uuid        NOT NULL,
   topic      text        NOT NULL,
   payload    bytea       NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (publisher, seq)
-);
+  PRIMARY KEY (service, publisher, seq)
+) PARTITION BY LIST (service);
+CREATE INDEX outbox_publisher_seq ON bus.outbox (publisher, seq);
 CREATE INDEX outbox_created_at ON bus.outbox (created_at);
+DO $$
+DECLARE s text;
+BEGIN
+  FOREACH s IN ARRAY ARRAY['gateway', 'router', 'logistics', 'stock', 'promo', 'survey'] LOOP
+    EXECUTE format('CREATE TABLE bus.%I PARTITION OF bus.outbox FOR VALUES IN (%L)', 'outbox_' || s, s);
+    EXECUTE format('GRANT INSERT, DELETE ON bus.%I TO %I', 'outbox_' || s, 'peakdesk_' || s);
+    EXECUTE format('GRANT SELECT ON bus.%I TO %I', 'outbox_' || s, 'peakdesk_' || s);
+  END LOOP;
+END $$;
 
 -- How far each consumer has applied each publisher's events.
 CREATE TABLE bus.offsets (
@@ -74,21 +88,13 @@ GRANT USAGE ON SCHEMA bus TO peakdesk_gateway, peakdesk_router, peakdesk_logisti
   peakdesk_stock, peakdesk_promo, peakdesk_survey, peakdesk_cli;
 GRANT SELECT ON ALL TABLES IN SCHEMA bus TO peakdesk_gateway, peakdesk_router,
   peakdesk_logistics, peakdesk_stock, peakdesk_promo, peakdesk_survey, peakdesk_cli;
-GRANT INSERT, DELETE ON bus.outbox TO peakdesk_gateway, peakdesk_router,
-  peakdesk_logistics, peakdesk_stock, peakdesk_promo, peakdesk_survey;
 GRANT INSERT, UPDATE ON bus.publishers TO peakdesk_gateway, peakdesk_router,
   peakdesk_logistics, peakdesk_stock, peakdesk_promo, peakdesk_survey;
 GRANT INSERT, UPDATE ON bus.offsets, bus.dead_letters TO peakdesk_gateway, peakdesk_router,
   peakdesk_logistics, peakdesk_stock, peakdesk_promo, peakdesk_survey, peakdesk_cli;
 GRANT INSERT, UPDATE ON bus.consumer_sinks TO peakdesk_cli;
 
--- A service may only publish (and purge) under its own names: <service>-<n>.
-ALTER TABLE bus.outbox ENABLE ROW LEVEL SECURITY;
-CREATE POLICY outbox_read ON bus.outbox FOR SELECT USING (true);
-CREATE POLICY outbox_own_insert ON bus.outbox FOR INSERT
-  WITH CHECK (publisher LIKE replace(current_user, 'peakdesk_', '') || '-%');
-CREATE POLICY outbox_own_delete ON bus.outbox FOR DELETE
-  USING (publisher LIKE replace(current_user, 'peakdesk_', '') || '-%');
+-- A service may only register its own publisher names: <service>-<n>.
 ALTER TABLE bus.publishers ENABLE ROW LEVEL SECURITY;
 CREATE POLICY publishers_read ON bus.publishers FOR SELECT USING (true);
 CREATE POLICY publishers_own ON bus.publishers FOR INSERT

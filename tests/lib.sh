@@ -1,0 +1,104 @@
+# Shared helpers for the integration and end-to-end tests (sourced by sh).
+# Each test gets a throwaway PostgreSQL (temp dir, unix socket, no TCP port),
+# its own run dir for ipc sockets and free HTTP ports, and cleans up on exit.
+#
+#   . tests/lib.sh
+#   pd_setup            # PG started + migrated; PEAKDESK_* exported
+#   pd_start logistics  # starts build/bin/peakdesk-logistics, waits for /healthz
+#   ok "what"  / fail "what"   # assertions; pd_done prints the summary
+
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${PEAKDESK_BIN:-$ROOT/build/bin}
+PASSED=0
+FAILED=0
+PIDS=""
+TEST_NAME=$(basename "$0" .sh)
+
+pd_log() { printf '  %s\n' "$*"; }
+ok() { PASSED=$((PASSED + 1)); printf '  ok   %s\n' "$*"; }
+fail() { FAILED=$((FAILED + 1)); printf '  FAIL %s\n' "$*"; }
+# check "description" command...  -> ok/fail by exit status
+check() { d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+# eq "description" expected actual
+eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1 (expected '$2', got '$3')"; fi; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+pd_setup() {
+  WORK=$(mktemp -d /tmp/peakdesk-test.XXXXXX)
+  chmod 755 "$WORK"
+  trap pd_cleanup EXIT INT TERM
+  PGDIR=$WORK/pg
+  "$ROOT/deploy/local/pg.sh" start "$PGDIR" fast >/dev/null || { echo "cannot start PostgreSQL"; exit 1; }
+  export PEAKDESK_DB="host=$PGDIR dbname=peakdesk user=peakdesk"
+  export PEAKDESK_RUN_DIR=$WORK/run
+  mkdir -p "$PEAKDESK_RUN_DIR"
+  for s in gateway router logistics stock promo survey; do
+    u=$(echo "$s" | tr a-z A-Z)
+    export "PEAKDESK_${u}_HTTP=127.0.0.1:$(free_port)"
+  done
+  export PEAKDESK_SCHEMA_DIR=$ROOT/schema
+  "$BIN/peakdesk" migrate >/dev/null || { echo "migrate failed"; exit 1; }
+}
+
+psql_q() { psql "$PEAKDESK_DB" -XAtq -c "$1"; }
+
+http_addr() { u=$(echo "$1" | tr a-z A-Z); eval echo "\$PEAKDESK_${u}_HTTP"; }
+
+# pd_start SERVICE [ENV=VAL ...]: starts it in the background, waits for /healthz.
+pd_start() {
+  svc=$1; shift
+  env "$@" "$BIN/peakdesk-$svc" >>"$WORK/$svc.log" 2>&1 &
+  pid=$!
+  PIDS="$PIDS $pid"
+  eval "PID_$svc=$pid"
+  addr=$(http_addr "$svc")
+  i=0
+  while [ $i -lt 100 ]; do
+    if curl -fsS "http://$addr/healthz" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then echo "peakdesk-$svc exited:"; tail -n 20 "$WORK/$svc.log"; return 1; fi
+    sleep 0.1; i=$((i + 1))
+  done
+  echo "peakdesk-$svc did not become healthy"; tail -n 20 "$WORK/$svc.log"; return 1
+}
+
+pd_stop() {
+  svc=$1
+  eval "pid=\${PID_$svc:-}"
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  eval "PID_$svc="
+}
+
+# wait_for "description" seconds command...: polls until the command succeeds.
+wait_for() {
+  d=$1; secs=$2; shift 2
+  end=$(( $(date +%s) + secs ))
+  while [ "$(date +%s)" -le "$end" ]; do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
+
+pd_cleanup() {
+  for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+  for p in $PIDS; do wait "$p" 2>/dev/null; done
+  if [ -n "${WORK:-}" ]; then
+    "$ROOT/deploy/local/pg.sh" stop "$PGDIR" >/dev/null 2>&1
+    if [ "$FAILED" -gt 0 ] || [ -n "${PEAKDESK_KEEP_TEST_DIR:-}" ]; then
+      # Sanitizer reports and service logs help more than a bare FAIL.
+      for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f (last 30 lines)"; tail -n 30 "$f"; }; done
+    fi
+    rm -rf "$WORK"
+  fi
+}
+
+pd_done() {
+  echo "$TEST_NAME: $PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+}
