@@ -535,8 +535,9 @@ int lg_kd100_parse_param(const char *param, size_t len, lg_kd100_push *out, pd_e
 	json_tokener *tok = json_tokener_new_ex(LG_KD100_JSON_DEPTH);
 	if (!tok)
 		return pd_fail(eb, PD_ENOMEM, "cannot allocate JSON parser");
-	/* Strict JSON and valid UTF-8: the texts go into protobuf strings,
-	 * which must be UTF-8, and into customer-facing notices. */
+	/* json-c's strict mode refuses trailing commas, comments and glued
+	 * values (it still takes single quotes and NaN, harmless in a signed
+	 * push whose fields are read as strings). */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	json_object *root = json_tokener_parse_ex(tok, param, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);

@@ -514,6 +514,12 @@ START_TEST(json_syntax)
 	reject_json("{\"events\":[],}", PD_EDECODE, "invalid JSON");
 	reject_json("{\"events\":[", PD_EDECODE, "invalid JSON");
 	reject_json("", PD_EDECODE, "empty");
+	/* json-c would take these; key "topic\0x" would become "topic" */
+	reject_json("{'events':[]}", PD_EDECODE, "single-quoted");
+	reject_json("{\"events\":[{'topic\\u0000x':\"a\"}]}", PD_EDECODE, "single-quoted");
+	ck_assert_int_eq(jdec("{\"events\":[{\"topic\":\"it's\"}]}", &r, &eb), 0);
+	ck_assert_str_eq(r->events[0]->topic, "it's");
+	pd_pb_free(&r->base);
 	ck_assert_int_eq(jdec(" \n{\"events\":[]}\r\n\t ", &r, &eb), 0);
 	ck_assert_uint_eq(r->n_events, 0);
 	pd_pb_free(&r->base);
