@@ -13,7 +13,7 @@
 /* ---- UTF-8 ------------------------------------------------------------ */
 
 /* Length of the longest valid prefix (== len when all of it is valid). */
-size_t pd_utf8_valid_prefix(const unsigned char *s, size_t len)
+size_t pd_codec_utf8_prefix(const unsigned char *s, size_t len)
 {
 	size_t i = 0;
 
@@ -65,12 +65,12 @@ int pd_utf8_valid(const char *buf, size_t len)
 {
 	if (len == 0)
 		return 1;
-	return buf && pd_utf8_valid_prefix((const unsigned char *)buf, len) == len;
+	return buf && pd_codec_utf8_prefix((const unsigned char *)buf, len) == len;
 }
 
 /* ---- field paths for error messages ------------------------------------ */
 
-static void path_append(struct pd_path *p, const char *s)
+static void path_append(struct pd_codec_path *p, const char *s)
 {
 	size_t n = strlen(s), room = sizeof(p->buf) - 1 - p->len;
 
@@ -85,7 +85,7 @@ static void path_append(struct pd_path *p, const char *s)
 	p->buf[p->len] = '\0';
 }
 
-size_t pd_path_field(struct pd_path *p, const char *name)
+size_t pd_codec_path_field(struct pd_codec_path *p, const char *name)
 {
 	size_t old = p->len;
 
@@ -95,7 +95,7 @@ size_t pd_path_field(struct pd_path *p, const char *name)
 	return old;
 }
 
-size_t pd_path_index(struct pd_path *p, size_t i)
+size_t pd_codec_path_index(struct pd_codec_path *p, size_t i)
 {
 	size_t old = p->len;
 	char b[32];
@@ -105,14 +105,14 @@ size_t pd_path_index(struct pd_path *p, size_t i)
 	return old;
 }
 
-void pd_path_pop(struct pd_path *p, size_t old)
+void pd_codec_path_pop(struct pd_codec_path *p, size_t old)
 {
 	p->len = old;
 	p->buf[old] = '\0';
 }
 
-int pd_fail_at(pd_errbuf *eb, const struct pd_path *p, int err,
-		   const char *fmt, ...)
+int pd_codec_fail_at(pd_errbuf *eb, const struct pd_codec_path *p, int err,
+		     const char *fmt, ...)
 {
 	char m[PD_ERRMSG_MAX];
 	va_list ap;
@@ -125,7 +125,7 @@ int pd_fail_at(pd_errbuf *eb, const struct pd_path *p, int err,
 
 /* ---- descriptor helpers ------------------------------------------------ */
 
-size_t pd_pb_elem_size(ProtobufCType t)
+size_t pd_codec_elem_size(ProtobufCType t)
 {
 	switch (t) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -157,9 +157,9 @@ size_t pd_pb_elem_size(ProtobufCType t)
 	return 0;
 }
 
-/* ---- base64 and UUID text ---------------------------------------------- */
+/* ---- base64 ------------------------------------------------------------- */
 
-char *pd_b64_encode(const uint8_t *data, size_t len, size_t *outlen)
+char *pd_codec_b64_encode(const uint8_t *data, size_t len, size_t *outlen)
 {
 	char *out = pd_xmalloc(4 * ((len + 2) / 3) + 1);
 
@@ -170,7 +170,7 @@ char *pd_b64_encode(const uint8_t *data, size_t len, size_t *outlen)
 /* Standard or URL-safe alphabet, padding optional. OpenSSL decodes only the
  * padded standard form, so normalise to that first. Returns the byte count
  * or -1; *out is malloc'd (NULL for empty input). */
-long pd_b64_decode(const char *s, size_t n, uint8_t **out)
+long pd_codec_b64_decode(const char *s, size_t n, uint8_t **out)
 {
 	size_t pad = 0, full;
 	char *norm;
@@ -211,51 +211,4 @@ long pd_b64_decode(const char *s, size_t n, uint8_t **out)
 	}
 	/* DecodeBlock counts the padding as zero bytes. */
 	return got - (long)(full - n);
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* "8-4-4-4-12" hex text to 16 bytes; 0 or -1. */
-int pd_uuid_parse(const char *s, size_t n, uint8_t out[16])
-{
-	size_t k = 0;
-
-	if (n != 36)
-		return -1;
-	for (size_t i = 0; i < 36;) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i++] != '-')
-				return -1;
-			continue;
-		}
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[k++] = (uint8_t)(hi << 4 | lo);
-		i += 2;
-	}
-	return 0;
-}
-
-void pd_uuid_format(const uint8_t u[16], char out[37])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[u[i] >> 4];
-		out[o++] = hex[u[i] & 15];
-	}
-	out[o] = '\0';
 }

@@ -4,6 +4,7 @@
  * estimate of json-c's own tree, which takes ~800 bytes per object. */
 #include "codec.h"
 #include "codec_internal.h"
+#include "ids.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -70,7 +71,7 @@ static bool field_present(const ProtobufCMessage *m,
 	case PROTOBUF_C_TYPE_BYTES:
 		return ((const ProtobufCBinaryData *)v)->len != 0;
 	default:
-		return pd_pb_elem_size(f->type) == 4 ? *(const uint32_t *)v != 0 :
+		return pd_codec_elem_size(f->type) == 4 ? *(const uint32_t *)v != 0 :
 						 *(const uint64_t *)v != 0;
 	}
 }
@@ -151,7 +152,7 @@ static json_object *double_to_json(double d, bool is_float)
 	for (int prec = is_float ? 6 : 15; prec <= (is_float ? 9 : 17); prec++) {
 		snprintf(buf, sizeof(buf), "%.*g", prec, d);
 		if (is_float ? strtof(buf, NULL) == (float)d :
-			       strtod(buf, NULL) == d)
+		    strtod(buf, NULL) == d)
 			break;
 	}
 	/* "-0" would read back as the integer 0 and lose its sign. */
@@ -209,11 +210,12 @@ static json_object *value_to_json(const ProtobufCFieldDescriptor *f,
 		char *t;
 
 		if (b->len == 16 && is_uuid_field(f)) {
-			char u[37];
+			char u[PD_UUID_TEXT];
+
 			pd_uuid_format(b->data, u);
 			return json_object_new_string(u);
 		}
-		t = pd_b64_encode(b->data, b->len, &n);
+		t = pd_codec_b64_encode(b->data, b->len, &n);
 		o = json_object_new_string_len(t, (int)n);
 		free(t);
 		return o;
@@ -243,10 +245,11 @@ static json_object *msg_to_json(const ProtobufCMessage *m)
 
 			if (n == 0)
 				continue;
+			size_t es = pd_codec_elem_size(f->type);
+
 			jv = json_object_new_array_ext((int)n);
 			for (size_t k = 0; k < n; k++)
-				json_object_array_add(
-					jv, value_to_json(f, arr + k * pd_pb_elem_size(f->type)));
+				json_object_array_add(jv, value_to_json(f, arr + k * es));
 		} else if (is_oneof(f)) {
 			const void *ptr = *(const void *const *)v;
 
@@ -282,8 +285,8 @@ char *pd_pb_to_json(const ProtobufCMessage *msg)
 
 	if (!o)
 		return NULL;
-	s = pd_xstrdup(json_object_to_json_string_ext(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	s = pd_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
 }
@@ -291,7 +294,7 @@ char *pd_pb_to_json(const ProtobufCMessage *msg)
 /* ---- JSON to message ---------------------------------------------------- */
 
 struct jctx {
-	struct pd_path path;
+	struct pd_codec_path path;
 	pd_errbuf *eb;
 };
 
@@ -344,9 +347,9 @@ static int json_integer(json_object *v, const ProtobufCFieldDescriptor *f,
 		/* json-c saturates out-of-range numbers at these two values
 		 * without telling, so they cannot be trusted as numbers. */
 		if (i == INT64_MIN || u == UINT64_MAX)
-			return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				       "value out of range for %s (write 64-bit values as strings)",
-				       tn);
+			return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+						"value out of range for %s (write 64-bit values as strings)",
+						tn);
 		if (i < 0) {
 			*neg = true;
 			*mag = -(uint64_t)i;
@@ -359,11 +362,11 @@ static int json_integer(json_object *v, const ProtobufCFieldDescriptor *f,
 		double d = json_object_get_double(v);
 
 		if (!isfinite(d) || d != floor(d))
-			return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				       "expected integer, got non-integer number");
+			return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+						"expected integer, got non-integer number");
 		if (fabs(d) >= 18446744073709551616.0)
-			return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				       "value out of range for %s", tn);
+			return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+						"value out of range for %s", tn);
 		*neg = d < 0;
 		*mag = (uint64_t)fabs(d);
 		return 0;
@@ -380,16 +383,16 @@ static int json_integer(json_object *v, const ProtobufCFieldDescriptor *f,
 		}
 		rc = parse_dec(s, n, mag);
 		if (rc == -1)
-			return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				       "expected integer, got string");
+			return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+						"expected integer, got string");
 		if (rc == -2)
-			return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				       "value out of range for %s", tn);
+			return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+						"value out of range for %s", tn);
 		return 0;
 	}
 	default:
-		return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-			       "expected integer, got %s", jtype(v));
+		return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+					"expected integer, got %s", jtype(v));
 	}
 }
 
@@ -402,8 +405,8 @@ static int json_signed(json_object *v, const ProtobufCFieldDescriptor *f,
 	if (json_integer(v, f, &neg, &mag, c))
 		return PD_EINVAL;
 	if (neg ? mag > (uint64_t)-(min + 1) + 1 : mag > (uint64_t)max)
-		return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-			       "value out of range for %s", type_name(f->type));
+		return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+					"value out of range for %s", type_name(f->type));
 	*out = neg ? (int64_t)(0 - mag) : (int64_t)mag;
 	return 0;
 }
@@ -417,8 +420,8 @@ static int json_unsigned(json_object *v, const ProtobufCFieldDescriptor *f,
 	if (json_integer(v, f, &neg, &mag, c))
 		return PD_EINVAL;
 	if ((neg && mag) || mag > max)
-		return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-			       "value out of range for %s", type_name(f->type));
+		return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+					"value out of range for %s", type_name(f->type));
 	*out = mag;
 	return 0;
 }
@@ -432,8 +435,8 @@ static int json_double(json_object *v, const ProtobufCFieldDescriptor *f,
 		*out = json_object_get_double(v);
 		/* Bare NaN/Infinity are not JSON, and 1e999 is out of range. */
 		if (!isfinite(*out))
-			return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				       "number out of range (write \"NaN\", \"Infinity\" or \"-Infinity\" as strings)");
+			return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+						"number out of range (write \"NaN\", \"Infinity\" or \"-Infinity\" as strings)");
 		break;
 	case json_type_string: {
 		const char *s = json_object_get_string(v);
@@ -451,21 +454,21 @@ static int json_double(json_object *v, const ProtobufCFieldDescriptor *f,
 		/* A decimal number in a string; strtod alone would also take
 		 * hex, "inf" and leading spaces. */
 		if (n == 0 || strspn(s, "0123456789+-.eE") != n)
-			return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				       "expected number, got string");
+			return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+						"expected number, got string");
 		*out = strtod(s, &end);
 		if (end != s + n || !isfinite(*out))
-			return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				       "expected number, got string");
+			return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+						"expected number, got string");
 		break;
 	}
 	default:
-		return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-			       "expected number, got %s", jtype(v));
+		return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+					"expected number, got %s", jtype(v));
 	}
 	if (f->type == PROTOBUF_C_TYPE_FLOAT && fabs(*out) > 3.4028234663852886e38)
-		return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-			       "value out of range for float");
+		return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+					"value out of range for float");
 	return 0;
 }
 
@@ -473,14 +476,14 @@ static int json_string(json_object *v, const char **s, size_t *n,
 		       struct jctx *c)
 {
 	if (!json_object_is_type(v, json_type_string))
-		return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-			       "expected string, got %s", jtype(v));
+		return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+					"expected string, got %s", jtype(v));
 	*s = json_object_get_string(v);
 	*n = (size_t)json_object_get_string_len(v);
 	if (!pd_utf8_valid(*s, *n))
-		return pd_fail_at(c->eb, &c->path, PD_EINVAL, "%s",
-			       memchr(*s, 0, *n) ? "string contains NUL (\\u0000)" :
-						   "string is not valid UTF-8");
+		return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL, "%s",
+					memchr(*s, 0, *n) ? "string contains NUL (\\u0000)" :
+					"string is not valid UTF-8");
 	return 0;
 }
 
@@ -533,8 +536,8 @@ static int json_scalar(const ProtobufCFieldDescriptor *f, json_object *v,
 		return 0;
 	case PROTOBUF_C_TYPE_BOOL:
 		if (!json_object_is_type(v, json_type_boolean))
-			return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				       "expected true or false, got %s", jtype(v));
+			return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+						"expected true or false, got %s", jtype(v));
 		*(protobuf_c_boolean *)dst = json_object_get_boolean(v) ? 1 : 0;
 		return 0;
 	case PROTOBUF_C_TYPE_ENUM:
@@ -544,21 +547,21 @@ static int json_scalar(const ProtobufCFieldDescriptor *f, json_object *v,
 			if (json_string(v, &s, &n, c))
 				return PD_EINVAL;
 			ev = protobuf_c_enum_descriptor_get_value_by_name(
-				f->descriptor, s);
+									  f->descriptor, s);
 			if (!ev)
-				return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-					       "unknown %s value",
-					       ((const ProtobufCEnumDescriptor *)
-							f->descriptor)->short_name);
+				return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+							"unknown %s value",
+							((const ProtobufCEnumDescriptor *)
+							 f->descriptor)->short_name);
 			*(int32_t *)dst = ev->value;
 			return 0;
 		}
 		/* Numbers are fine, known or not: proto3 enums are open. */
 		if (!json_object_is_type(v, json_type_int) &&
 		    !json_object_is_type(v, json_type_double))
-			return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				       "expected enum name or number, got %s",
-				       jtype(v));
+			return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+						"expected enum name or number, got %s",
+						jtype(v));
 		if (json_signed(v, f, INT32_MIN, INT32_MAX, &si, c))
 			return PD_EINVAL;
 		*(int32_t *)dst = (int32_t)si;
@@ -586,21 +589,21 @@ static int json_scalar(const ProtobufCFieldDescriptor *f, json_object *v,
 		if (is_uuid_field(f) && n == 36 && s[8] == '-' && s[13] == '-' &&
 		    s[18] == '-' && s[23] == '-') {
 			data = pd_xmalloc(16);
-			if (pd_uuid_parse(s, n, data) < 0) {
+			if (pd_uuid_parse(s, data) != PD_OK) {
 				free(data);
-				return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-					       "expected UUID text or base64");
+				return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+							"expected UUID text or base64");
 			}
 			b->data = data;
 			b->len = 16;
 			return 0;
 		}
-		got = pd_b64_decode(s, n, &data);
+		got = pd_codec_b64_decode(s, n, &data);
 		if (got < 0)
-			return pd_fail_at(c->eb, &c->path, PD_EINVAL, "%s",
-				       is_uuid_field(f) ?
-					       "expected UUID text or base64" :
-					       "expected base64");
+			return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL, "%s",
+						is_uuid_field(f) ?
+							"expected UUID text or base64" :
+							"expected base64");
 		b->data = data;
 		b->len = (size_t)got;
 		return 0;
@@ -608,7 +611,7 @@ static int json_scalar(const ProtobufCFieldDescriptor *f, json_object *v,
 	case PROTOBUF_C_TYPE_MESSAGE:
 		break;
 	}
-	return pd_fail_at(c->eb, &c->path, PD_EINVAL, "unsupported field type");
+	return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL, "unsupported field type");
 }
 
 static int json_fill(ProtobufCMessage *m, json_object *obj, struct jctx *c);
@@ -629,8 +632,8 @@ static int json_submessage(const ProtobufCFieldDescriptor *f, json_object *v,
 			   size_t *count, struct jctx *c)
 {
 	if (!json_object_is_type(v, json_type_object))
-		return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-			       "expected object, got %s", jtype(v));
+		return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+					"expected object, got %s", jtype(v));
 	*slot = new_message(f->descriptor);
 	if (which)
 		*which = f->id;
@@ -642,12 +645,12 @@ static int json_submessage(const ProtobufCFieldDescriptor *f, json_object *v,
 static int json_repeated(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			 json_object *v, struct jctx *c)
 {
-	size_t *count = quantifier(m, f), n, es = pd_pb_elem_size(f->type);
+	size_t *count = quantifier(m, f), n, es = pd_codec_elem_size(f->type);
 	char *arr;
 
 	if (!json_object_is_type(v, json_type_array))
-		return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-			       "expected array, got %s", jtype(v));
+		return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+					"expected array, got %s", jtype(v));
 	n = json_object_array_length(v);
 	if (n == 0)
 		return 0;
@@ -657,12 +660,12 @@ static int json_repeated(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	*count = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(v, i);
-		size_t old = pd_path_index(&c->path, i);
+		size_t old = pd_codec_path_index(&c->path, i);
 		int rc;
 
 		if (json_object_is_type(e, json_type_null)) {
-			rc = pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				     "null is not allowed in a list");
+			rc = pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+					      "null is not allowed in a list");
 		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 			ProtobufCMessage **slot = (ProtobufCMessage **)arr + i;
 			rc = json_submessage(f, e, slot, NULL, count, c);
@@ -671,7 +674,7 @@ static int json_repeated(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			if (rc == 0)
 				(*count)++;
 		}
-		pd_path_pop(&c->path, old);
+		pd_codec_path_pop(&c->path, old);
 		if (rc)
 			return rc;
 	}
@@ -692,9 +695,9 @@ static int json_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		const ProtobufCFieldDescriptor *o =
 			protobuf_c_message_descriptor_get_field(m->descriptor,
 								*which);
-		return pd_fail_at(c->eb, &c->path, PD_EINVAL,
-			       "only one of a oneof may be set, and %s already is",
-			       o ? o->name : "another");
+		return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+					"only one of a oneof may be set, and %s already is",
+					o ? o->name : "another");
 	}
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE)
 		return json_submessage(f, v, member(m, f), which, NULL, c);
@@ -724,20 +727,20 @@ static int json_fill(ProtobufCMessage *m, json_object *obj, struct jctx *c)
 		const char *key = json_object_iter_peek_name(&it);
 		json_object *v = json_object_iter_peek_value(&it);
 		const ProtobufCFieldDescriptor *f = find_field(d, key);
-		size_t old = pd_path_field(&c->path, key);
+		size_t old = pd_codec_path_field(&c->path, key);
 
 		if (!f) {
-			rc = pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				     "unknown field of %s", d->short_name);
+			rc = pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+					      "unknown field of %s", d->short_name);
 		} else if (seen[f - d->fields]) {
-			rc = pd_fail_at(c->eb, &c->path, PD_EINVAL,
-				     "field given twice (as %s and its JSON name)",
-				     f->name);
+			rc = pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
+					      "field given twice (as %s and its JSON name)",
+					      f->name);
 		} else {
 			seen[f - d->fields] = 1;
 			rc = json_field(m, f, v, c);
 		}
-		pd_path_pop(&c->path, old);
+		pd_codec_path_pop(&c->path, old);
 	}
 	if (seen != seen_small)
 		free(seen);
@@ -856,7 +859,7 @@ int pd_json_decode(const ProtobufCMessageDescriptor *desc, const char *json,
 			       PD_MAX_MSG_BYTES);
 	if (len == 0)
 		return pd_fail(eb, PD_EDECODE, "empty JSON text");
-	bad = pd_utf8_valid_prefix((const unsigned char *)json, len);
+	bad = pd_codec_utf8_prefix((const unsigned char *)json, len);
 	if (bad != len)
 		return pd_fail(eb, PD_EDECODE,
 			       "JSON text is not valid UTF-8 (%s at byte %zu)",

@@ -1,5 +1,5 @@
-/* Protobuf side of the codecs (codec.h): protobuf-c 1.4.1 has no limits, so
- * input is untrusted until two passes agree. First a small wire walker checks
+/* Protobuf side of the codecs (codec.h). protobuf-c 1.4.1 has no limits, so
+ * input reaches it only through two guards. First a small wire walker checks
  * the framing and every string field's raw bytes (protobuf-c keeps only a
  * char *, so an embedded NUL would vanish silently); then protobuf-c unpacks
  * through an allocator with a byte budget (1 MiB of tiny submessages would
@@ -38,66 +38,67 @@ static int wire_varint(const uint8_t *buf, size_t len, size_t *pos,
  * every string field (UTF-8, no NUL) and that the framing is sound; leaves
  * everything else (wire type vs declared type, ...) to protobuf-c. */
 static int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *buf,
-		      size_t len, unsigned depth, struct pd_path *p, pd_errbuf *eb)
+		      size_t len, unsigned depth, struct pd_codec_path *p,
+		      pd_errbuf *eb)
 {
 	uint32_t counts[64] = { 0 }; /* occurrences, for repeated indices */
 	size_t pos = 0;
 
 	if (depth > PB_MAX_DEPTH)
-		return pd_fail_at(eb, p, PD_EDECODE,
-			       "protobuf nested deeper than %d", PB_MAX_DEPTH);
+		return pd_codec_fail_at(eb, p, PD_EDECODE,
+					"protobuf nested deeper than %d", PB_MAX_DEPTH);
 	while (pos < len) {
 		uint64_t key, l;
 		const ProtobufCFieldDescriptor *f;
 
 		if (wire_varint(buf, len, &pos, &key) < 0)
-			return pd_fail_at(eb, p, PD_EDECODE,
-				       "truncated protobuf (field tag)");
+			return pd_codec_fail_at(eb, p, PD_EDECODE,
+						"truncated protobuf (field tag)");
 		if ((key >> 3) == 0 || (key >> 3) > 0x1FFFFFFF)
-			return pd_fail_at(eb, p, PD_EDECODE,
-				       "invalid protobuf field number");
+			return pd_codec_fail_at(eb, p, PD_EDECODE,
+						"invalid protobuf field number");
 		switch (key & 7) {
 		case 0:
 			if (wire_varint(buf, len, &pos, &l) < 0)
-				return pd_fail_at(eb, p, PD_EDECODE,
-					       "truncated protobuf (varint)");
+				return pd_codec_fail_at(eb, p, PD_EDECODE,
+							"truncated protobuf (varint)");
 			continue;
 		case 1:
 		case 5:
 			l = (key & 7) == 1 ? 8 : 4;
 			if (l > len - pos)
-				return pd_fail_at(eb, p, PD_EDECODE,
-					       "truncated protobuf (fixed)");
+				return pd_codec_fail_at(eb, p, PD_EDECODE,
+							"truncated protobuf (fixed)");
 			pos += l;
 			continue;
 		case 2:
 			break;
 		default:
-			return pd_fail_at(eb, p, PD_EDECODE,
-				       "unsupported protobuf wire type %u",
-				       (unsigned)(key & 7));
+			return pd_codec_fail_at(eb, p, PD_EDECODE,
+						"unsupported protobuf wire type %u",
+						(unsigned)(key & 7));
 		}
 		if (wire_varint(buf, len, &pos, &l) < 0 || l > len - pos)
-			return pd_fail_at(eb, p, PD_EDECODE,
-				       "truncated protobuf (length-delimited)");
+			return pd_codec_fail_at(eb, p, PD_EDECODE,
+						"truncated protobuf (length-delimited)");
 		f = protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3));
 		if (f && (f->type == PROTOBUF_C_TYPE_STRING ||
 			  f->type == PROTOBUF_C_TYPE_MESSAGE)) {
-			size_t old = pd_path_field(p, f->name), idx = f - d->fields;
+			size_t old = pd_codec_path_field(p, f->name), idx = f - d->fields;
 			int rc = 0;
 
 			if (f->label == PROTOBUF_C_LABEL_REPEATED &&
 			    idx < PD_ARRAY_LEN(counts))
-				pd_path_index(p, counts[idx]++);
+				pd_codec_path_index(p, counts[idx]++);
 			if (f->type == PROTOBUF_C_TYPE_MESSAGE)
 				rc = wire_check(f->descriptor, buf + pos, l,
 						depth + 1, p, eb);
 			else if (!pd_utf8_valid((const char *)buf + pos, l))
-				rc = pd_fail_at(eb, p, PD_EINVAL, "%s",
-					     memchr(buf + pos, 0, l) ?
-						     "string contains a NUL byte" :
-						     "string is not valid UTF-8");
-			pd_path_pop(p, old);
+				rc = pd_codec_fail_at(eb, p, PD_EINVAL, "%s",
+						      memchr(buf + pos, 0, l) ?
+							"string contains a NUL byte" :
+							"string is not valid UTF-8");
+			pd_codec_path_pop(p, old);
 			if (rc)
 				return rc;
 		}
@@ -113,8 +114,8 @@ struct budget {
 	bool exceeded;
 };
 
-/* Counts requested bytes only (frees are not credited back): protobuf-c
- * frees nothing until it is done, so the total is what a decode costs. */
+/* Counts requested bytes and credits nothing back on free: the total bounds
+ * what one decode holds at once (its scratch space included). */
 static void *budget_alloc(void *data, size_t size)
 {
 	struct budget *b = data;
@@ -137,8 +138,9 @@ int pd_pb_decode(const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
 		 size_t len, ProtobufCMessage **out, pd_errbuf *eb)
 {
 	static const uint8_t empty[1];
-	struct pd_path p = { .len = 0 };
-	struct budget b = { .left = PD_DECODE_BUDGET_FLOOR };
+	struct pd_codec_path p = { .len = 0 };
+	size_t budget = len * PD_DECODE_BUDGET_FACTOR;
+	struct budget b;
 	ProtobufCAllocator a = {
 		.alloc = budget_alloc,
 		.free = budget_free,
@@ -153,8 +155,11 @@ int pd_pb_decode(const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
 		return pd_fail(eb, PD_ETOOBIG,
 			       "protobuf message of %zu bytes is over the %u-byte limit",
 			       len, PD_MAX_MSG_BYTES);
-	if (len * PD_DECODE_BUDGET_FACTOR > b.left)
-		b.left = len * PD_DECODE_BUDGET_FACTOR;
+	/* len is at most 4 MiB here, so the product cannot overflow. */
+	if (budget < PD_DECODE_BUDGET_FLOOR)
+		budget = PD_DECODE_BUDGET_FLOOR;
+	b.left = budget;
+	b.exceeded = false;
 	if (!buf)
 		buf = empty;
 	rc = wire_check(desc, buf, len, 0, &p, eb);
@@ -166,10 +171,7 @@ int pd_pb_decode(const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
 	if (b.exceeded)
 		return pd_fail(eb, PD_ENOMEM,
 			       "decoding %zu bytes of %s needs more than the memory budget of %zu bytes",
-			       len, desc->short_name,
-			       len * PD_DECODE_BUDGET_FACTOR > PD_DECODE_BUDGET_FLOOR ?
-				       len * PD_DECODE_BUDGET_FACTOR :
-				       PD_DECODE_BUDGET_FLOOR);
+			       len, desc->short_name, budget);
 	return pd_fail(eb, PD_EDECODE, "malformed protobuf %s", desc->short_name);
 }
 
@@ -199,7 +201,7 @@ uint8_t *pd_pb_pack(const ProtobufCMessage *msg, size_t *len)
 
 /* ---- tree walks over unpacked messages --------------------------------- */
 
-static int check_strings(const ProtobufCMessage *m, struct pd_path *p,
+static int check_strings(const ProtobufCMessage *m, struct pd_codec_path *p,
 			 pd_errbuf *eb)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
@@ -221,18 +223,18 @@ static int check_strings(const ProtobufCMessage *m, struct pd_path *p,
 		}
 		for (size_t k = 0; k < n && rc == 0; k++) {
 			void *e = ((void **)v)[k];
-			size_t old = pd_path_field(p, f->name);
+			size_t old = pd_codec_path_field(p, f->name);
 
 			if (f->label == PROTOBUF_C_LABEL_REPEATED)
-				pd_path_index(p, k);
+				pd_codec_path_index(p, k);
 			if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 				if (e)
 					rc = check_strings(e, p, eb);
 			} else if (e && !pd_utf8_valid(e, strlen(e))) {
-				rc = pd_fail_at(eb, p, PD_EINVAL,
-					     "string is not valid UTF-8");
+				rc = pd_codec_fail_at(eb, p, PD_EINVAL,
+						      "string is not valid UTF-8");
 			}
-			pd_path_pop(p, old);
+			pd_codec_path_pop(p, old);
 		}
 		if (rc)
 			return rc;
@@ -242,7 +244,7 @@ static int check_strings(const ProtobufCMessage *m, struct pd_path *p,
 
 int pd_pb_check_strings(const ProtobufCMessage *msg, pd_errbuf *eb)
 {
-	struct pd_path p = { .len = 0 };
+	struct pd_codec_path p = { .len = 0 };
 
 	return msg ? check_strings(msg, &p, eb) : 0;
 }
