@@ -497,8 +497,11 @@ static void *writer_main(void *arg)
 			next_hb = now + bus->o.heartbeat_ms;
 			if (!bus->fatal) {
 				pd_errbuf eb = {{0}};
-				/* Reconnect attempts ride on the heartbeat tick so a
-				 * quiet instance notices a restarted database. */
+				/* A cheap probe and reconnect attempts ride on the
+				 * heartbeat tick, so a quiet instance notices a lost
+				 * or restarted database and /healthz tells the truth. */
+				if (pd_db_ok(bus->db) && pd_db_exec(bus->db, "SELECT 1", &eb) != PD_OK)
+					bus->db_up = 0;
 				if (ensure_ready(bus, 0, &eb) == PD_OK)
 					send_heartbeat(bus);
 			}

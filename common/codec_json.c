@@ -71,8 +71,9 @@ static bool field_present(const ProtobufCMessage *m,
 	case PROTOBUF_C_TYPE_BYTES:
 		return ((const ProtobufCBinaryData *)v)->len != 0;
 	default:
-		return pd_codec_elem_size(f->type) == 4 ? *(const uint32_t *)v != 0 :
-						 *(const uint64_t *)v != 0;
+		if (pd_codec_elem_size(f->type) == 4)
+			return *(const uint32_t *)v != 0;
+		return *(const uint64_t *)v != 0;
 	}
 }
 
@@ -285,8 +286,8 @@ char *pd_pb_to_json(const ProtobufCMessage *msg)
 
 	if (!o)
 		return NULL;
-	s = pd_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	s = pd_xstrdup(json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return s;
 }
@@ -542,17 +543,16 @@ static int json_scalar(const ProtobufCFieldDescriptor *f, json_object *v,
 		return 0;
 	case PROTOBUF_C_TYPE_ENUM:
 		if (json_object_is_type(v, json_type_string)) {
+			const ProtobufCEnumDescriptor *ed = f->descriptor;
 			const ProtobufCEnumValue *ev;
 
 			if (json_string(v, &s, &n, c))
 				return PD_EINVAL;
-			ev = protobuf_c_enum_descriptor_get_value_by_name(
-									  f->descriptor, s);
+			ev = protobuf_c_enum_descriptor_get_value_by_name(ed, s);
 			if (!ev)
 				return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
 							"unknown %s value",
-							((const ProtobufCEnumDescriptor *)
-							 f->descriptor)->short_name);
+							ed->short_name);
 			*(int32_t *)dst = ev->value;
 			return 0;
 		}

@@ -60,9 +60,8 @@ void pd_config_service_addr(const char *service, const char *kind,
 		snprintf(out, outlen, "127.0.0.1:%d", si ? si->http_port : 0);
 	else if (strcmp(kind, "PUB") == 0)
 		snprintf(out, outlen, "ipc://%s/%s.pub", run_dir, service);
-	else if (strcmp(kind, "INGEST") == 0)
-		snprintf(out, outlen, (si && si->has_ingest) ? "ipc://%s/%s.ingest" : "",
-			 run_dir, service);
+	else if (strcmp(kind, "INGEST") == 0 && si && si->has_ingest)
+		snprintf(out, outlen, "ipc://%s/%s.ingest", run_dir, service);
 	else
 		out[0] = 0;
 }

@@ -40,9 +40,12 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 		MS("s.created_at") ", " MS("s.promised_delivery") ", s.delay_episodes, "
 		"o.customer_id, o.phone, o.channel, o.account, o.external_user_id "
 		"FROM logistics.shipments s LEFT JOIN logistics.orders o USING (order_id) "
-		"WHERE NOT s.delay_open AND s.state NOT IN ('delivered', 'returned') AND ("
+		/* Mirrors lg_delay_check's scope (exception shipments were already
+		 * reported; a returning parcel has no delivery promise), so the
+		 * LIMIT is never filled with rows the rule would skip. */
+		"WHERE NOT s.delay_open AND s.state NOT IN ('delivered', 'returned', 'exception') AND ("
 		" ($1::bigint > 0 AND coalesce(s.last_scan_at, s.created_at) <= now() - make_interval(secs => $1::bigint / 1000.0))"
-		" OR s.promised_delivery < now() - make_interval(secs => $2::bigint / 1000.0)) "
+		" OR (s.state <> 'returning' AND s.promised_delivery < now() - make_interval(secs => $2::bigint / 1000.0))) "
 		"ORDER BY s.shipment_id LIMIT 1000 FOR UPDATE OF s SKIP LOCKED",
 		2, (const char *[]){win, grace}, &err, &eb);
 	if (!r)
