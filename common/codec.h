@@ -39,7 +39,9 @@ int pd_pb_decode(const ProtobufCMessageDescriptor *desc, const uint8_t *buf,
 /* Frees a message from pd_pb_unpack or pd_json_to_pb (NULL is fine). */
 void pd_pb_free(ProtobufCMessage *msg);
 
-/* Checks every string field of the tree: valid UTF-8, no NUL. 0 or PD_EINVAL. */
+/* Checks every string field of the tree: valid UTF-8, no NUL. 0 or PD_EINVAL.
+ * (A NUL inside a string is invisible once protobuf-c has cut the string
+ * there, so pd_pb_unpack checks the raw wire bytes instead.) */
 int pd_pb_check_strings(const ProtobufCMessage *msg, pd_errbuf *eb);
 
 /* Drops unknown fields (from a newer schema) throughout the tree and makes

@@ -242,12 +242,11 @@ static json_object *msg_to_json(const ProtobufCMessage *m)
 
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			size_t n = *(const size_t *)quantifier(m, f);
+			size_t es = pd_codec_elem_size(f->type);
 			const char *arr = *(const char *const *)v;
 
 			if (n == 0)
 				continue;
-			size_t es = pd_codec_elem_size(f->type);
-
 			jv = json_object_new_array_ext((int)n);
 			for (size_t k = 0; k < n; k++)
 				json_object_array_add(jv, value_to_json(f, arr + k * es));
@@ -483,8 +482,9 @@ static int json_string(json_object *v, const char **s, size_t *n,
 	*n = (size_t)json_object_get_string_len(v);
 	if (!pd_utf8_valid(*s, *n))
 		return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL, "%s",
-					memchr(*s, 0, *n) ? "string contains NUL (\\u0000)" :
-					"string is not valid UTF-8");
+					memchr(*s, 0, *n) ?
+						"string contains NUL (\\u0000)" :
+						"string is not valid UTF-8");
 	return 0;
 }
 
@@ -882,10 +882,12 @@ int pd_json_decode(const ProtobufCMessageDescriptor *desc, const char *json,
 		jerr = json_tokener_get_error(tok);
 		end = len;
 	}
-	for (; jerr == json_tokener_success && end < len; end++)
-		if (json[end] != ' ' && json[end] != '\t' &&
-		    json[end] != '\r' && json[end] != '\n')
-			jerr = json_tokener_error_parse_unexpected;
+	while (jerr == json_tokener_success && end < len &&
+	       (json[end] == ' ' || json[end] == '\t' || json[end] == '\r' ||
+		json[end] == '\n'))
+		end++;
+	if (jerr == json_tokener_success && end < len)
+		jerr = json_tokener_error_parse_unexpected; /* trailing garbage */
 	json_tokener_free(tok);
 	if (jerr != json_tokener_success) {
 		json_object_put(obj);

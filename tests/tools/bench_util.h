@@ -1,8 +1,8 @@
 /* Shared helpers of the benchmark tools (tests/tools/bench_*.c): clocks,
  * percentiles, number formatting, option parsing, and the realistic event the
  * bus benchmarks send, so the bus path and the raw NNG baseline carry
- * messages of the same size. Header-only (static inline) because every
- * tests/tools/*.c file is built as its own program. */
+ * messages of the same size. Header-only (static inline) because each
+ * C file in tests/tools is built as its own program. */
 #ifndef PD_BENCH_UTIL_H
 #define PD_BENCH_UTIL_H
 
