@@ -34,6 +34,8 @@ static nng_socket pub, sub;
 static uint8_t *frame;
 static size_t frame_len, hdr; /* hdr: bytes before the payload (topic + NUL) */
 static atomic_int sending_done;
+static uint64_t send_err;
+static pthread_t th;
 
 struct rx {
 	uint64_t received, max_seq, out_of_order;
@@ -110,15 +112,40 @@ static int send_one(uint64_t seq)
 	return 0;
 }
 
-static void start_rx(pthread_t *th, struct rx *rx, int record)
+static void start_rx(pthread_t *t, struct rx *rx, int record)
 {
 	memset(rx, 0, sizeof(*rx));
 	rx->record = record;
 	atomic_store(&sending_done, 0);
-	if (pthread_create(th, NULL, receiver, rx) != 0) {
+	if (pthread_create(t, NULL, receiver, rx) != 0) {
 		fprintf(stderr, "bench_nng_raw: cannot start thread\n");
 		exit(1);
 	}
+}
+
+/* Sends at a fixed rate in 1 ms ticks for seconds; returns how many were sent. */
+static uint64_t run_rate(struct rx *rx, double rate, double seconds, int record)
+{
+	pthread_t th;
+	start_rx(&th, rx, record);
+	uint64_t total = (uint64_t)(rate * seconds), sent = 0;
+	int64_t t0 = bench_mono_ns(), next_report = t0 + 1000000000;
+	for (int64_t tick = t0; sent < total; tick += 1000000) {
+		bench_sleep_until_ns(tick);
+		int64_t now = bench_mono_ns();
+		uint64_t due = bench_due(now - t0, rate);
+		if (due > total)
+			due = total;
+		while (sent < due)
+			send_err += send_one(++sent) != 0;
+		if (record && now >= next_report) {
+			bench_progress("  raw NNG fixed rate: %llu sent", (unsigned long long)sent);
+			next_report += 1000000000;
+		}
+	}
+	atomic_store(&sending_done, 1);
+	pthread_join(th, NULL);
+	return sent;
 }
 
 int main(int argc, char **argv)
@@ -126,6 +153,8 @@ int main(int argc, char **argv)
 	double rate = atof(bench_opt(argc, argv, "--rate", "5000"));
 	double seconds = atof(bench_opt(argc, argv, "--seconds", "5"));
 	uint64_t max_n = (uint64_t)atoll(bench_opt(argc, argv, "--max", "300000"));
+	double steps_max = atof(bench_opt(argc, argv, "--steps-max", "40000"));
+	double step_seconds = atof(bench_opt(argc, argv, "--step-seconds", "1.5"));
 	char run_dir[PD_CFG_STR], defaddr[PD_CFG_STR + 32];
 	pd_config_run_dir(run_dir, sizeof(run_dir));
 	snprintf(defaddr, sizeof(defaddr), "ipc://%s/bench-raw.pub", run_dir);
@@ -153,6 +182,9 @@ int main(int argc, char **argv)
 	int rv;
 	if ((rv = nng_pub0_open(&pub)) != 0)
 		die("pub", rv);
+	int sendbuf = atoi(bench_opt(argc, argv, "--pub-sendbuf", "0"));
+	if (sendbuf > 0)
+		nng_socket_set_int(pub, NNG_OPT_SENDBUF, sendbuf);
 	if ((rv = nng_listen(pub, addr, NULL, 0)) != 0)
 		die(addr, rv);
 	if ((rv = nng_sub0_open(&sub)) != 0)
@@ -164,44 +196,52 @@ int main(int argc, char **argv)
 		die("dial", rv);
 	bench_sleep_ms(200); /* let PUB see the pipe */
 
-	/* 1. fixed rate */
-	uint64_t total = (uint64_t)(rate * seconds);
-	bench_progress("raw NNG: %s-byte frames over %s; %.0f msg/s for %.0f s, then %llu as fast as possible",
-		       bench_commas((double)frame_len, (char[32]){0}, 32), addr, rate, seconds,
-		       (unsigned long long)max_n);
-	pthread_t th;
+	/* 1. fixed rate, with latencies */
+	bench_progress("raw NNG: %zu-byte frames over %s (PUB send buffer %s, SUB receive buffer 8192); "
+		       "%.0f msg/s for %.0f s, steps up to %.0f msg/s, then %llu as fast as possible",
+		       frame_len, addr, sendbuf > 0 ? bench_opt(argc, argv, "--pub-sendbuf", "") : "NNG default", rate,
+		       seconds, steps_max, (unsigned long long)max_n);
 	struct rx rx;
-	start_rx(&th, &rx, 1);
-	int64_t t0 = bench_mono_ns(), next_report = t0 + 1000000000;
-	uint64_t sent = 0, send_err = 0;
-	for (int64_t tick = t0; sent < total; tick += 1000000) {
-		bench_sleep_until_ns(tick);
-		int64_t now = bench_mono_ns();
-		uint64_t due = bench_due(now - t0, rate);
-		if (due > total)
-			due = total;
-		while (sent < due)
-			send_err += send_one(++sent) != 0;
-		if (now >= next_report) {
-			bench_progress("  raw NNG fixed rate: %llu sent", (unsigned long long)sent);
-			next_report += 1000000000;
-		}
-	}
-	atomic_store(&sending_done, 1);
-	pthread_join(th, NULL);
+	uint64_t sent = run_rate(&rx, rate, seconds, 1);
 	bench_samples_sort(&rx.lat_us);
 	uint64_t lost = sent - rx.received;
 	double p50 = (double)bench_pct(&rx.lat_us, 50) / 1000, p99 = (double)bench_pct(&rx.lat_us, 99) / 1000;
 	double pmax = (double)bench_pct(&rx.lat_us, 100) / 1000;
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], d[32];
 	printf("raw NNG: %s msg/s offered, %s received, p50 %.3f ms p99 %.3f ms max %.3f ms; lost %llu\n",
 	       bench_commas(rate, a, sizeof(a)), bench_commas((double)rx.received, b, sizeof(b)), p50, p99, pmax,
 	       (unsigned long long)lost);
 
-	/* 2. max rate */
+	/* 2. doubling steps: up to which rate does the transport lose nothing?
+	 *    Stops at the first step that loses messages. */
+	double lossless = lost == 0 ? rate : 0;
+	char steps[512] = "";
+	size_t sl = 0;
+	for (double r = 2 * rate; lossless > 0 && r <= steps_max; r *= 2) {
+		struct rx srx;
+		uint64_t ssent = run_rate(&srx, r, step_seconds, 0);
+		double lp = 100.0 * (double)(ssent - srx.received) / (double)ssent;
+		if (ssent == srx.received)
+			lossless = r;
+		int w = snprintf(steps + sl, sizeof(steps) - sl, "%s%s msg/s lost %.1f%%", sl ? ", " : "",
+				 bench_commas(r, a, sizeof(a)), lp);
+		if (w > 0 && (size_t)w < sizeof(steps) - sl)
+			sl += (size_t)w;
+		bench_progress("  raw NNG step %s msg/s: %llu sent, %llu received", a, (unsigned long long)ssent,
+			       (unsigned long long)srx.received);
+		if (ssent != srx.received)
+			break;
+	}
+	if (lossless > 0)
+		printf("raw NNG steps: %s; lossless up to %s msg/s\n", steps[0] ? steps : "-",
+		       bench_commas(lossless, b, sizeof(b)));
+	else
+		printf("raw NNG steps: skipped, messages were lost already at %s msg/s\n", bench_commas(rate, b, sizeof(b)));
+
+	/* 3. flood */
 	struct rx rx2;
 	start_rx(&th, &rx2, 0);
-	t0 = bench_mono_ns();
+	int64_t t0 = bench_mono_ns();
 	uint64_t sent2 = 0;
 	while (sent2 < max_n)
 		send_err += send_one(++sent2) != 0;
@@ -210,17 +250,17 @@ int main(int argc, char **argv)
 	pthread_join(th, NULL);
 	double recv_secs = rx2.received ? (double)(rx2.last_ns - t0) / 1e9 : 1;
 	double lost_pct = 100.0 * (double)(sent2 - rx2.received) / (double)sent2;
-	printf("raw NNG max: %s msg sent at %s msg/s; received %s (%s msg/s), lost %.1f%%\n",
+	printf("raw NNG flood: %s msg sent at %s msg/s; received %s (%s msg/s), lost %.1f%%\n",
 	       bench_commas((double)sent2, a, sizeof(a)), bench_commas((double)sent2 / send_secs, b, sizeof(b)),
-	       bench_commas((double)rx2.received, c, sizeof(c)),
-	       bench_commas((double)rx2.received / recv_secs, (char[32]){0}, 32), lost_pct);
+	       bench_commas((double)rx2.received, c, sizeof(c)), bench_commas((double)rx2.received / recv_secs, d, sizeof(d)),
+	       lost_pct);
 	printf("RESULT nng_raw frame_bytes=%zu rate=%.0f sent=%llu received=%llu lost=%llu p50_us=%lld p99_us=%lld "
-	       "max_us=%lld max_sent=%llu max_send_rate=%.0f max_received=%llu max_recv_rate=%.0f max_lost_pct=%.1f "
-	       "send_errors=%llu\n",
+	       "max_us=%lld lossless_up_to=%.0f flood_sent=%llu flood_send_rate=%.0f flood_received=%llu "
+	       "flood_recv_rate=%.0f flood_lost_pct=%.1f send_errors=%llu\n",
 	       frame_len, rate, (unsigned long long)sent, (unsigned long long)rx.received, (unsigned long long)lost,
 	       (long long)bench_pct(&rx.lat_us, 50), (long long)bench_pct(&rx.lat_us, 99),
-	       (long long)bench_pct(&rx.lat_us, 100), (unsigned long long)sent2, (double)sent2 / send_secs,
-	       (unsigned long long)rx2.received, (double)rx2.received / recv_secs, lost_pct,
+	       (long long)bench_pct(&rx.lat_us, 100), lossless, (unsigned long long)sent2,
+	       (double)sent2 / send_secs, (unsigned long long)rx2.received, (double)rx2.received / recv_secs, lost_pct,
 	       (unsigned long long)send_err);
 	bench_samples_free(&rx.lat_us);
 	nng_close(sub);

@@ -1,0 +1,522 @@
+#!/bin/sh
+# `make run`: the suite on this machine, with a sample Double 11 promo day.
+#
+# At this stage: a private PostgreSQL in ./var/pg, migrations, the logistics
+# service, a durable `peakdesk tail` writing ./var/events.jsonl, then a replay
+# of tests/data/sample (orders, shipment updates with one impossible
+# transition, Kuaidi100 carrier pushes, a return) and one stalled parcel that
+# the delay timer turns into logistics.delayed. Prints what happened and how
+# to look, then runs until Ctrl-C (SIGINT/SIGTERM) and stops everything in
+# order: tail, service, PostgreSQL.
+#
+#   PEAKDESK_RUN_ONCE=1   stop right after the summary; exit 1 when the demo
+#                         did not produce what it should (tests, CI)
+#   PEAKDESK_LOGISTICS_HTTP, PEAKDESK_KUAIDI100_SALT,
+#   PEAKDESK_LOGISTICS_NO_SCAN_HOURS, PEAKDESK_LOGISTICS_DELAY_CHECK_MS
+#                         override the demo defaults below
+#
+# Re-running reuses ./var (the database keeps the previous run's data; the
+# sample's event ids are fixed, so its events come back as DUPLICATE).
+# Later issues add the other services here.
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 1
+BIN=$ROOT/build/bin
+VAR=$ROOT/var
+SAMPLE=$ROOT/tests/data/sample
+SHARED_PUSH=$ROOT/../shared/data/logistics/kuaidi100_push_doc_example.param.json
+PGSH=$ROOT/deploy/local/pg.sh
+RUN_ONCE=${PEAKDESK_RUN_ONCE:-}
+
+say() { printf '%s\n' "$*"; }
+step() { printf '\n==> %s\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+
+for b in peakdesk peakdesk-logistics; do
+  [ -x "$BIN/$b" ] || die "$BIN/$b is missing: build first (make)"
+done
+for t in psql curl md5sum; do
+  command -v "$t" >/dev/null 2>&1 || die "$t not found (deploy/install-deps.sh installs it)"
+done
+
+# Only the settings of this run: a conninfo or address left in the caller's
+# environment must not point a binary elsewhere.
+unset PEAKDESK_INSTANCE
+for s in GATEWAY ROUTER LOGISTICS STOCK PROMO SURVEY; do
+  unset "PEAKDESK_${s}_DB" "PEAKDESK_${s}_PUB" "PEAKDESK_${s}_INGEST"
+done
+
+# ---- demo settings -------------------------------------------------------------
+SALT=${PEAKDESK_KUAIDI100_SALT:-peakdesk-demo-salt}
+# A parcel with no scan for 3 minutes is late (production default: 24 h), a
+# passed delivery promise at once; the timer looks every second.
+NO_SCAN_HOURS=${PEAKDESK_LOGISTICS_NO_SCAN_HOURS:-0.05}
+CHECK_MS=${PEAKDESK_LOGISTICS_DELAY_CHECK_MS:-1000}
+STALLED_CARRIER=yunda
+STALLED_NU=YD431200241102
+DELAY_TIMEOUT=30
+
+# ---- helpers ---------------------------------------------------------------------
+# 0 when something listens on 127.0.0.1/any:PORT (read from /proc: no ss/netstat needed).
+port_in_use() {
+  hex=$(printf ':%04X' "$1")
+  cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+    awk -v p="$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'
+}
+
+lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+q() { psql "$PEAKDESK_DB" -XAtq -c "$1" 2>/dev/null; }
+table() { psql "$PEAKDESK_DB" -Xq -P pager=off -P footer=off -c "$1" 2>&1 | sed -e '/^$/d' -e 's/^/    /'; }
+
+# Background programs run in their own session, so a Ctrl-C on the terminal
+# reaches only this script, which then stops everything in order. (Called
+# directly, not from a function: `setsid prog &` execs in the forked child,
+# so $! is the program's own pid.)
+SETSID=""
+command -v setsid >/dev/null 2>&1 && SETSID=setsid
+
+# A pid file's process, if it is still one of ours (not a recycled pid).
+live_pid() {
+  f=$1 pat=$2
+  [ -f "$f" ] || return 1
+  p=$(cat "$f" 2>/dev/null)
+  case "$p" in '' | *[!0-9]*) return 1 ;; esac
+  tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "$pat" || return 1
+  echo "$p"
+}
+
+# stop_proc NAME PID: SIGTERM, wait up to 20 s, then SIGKILL.
+stop_proc() {
+  name=$1 pid=$2
+  [ -n "$pid" ] || return 0
+  if ! kill -0 "$pid" 2>/dev/null; then
+    wait "$pid" 2>/dev/null
+    info "$name had already exited"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null
+  i=0
+  while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    info "$name did not stop within 20 s of SIGTERM: killed"
+    return 1
+  fi
+  wait "$pid" 2>/dev/null
+  st=$?
+  # Our own children report their status; 127 means "not our child" (a leftover).
+  if [ "$st" = 0 ] || [ "$st" = 127 ]; then
+    info "$name stopped (SIGTERM)"
+  else
+    info "$name stopped (SIGTERM), exit status $st"
+  fi
+}
+
+# ---- cleanup ---------------------------------------------------------------------
+TAIL_PID=""
+SVC_PID=""
+PG_STARTED=""
+PGDIR=""
+CLEANED=""
+cleanup() {
+  [ -n "$CLEANED" ] && return 0
+  CLEANED=1
+  step "stopping"
+  stop_proc "peakdesk tail (demo)" "$TAIL_PID"
+  TAIL_PID=""
+  rm -f "$VAR/run/tail-demo.pid"
+  stop_proc "peakdesk-logistics" "$SVC_PID"
+  SVC_PID=""
+  if [ -n "${HTTP:-}" ] && curl -fsS -m 2 "http://$HTTP/healthz" >/dev/null 2>&1; then
+    info "warning: something still answers on http://$HTTP after the service stopped"
+  fi
+  rm -f "$VAR/run/logistics.pid"
+  if [ -n "$PG_STARTED" ]; then
+    "$PGSH" stop "$PGDIR" >/dev/null 2>&1
+    if [ -f "$PGDIR/data/postmaster.pid" ]; then
+      info "PostgreSQL did not stop: see $PGDIR/postgres.log"
+    else
+      info "PostgreSQL stopped ($PGDIR; the data stays for the next run)"
+    fi
+  fi
+  say "    all stopped."
+}
+on_exit() {
+  rc=$?
+  trap - EXIT INT TERM
+  cleanup
+  exit "$rc"
+}
+trap on_exit EXIT
+# A requested stop that goes cleanly is a success (exit 0), for make and for
+# supervisors alike.
+trap 'say ""; say "(Ctrl-C)"; exit 0' INT
+trap 'say ""; say "(SIGTERM)"; exit 0' TERM
+
+mkdir -p "$VAR/run" "$VAR/log" || die "cannot create $VAR"
+
+say "peakdesk make run: the logistics stage (a private PostgreSQL, peakdesk-logistics,"
+say "a sample Double 11 promo day). Later issues add the other services."
+
+# ---- PostgreSQL ------------------------------------------------------------------
+step "PostgreSQL: private cluster"
+PGDIR=$VAR/pg
+mkdir -p "$PGDIR"
+fallback_reason=""
+if [ "$(id -u)" = 0 ]; then
+  # The server runs as user postgres (pg.sh): every parent directory must let it through.
+  chown postgres:postgres "$PGDIR" 2>/dev/null
+  if ! setpriv --reuid=postgres --regid=postgres --init-groups -- test -w "$PGDIR" 2>/dev/null; then
+    fallback_reason="user postgres cannot reach $PGDIR (a parent directory is closed to it)"
+  fi
+fi
+# A unix socket path is limited to 107 bytes.
+if [ -z "$fallback_reason" ] && [ ${#PGDIR} -gt 90 ]; then
+  fallback_reason="$PGDIR is too long for a unix socket path"
+fi
+if [ -n "$fallback_reason" ]; then
+  tag=$(printf '%s' "$ROOT" | md5sum | cut -c1-8)
+  base=/tmp/peakdesk-run-$tag
+  if [ -L "$base" ] || { [ -e "$base" ] && [ "$(stat -c %u "$base")" != "$(id -u)" ]; }; then
+    die "$fallback_reason, and $base is not ours: remove it or fix the permissions"
+  fi
+  { mkdir -p "$base/pg" && chmod 755 "$base"; } || die "cannot create $base"
+  PGDIR=$base/pg
+  info "note: $fallback_reason;"
+  info "      using $PGDIR instead (kept between runs)"
+fi
+PEAKDESK_DB="host=$PGDIR dbname=peakdesk user=peakdesk"
+export PEAKDESK_DB
+pg_up() { psql "host=$PGDIR dbname=postgres user=peakdesk" -XAtqc 'SELECT 1' >/dev/null 2>&1; }
+if pg_up; then
+  # Left running by an earlier run that was killed: use it, stop it at the end.
+  info "a server from an earlier run that did not stop is still up: reusing it"
+  psql "host=$PGDIR dbname=postgres user=peakdesk" -XAtqc "SELECT 1 FROM pg_database WHERE datname = 'peakdesk'" | grep -q 1 ||
+    psql "host=$PGDIR dbname=postgres user=peakdesk" -Xqc 'CREATE DATABASE peakdesk' >/dev/null
+else
+  if [ -f "$PGDIR/data/PG_VERSION" ]; then
+    info "reusing the cluster of an earlier run"
+  else
+    info "creating a new cluster (initdb)"
+  fi
+  "$PGSH" start "$PGDIR" >/dev/null || die "PostgreSQL did not start (see $PGDIR/postgres.log)"
+fi
+PG_STARTED=1
+q 'SELECT 1' >/dev/null || die "database peakdesk not reachable at $PGDIR"
+info "up: $PEAKDESK_DB"
+
+step "migrate"
+PEAKDESK_SCHEMA_DIR=$ROOT/schema "$BIN/peakdesk" migrate 2>&1 | sed 's/^/    /'
+q "SELECT 1 FROM pg_namespace WHERE nspname = 'logistics'" | grep -q 1 || die "migration failed"
+
+# ---- logistics -------------------------------------------------------------------
+step "peakdesk-logistics"
+PEAKDESK_RUN_DIR=$VAR/run
+export PEAKDESK_RUN_DIR
+for f in logistics:peakdesk-logistics tail-demo:"tail --name demo"; do
+  name=${f%%:*} pat=${f#*:}
+  if p=$(live_pid "$VAR/run/$name.pid" "$pat"); then
+    info "a $name process (pid $p) from an earlier run is still running: stopping it"
+    stop_proc "$name (pid $p)" "$p"
+  fi
+done
+if [ -z "${PEAKDESK_LOGISTICS_HTTP:-}" ]; then
+  port=8082
+  while port_in_use "$port" && [ "$port" -lt 8182 ]; do port=$((port + 1)); done
+  [ "$port" = 8082 ] || info "note: port 8082 is taken; using $port"
+  PEAKDESK_LOGISTICS_HTTP=127.0.0.1:$port
+fi
+export PEAKDESK_LOGISTICS_HTTP
+HTTP=$PEAKDESK_LOGISTICS_HTTP
+PEAKDESK_KUAIDI100_SALT=$SALT
+PEAKDESK_LOGISTICS_NO_SCAN_HOURS=$NO_SCAN_HOURS
+PEAKDESK_LOGISTICS_DELAY_CHECK_MS=$CHECK_MS
+export PEAKDESK_KUAIDI100_SALT PEAKDESK_LOGISTICS_NO_SCAN_HOURS PEAKDESK_LOGISTICS_DELAY_CHECK_MS
+LOG=$VAR/log/logistics.log
+log_start=$(lines "$LOG")
+$SETSID "$BIN/peakdesk-logistics" >>"$LOG" 2>&1 </dev/null &
+SVC_PID=$!
+echo "$SVC_PID" >"$VAR/run/logistics.pid"
+i=0
+health=""
+while [ $i -lt 150 ]; do
+  if health=$(curl -fsS "http://$HTTP/healthz" 2>/dev/null); then break; fi
+  if ! kill -0 "$SVC_PID" 2>/dev/null; then
+    wait "$SVC_PID" 2>/dev/null
+    SVC_PID=""
+    say "peakdesk-logistics exited at start; its log ($LOG):"
+    tail -n +"$((log_start + 1))" "$LOG" | tail -n 20
+    exit 1
+  fi
+  sleep 0.2
+  i=$((i + 1))
+done
+[ -n "$health" ] || { say "peakdesk-logistics did not become healthy in 30 s; log:"; tail -n 20 "$LOG"; exit 1; }
+info "pid $SVC_PID, http://$HTTP (healthz: $health)"
+info "ingest ipc://$PEAKDESK_RUN_DIR/logistics.ingest, events on ipc://$PEAKDESK_RUN_DIR/logistics.pub"
+info "log: ${LOG#"$ROOT"/}"
+info "delay policy for the demo: late after ${NO_SCAN_HOURS} h without a scan (production: 24 h)"
+info "or once a promised delivery time has passed; the timer runs every ${CHECK_MS} ms"
+
+# ---- tail --------------------------------------------------------------------------
+step "peakdesk tail --name demo --out var/events.jsonl (a durable bus consumer, started before the replay)"
+EVENTS=$VAR/events.jsonl
+events_before=$(lines "$EVENTS")
+$SETSID "$BIN/peakdesk" tail --name demo --out "$EVENTS" >>"$VAR/log/tail.log" 2>&1 </dev/null &
+TAIL_PID=$!
+echo "$TAIL_PID" >"$VAR/run/tail-demo.pid"
+sleep 0.3
+kill -0 "$TAIL_PID" 2>/dev/null || { say "peakdesk tail exited:"; tail -n 20 "$VAR/log/tail.log"; TAIL_PID=""; exit 1; }
+info "pid $TAIL_PID; ${events_before} event lines already in the file from earlier runs"
+
+# ---- replay --------------------------------------------------------------------------
+FAILURES=""
+problem() { FAILURES="$FAILURES
+    - $*"; }
+DUPS=0
+
+# publish FILE EXPECTED_REJECTIONS WHAT
+publish() {
+  file=$1 want_rej=$2 what=$3
+  out=$VAR/log/publish-$(basename "$file" .jsonl)
+  "$BIN/peakdesk" publish --to logistics --quiet "$file" >"$out.acks" 2>"$out.err"
+  summary=$(grep '^published' "$out.err" | tail -n 1)
+  if [ -z "$summary" ]; then
+    info "$(basename "$file"): publish failed:"
+    sed 's/^/      /' "$out.err"
+    problem "publishing $(basename "$file") failed"
+    return
+  fi
+  info "$(printf '%-16s %s' "$(basename "$file")" "$what")"
+  info "$(printf '%-16s %s' "" "${summary#published }")"
+  rej=$(echo "$summary" | sed -n 's/.* \([0-9][0-9]*\) rejected.*/\1/p')
+  dup=$(echo "$summary" | sed -n 's/.* \([0-9][0-9]*\) duplicate.*/\1/p')
+  DUPS=$((DUPS + ${dup:-0}))
+  sed -n 's/.*"eventId":"\([^"]*\)".*"reason":"\(.*\)"}$/\1  \2/p' "$out.acks" | while read -r id reason; do
+    info "$(printf '%-16s REJECTED %s: %s' "" "$id" "$reason")"
+  done
+  [ "${rej:-x}" = "$want_rej" ] || problem "$(basename "$file"): expected $want_rej rejected, got ${rej:-?}"
+}
+
+step "replay: a Double 11 sample (tests/data/sample) -> peakdesk publish --to logistics"
+publish "$SAMPLE/orders.jsonl" 0 "orders awaiting fulfilment (双11 midnight rush, line items, WeChat/app/e-mail customers)"
+publish "$SAMPLE/shipments.jsonl" 1 "labels printed, parcels collected; the last one is a stale 'created' for a collected parcel"
+if [ "$DUPS" -gt 0 ]; then
+  info "(DUPLICATE: an earlier run already applied these event ids; nothing changed twice)"
+fi
+
+# ---- Kuaidi100 pushes ------------------------------------------------------------------
+URL=http://$HTTP/v1/carriers/kuaidi100
+sign_of() { printf '%s%s' "$1" "$SALT" | md5sum | cut -c1-32 | tr 'a-f' 'A-F'; }
+field() { printf '%s' "$1" | sed -n "s/.*\"$2\":\"\\([^\"]*\\)\".*/\\1/p" | head -n 1; }
+# kd_post FILE [SIGN]: prints "HTTP-status body"
+kd_post() {
+  param=$(cat "$1")
+  sign=${2:-$(sign_of "$param")}
+  resp=$(curl -sS -m 10 -w ' %{http_code}' \
+    --data-urlencode "param=$param" --data-urlencode "sign=$sign" "$URL" 2>&1)
+  printf '%s %s' "${resp##* }" "${resp% *}"
+}
+kd_push() {
+  f=$1
+  param=$(cat "$f")
+  com=$(field "$param" com) nu=$(field "$param" nu) st=$(field "$param" state)
+  n=$(printf '%s' "$param" | grep -o '"context"' | wc -l)
+  r=$(kd_post "$f")
+  info "$(printf '%-15s %-9s %-15s state %-2s %d scans -> %s' "$(basename "$f" .param.json)" "$com" "$nu" "$st" "$n" "$r")"
+  case "$r" in 200*'"result":true'*) ;; *) problem "Kuaidi100 push $(basename "$f") answered: $r" ;; esac
+}
+tracking_count() { q "SELECT count(*) FROM logistics.tracking_events"; }
+
+step "Kuaidi100 pushes -> POST $URL"
+info "form fields param (the JSON) and sign = uppercase hex MD5(param + salt), salt \"$SALT\""
+for f in "$SAMPLE"/kuaidi100/*.param.json; do
+  kd_push "$f"
+done
+before=$(tracking_count)
+for _ in 1 2; do
+  for f in "$SAMPLE"/kuaidi100/01_*.param.json "$SAMPLE"/kuaidi100/02_*.param.json; do
+    r=$(kd_post "$f")
+    case "$r" in 200*) ;; *) problem "re-sent push $(basename "$f") answered: $r" ;; esac
+  done
+done
+after=$(tracking_count)
+info "re-sent 01_in_transit and 02_delivered twice (Kuaidi100 re-sends the whole history):"
+info "  tracking events $before -> $after: each scan is stored once"
+[ "$before" = "$after" ] || problem "re-sent pushes changed the tracking events ($before -> $after)"
+r=$(kd_post "$SAMPLE/kuaidi100/01_in_transit.param.json" 0123456789ABCDEF0123456789ABCDEF)
+info "the same push with a wrong sign -> $r"
+case "$r" in 403*) ;; *) problem "a push with a wrong sign was not refused with 403: $r" ;; esac
+if [ -f "$SHARED_PUSH" ]; then
+  r=$(kd_post "$SHARED_PUSH")
+  info "Kuaidi100's own documentation example (../shared/data/logistics/$(basename "$SHARED_PUSH"))"
+  info "  yuantong V030344422, 2 scans from 2012 -> $r"
+  case "$r" in 200*'"result":true'*) ;; *) problem "the documentation example push answered: $r" ;; esac
+else
+  info "(../shared/data/logistics/kuaidi100_push_doc_example.param.json not found: the documentation example is skipped)"
+fi
+
+step "replay: a return (tests/data/sample/returns.jsonl)"
+publish "$SAMPLE/returns.jsonl" 0 "RT2411130001 for PD2411110001: requested -> approved -> parcel_sent"
+
+# ---- the delay ---------------------------------------------------------------------------
+step "waiting for the delay timer: $STALLED_CARRIER $STALLED_NU was promised for 2024-11-13 18:00 and last scanned 2024-11-12"
+delayed_in_db() {
+  q "SELECT count(*) FROM logistics.shipments WHERE carrier = '$STALLED_CARRIER' AND tracking_no = '$STALLED_NU' AND delay_episodes > 0" | grep -qx '[1-9][0-9]*'
+}
+delayed_in_file() { grep '"logistics.delayed"' "$EVENTS" 2>/dev/null | grep -q "$STALLED_NU"; }
+start=$(date +%s)
+while :; do
+  if delayed_in_db && delayed_in_file; then break; fi
+  if [ $(($(date +%s) - start)) -ge "$DELAY_TIMEOUT" ]; then break; fi
+  sleep 0.25
+done
+waited=$(($(date +%s) - start))
+if delayed_in_db && delayed_in_file; then
+  info "logistics.delayed for $STALLED_NU is in the outbox and in var/events.jsonl (after ${waited} s)"
+else
+  delayed_in_db || problem "no logistics.delayed for $STALLED_CARRIER $STALLED_NU within ${DELAY_TIMEOUT} s"
+  delayed_in_file || problem "logistics.delayed for $STALLED_NU did not reach var/events.jsonl within ${DELAY_TIMEOUT} s"
+  info "still no logistics.delayed for $STALLED_NU after ${DELAY_TIMEOUT} s"
+fi
+# Let the tail catch up with everything the service committed so far.
+PUBLISHER=$(q "SELECT publisher FROM bus.publishers WHERE publisher LIKE 'logistics-%' ORDER BY started_at DESC LIMIT 1")
+lag_sql="SELECT coalesce((SELECT max(seq) FROM bus.outbox WHERE publisher = '$PUBLISHER'), 0)
+  - coalesce((SELECT seq FROM bus.offsets WHERE consumer = 'tail:demo' AND publisher = '$PUBLISHER'), 0)"
+i=0
+while [ "$(q "$lag_sql")" != 0 ] && [ $i -lt 40 ]; do sleep 0.25; i=$((i + 1)); done
+lag=$(q "$lag_sql")
+[ "$lag" = 0 ] || problem "peakdesk tail is $lag events behind $PUBLISHER"
+
+# ---- summary -------------------------------------------------------------------------------
+CST="AT TIME ZONE INTERVAL '+08:00'"
+ts() { echo "to_char($1 $CST, 'YYYY-MM-DD HH24:MI')"; }
+step "what happened (all times China Standard Time)"
+info "orders:      $(q "SELECT sum(n) || ' (' || string_agg(status || ' ' || n, ', ' ORDER BY n DESC) || ')'
+  FROM (SELECT status, count(*) n FROM logistics.orders GROUP BY status) s")"
+info "             $(q "SELECT count(*) || ' line items, ' || sum(quantity) || ' units, ¥' || to_char(sum(quantity * unit_price_cents) / 100.0, 'FM999999990.00')
+  FROM logistics.order_items")"
+info "customers:   $(q "SELECT string_agg(CASE channel WHEN 1 THEN 'app/webhook' WHEN 2 THEN 'WeChat' WHEN 3 THEN 'e-mail' ELSE 'other' END || ' ' || n, ', ' ORDER BY n DESC)
+  FROM (SELECT channel, count(*) n FROM logistics.orders GROUP BY channel) s")"
+info "shipments:   $(q "SELECT sum(n) || ' (' || string_agg(state || ' ' || n, ', ' ORDER BY n DESC) || ')'
+  FROM (SELECT state, count(*) n FROM logistics.shipments GROUP BY state) s")"
+info "tracking:    $(q "SELECT count(*) || ' carrier scans on ' || count(DISTINCT (carrier, tracking_no)) || ' parcels' FROM logistics.tracking_events")"
+say ""
+table "SELECT s.carrier, s.tracking_no, s.order_id, s.state, count(t.*) AS scans,
+  $(ts s.last_scan_at) AS last_scan, left(s.last_scan_text, 24) AS last_scan_text
+  FROM logistics.shipments s LEFT JOIN logistics.tracking_events t USING (carrier, tracking_no)
+  WHERE s.last_scan_at IS NOT NULL GROUP BY s.shipment_id ORDER BY s.carrier, s.tracking_no"
+say ""
+info "returns:"
+table "SELECT r.return_id, r.order_id, r.state, r.reason,
+  (SELECT string_agg(to_state, ' -> ' ORDER BY at, recorded_at) FROM logistics.return_steps st WHERE st.return_id = r.return_id) AS steps
+  FROM logistics.returns r ORDER BY r.return_id"
+say ""
+info "delayed shipments (logistics.delayed, once per delay episode):"
+table "SELECT carrier, tracking_no, order_id, state, $(ts last_scan_at) AS last_scan,
+  $(ts promised_delivery) AS promised, CASE WHEN promised_delivery < delayed_at THEN 'promise missed' ELSE 'no scan' END AS reason,
+  delay_episodes AS episodes, $(ts delayed_at) AS detected
+  FROM logistics.shipments WHERE delay_episodes > 0
+  ORDER BY (tracking_no = '$STALLED_NU') DESC, delayed_at LIMIT 8"
+n_delayed=$(q "SELECT count(*) FROM logistics.shipments WHERE delay_episodes > 0")
+[ "${n_delayed:-0}" -gt 8 ] && info "    ... $((n_delayed - 8)) more"
+say ""
+info "events emitted (bus.outbox, publisher $PUBLISHER):"
+table "SELECT topic, count(*) AS events, max(seq) AS last_seq FROM bus.outbox GROUP BY topic ORDER BY topic"
+say ""
+events_now=$(lines "$EVENTS")
+info "var/events.jsonl (peakdesk tail): $events_now lines, $((events_now - events_before)) from this run; the last ones:"
+tail -n 6 "$EVENTS" | awk '{
+  out = ""
+  n = split("seq topic orderId carrier trackingNo state previousState reason returnId", k, " ")
+  for (i = 1; i <= n; i++)
+    if (match($0, "\"" k[i] "\":\"?[^\",}]*")) {
+      v = substr($0, RSTART + length(k[i]) + 3, RLENGTH - length(k[i]) - 3)
+      sub(/^"/, "", v); sub(/^(SHIPMENT_STATE_|RETURN_STATE_|DELAY_REASON_)/, "", v)
+      out = out (out == "" ? "" : "  ") k[i] "=" v
+    }
+  print "      " out
+}'
+info "the delay event as peakdesk tail wrote it:"
+grep '"logistics.delayed"' "$EVENTS" 2>/dev/null | grep "$STALLED_NU" | tail -n 1 | sed 's/^/      /'
+info "(all of it: cat var/events.jsonl)"
+
+# ---- checks --------------------------------------------------------------------------------
+chk() { # chk "what" SQL expected
+  got=$(q "$2")
+  [ "$got" = "$3" ] || problem "$1: expected $3, got ${got:-nothing}"
+}
+chk "sample orders stored" "SELECT count(*) FROM logistics.orders WHERE order_id LIKE 'PD2411110%'" 36
+chk "sample shipments stored" "SELECT count(*) FROM logistics.shipments WHERE order_id LIKE 'PD2411110%'" 30
+chk "the stale 'created' report did not move SF140000241105" "SELECT state FROM logistics.shipments WHERE tracking_no = 'SF140000241105'" collected
+chk "in-transit push" "SELECT state FROM logistics.shipments WHERE tracking_no = 'ZT731200241104'" in_transit
+chk "delivered push" "SELECT state FROM logistics.shipments WHERE tracking_no = 'SF140000241101'" delivered
+chk "refused push" "SELECT state FROM logistics.shipments WHERE tracking_no = 'YT900000241103'" exception
+chk "scans of the sample pushes, each once" "SELECT count(*) FROM logistics.tracking_events WHERE tracking_no IN ('ZT731200241104', 'SF140000241101', 'YD431200241102', 'YT900000241103')" 16
+chk "the return" "SELECT state FROM logistics.returns WHERE return_id = 'RT2411130001'" parcel_sent
+chk "logistics.delayed for $STALLED_NU in the outbox" "SELECT count(*) > 0 FROM bus.outbox WHERE topic = 'logistics.delayed' AND position(convert_to('$STALLED_NU', 'UTF8') IN payload) > 0" t
+for topic in logistics.shipment_updated logistics.exception logistics.return_updated logistics.delayed; do
+  grep -q "\"$topic\"" "$EVENTS" 2>/dev/null || problem "no $topic in var/events.jsonl"
+done
+
+# ---- how to look ---------------------------------------------------------------------------
+step "how to look (in another terminal)"
+cat <<EOF
+    export PEAKDESK_DB="$PEAKDESK_DB"
+    export PEAKDESK_RUN_DIR="$PEAKDESK_RUN_DIR" PEAKDESK_LOGISTICS_HTTP=$HTTP
+    export PATH="$BIN:\$PATH"
+
+    peakdesk tail --name you                      # every event kept, then live; re-run it and it goes on where it stopped
+    peakdesk tail --name you2 --topic logistics.delayed
+    peakdesk status                               # health, publishers' last seq, consumers' lag
+    psql "\$PEAKDESK_DB" -c 'SELECT carrier, tracking_no, order_id, state, last_scan_at, delay_episodes FROM logistics.shipments ORDER BY updated_at DESC LIMIT 10'
+    psql "\$PEAKDESK_DB" -c 'SELECT * FROM logistics.tracking_events ORDER BY scanned_at DESC LIMIT 10'
+    psql "\$PEAKDESK_DB" -c 'SELECT * FROM analytics.shipments LIMIT 10'   # the analysts' view
+    curl -s http://$HTTP/metrics | grep -v '^#'
+    tail -f ${LOG#"$ROOT"/}
+    # a Kuaidi100 push of your own (salt "$SALT"):
+    p=\$(cat tests/data/sample/kuaidi100/03_stalled.param.json); s=\$(printf %s%s "\$p" '$SALT' | md5sum | cut -c1-32 | tr a-f A-F)
+    curl --data-urlencode "param=\$p" --data-urlencode "sign=\$s" http://$HTTP/v1/carriers/kuaidi100
+EOF
+
+if [ -n "$FAILURES" ]; then
+  step "the demo did NOT produce what it should:$FAILURES"
+  info "logs: var/log/ (logistics.log, tail.log, publish-*)"
+  if [ -n "$RUN_ONCE" ]; then exit 1; fi
+else
+  step "demo OK: every expected row and event is there"
+fi
+
+if [ -n "$RUN_ONCE" ]; then
+  info "PEAKDESK_RUN_ONCE is set: stopping now"
+  exit 0
+fi
+
+# ---- run until Ctrl-C ------------------------------------------------------------------------
+step "running; Ctrl-C stops the tail, the service and PostgreSQL"
+info "parcels without a new scan turn late after ${NO_SCAN_HOURS} h; new logistics.delayed events show up here"
+seen=$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'logistics.delayed'")
+while :; do
+  sleep 2
+  if ! kill -0 "$SVC_PID" 2>/dev/null; then
+    wait "$SVC_PID" 2>/dev/null
+    st=$?
+    SVC_PID=""
+    say "peakdesk-logistics exited on its own (status $st); its last lines:"
+    tail -n 15 "$LOG"
+    exit 1
+  fi
+  if ! kill -0 "$TAIL_PID" 2>/dev/null; then
+    wait "$TAIL_PID" 2>/dev/null
+    TAIL_PID=""
+    say "peakdesk tail exited on its own; see var/log/tail.log"
+  fi
+  now=$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'logistics.delayed'")
+  if [ -n "$now" ] && [ -n "$seen" ] && [ "$now" -gt "$seen" ]; then
+    info "$(date +%H:%M:%S) $((now - seen)) more logistics.delayed: $(q "SELECT string_agg(tracking_no, ' ' ORDER BY delayed_at) FROM (SELECT tracking_no, delayed_at FROM logistics.shipments WHERE delay_episodes > 0 ORDER BY delayed_at DESC LIMIT $((now - seen))) s")"
+    seen=$now
+  fi
+done
