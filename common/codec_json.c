@@ -551,8 +551,8 @@ static int json_scalar(const ProtobufCFieldDescriptor *f, json_object *v,
 			ev = protobuf_c_enum_descriptor_get_value_by_name(ed, s);
 			if (!ev)
 				return pd_codec_fail_at(c->eb, &c->path, PD_EINVAL,
-							"unknown %s value",
-							ed->short_name);
+							"unknown %s value \"%.64s\"",
+							ed->short_name, s);
 			*(int32_t *)dst = ev->value;
 			return 0;
 		}

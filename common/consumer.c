@@ -16,6 +16,10 @@
 #include "metrics.h"
 #include "topics.h"
 
+/* Received events held in memory at most; beyond, they are read back later
+ * from the outbox instead. */
+#define PD_CONSUMER_MAX_PENDING 50000
+
 /* Per-publisher progress. committed: what bus.offsets holds; work: the value
  * inside the running transaction; hint: highest seq known to exist. */
 struct pubstate {
@@ -164,7 +168,7 @@ static int catch_up(pd_consumer *c, pd_txn *tx, struct pubstate *p, uint64_t upt
 		snprintf(lim, sizeof(lim), "%d", *budget < c->page ? *budget : c->page);
 		int err;
 		const char *vals[4] = {p->name, from, to, lim};
-		PGresult *r = pd_db_query(pd_txn_db(tx), NULL,
+		PGresult *r = pd_db_query(pd_txn_db(tx), "pd_consumer_catch_up",
 					  "SELECT seq, payload FROM bus.outbox WHERE publisher = $1 "
 					  "AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
 					  4, vals, &err, eb);
@@ -239,7 +243,7 @@ static int save_offset(pd_consumer *c, pd_txn *tx, struct pubstate *p, pd_errbuf
 	char seq[24];
 	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)p->work);
 	int err;
-	PGresult *r = pd_db_query(pd_txn_db(tx), NULL,
+	PGresult *r = pd_db_query(pd_txn_db(tx), "pd_consumer_save_offset",
 				  "INSERT INTO bus.offsets(consumer, publisher, seq, updated_at) "
 				  "VALUES ($1, $2, $3, now()) ON CONFLICT (consumer, publisher) "
 				  "DO UPDATE SET seq = excluded.seq, updated_at = now()", 3,
@@ -438,9 +442,19 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	if (!n)
 		return;
 	pthread_mutex_lock(&c->mu);
-	*tail = c->pending;
-	c->pending = head;
-	c->n_pending += n;
+	if (c->n_pending + n > PD_CONSUMER_MAX_PENDING) {
+		/* The writer is far behind: keep memory bounded. Dropping is safe
+		 * because the outbox has everything; a poll re-learns how far
+		 * each publisher is and catch-up reads the rest. */
+		pthread_mutex_unlock(&c->mu);
+		free_list(head);
+		pthread_mutex_lock(&c->mu);
+		c->want_poll = 1;
+	} else {
+		*tail = c->pending;
+		c->pending = head;
+		c->n_pending += n;
+	}
 	schedule_locked(c);
 	pthread_mutex_unlock(&c->mu);
 }

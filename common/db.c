@@ -185,6 +185,14 @@ int pd_db_exec(pd_db *db, const char *sql, pd_errbuf *eb)
 	return pd_db_classify(db);
 }
 
+static int is_registered(const pd_db *db, const char *name)
+{
+	for (size_t i = 0; i < db->n_stmts; i++)
+		if (strcmp(db->stmts[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 PGresult *pd_db_query_bin(pd_db *db, const char *name, const char *sql, int nparams,
 			  const char *const *values, const int *lengths,
 			  const int *formats, int *err, pd_errbuf *eb)
@@ -192,6 +200,17 @@ PGresult *pd_db_query_bin(pd_db *db, const char *name, const char *sql, int npar
 	if (!pd_db_ok(db)) {
 		*err = pd_fail(eb, PD_EDBDOWN, "database connection lost");
 		return NULL;
+	}
+	if (name && sql) {
+		/* Prepared on first use, and again after every reconnect. */
+		if (!is_registered(db, name)) {
+			int rc = pd_db_prepare(db, name, sql, eb);
+			if (rc != PD_OK) {
+				*err = rc;
+				return NULL;
+			}
+		}
+		sql = NULL;
 	}
 	PGresult *r = name ? PQexecPrepared(db->conn, name, nparams, values, lengths, formats, 0)
 			   : PQexecParams(db->conn, sql, nparams, NULL, values, lengths, formats, 0);

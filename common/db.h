@@ -37,9 +37,11 @@ int pd_db_prepare(pd_db *db, const char *name, const char *sql, pd_errbuf *eb);
  * PD_EDBDOWN when the connection is lost. */
 int pd_db_exec(pd_db *db, const char *sql, pd_errbuf *eb);
 
-/* Runs a prepared (name) or literal (sql when name is NULL) statement with
- * text parameters; returns the result (caller PQclear()s) or NULL with eb set
- * and the return code in *err (PD_EDB / PD_EDBDOWN). */
+/* Runs a statement with text parameters: literal when name is NULL, the
+ * prepared statement name when sql is NULL, and when both are given, sql
+ * prepared as name on first use (and after every reconnect). Returns the
+ * result (caller PQclear()s) or NULL with eb set and the return code in
+ * *err (PD_EDB / PD_EDBDOWN). */
 PGresult *pd_db_query(pd_db *db, const char *name, const char *sql, int nparams,
 		      const char *const *values, int *err, pd_errbuf *eb);
 

@@ -95,7 +95,8 @@ static int ingest_apply(pd_txn *tx, pd_job *job)
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO %s(event_id) SELECT DISTINCT unnest($1::uuid[]) "
 		 "ON CONFLICT DO NOTHING RETURNING event_id", ing->log_table);
-	PGresult *r = pd_db_query(pd_txn_db(tx), NULL, sql, 1, (const char *[]){ids.s}, &err, &eb);
+	/* One ingest log per process, so a fixed statement name is unique. */
+	PGresult *r = pd_db_query(pd_txn_db(tx), "pd_ingest_claim", sql, 1, (const char *[]){ids.s}, &err, &eb);
 	pd_sb_free(&ids);
 	if (!r)
 		return err;
@@ -160,7 +161,7 @@ static int ingest_apply(pd_txn *tx, pd_job *job)
 		}
 		pd_sb_add(&rej, "}", 1);
 		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE event_id = ANY($1::uuid[])", ing->log_table);
-		r = pd_db_query(pd_txn_db(tx), NULL, sql, 1, (const char *[]){rej.s}, &err, &eb);
+		r = pd_db_query(pd_txn_db(tx), "pd_ingest_unclaim", sql, 1, (const char *[]){rej.s}, &err, &eb);
 		pd_sb_free(&rej);
 		if (!r)
 			return err;

@@ -57,6 +57,7 @@ CHECK_MS=${PEAKDESK_LOGISTICS_DELAY_CHECK_MS:-1000}
 STALLED_CARRIER=yunda
 STALLED_NU=YD431200241102
 DELAY_TIMEOUT=30
+NO_SCAN_TEXT=$(awk -v h="$NO_SCAN_HOURS" 'BEGIN { m = h * 60; if (m < 120) printf "%g min", m; else printf "%g h", h }')
 
 # ---- helpers ---------------------------------------------------------------------
 # 0 when something listens on 127.0.0.1/any:PORT (read from /proc: no ss/netstat needed).
@@ -103,6 +104,7 @@ stop_proc() {
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     info "$name did not stop within 20 s of SIGTERM: killed"
+    UNCLEAN="$UNCLEAN $name"
     return 1
   fi
   wait "$pid" 2>/dev/null
@@ -111,13 +113,17 @@ stop_proc() {
   if [ "$st" = 0 ] || [ "$st" = 127 ]; then
     info "$name stopped (SIGTERM)"
   else
-    info "$name stopped (SIGTERM), exit status $st"
+    sig=""
+    [ "$st" -gt 128 ] && sig=" (killed by signal $((st - 128))$([ "$st" = 139 ] && echo ", SIGSEGV"))"
+    info "$name did NOT stop cleanly on SIGTERM: exit status $st$sig; see its log"
+    UNCLEAN="$UNCLEAN $name"
   fi
 }
 
 # ---- cleanup ---------------------------------------------------------------------
 TAIL_PID=""
 SVC_PID=""
+UNCLEAN=""
 PG_STARTED=""
 PGDIR=""
 CLEANED=""
@@ -135,19 +141,25 @@ cleanup() {
   fi
   rm -f "$VAR/run/logistics.pid"
   if [ -n "$PG_STARTED" ]; then
-    "$PGSH" stop "$PGDIR" >/dev/null 2>&1
+    (cd / && "$PGSH" stop "$PGDIR") >/dev/null 2>&1
     if [ -f "$PGDIR/data/postmaster.pid" ]; then
       info "PostgreSQL did not stop: see $PGDIR/postgres.log"
     else
       info "PostgreSQL stopped ($PGDIR; the data stays for the next run)"
     fi
   fi
-  say "    all stopped."
+  if [ -n "$UNCLEAN" ]; then
+    say "    all stopped, but not cleanly:$UNCLEAN"
+  else
+    say "    all stopped."
+  fi
 }
 on_exit() {
   rc=$?
   trap - EXIT INT TERM
   cleanup
+  # A crash or hang on shutdown is a bug worth failing for.
+  [ "$rc" = 0 ] && [ -n "$UNCLEAN" ] && rc=1
   exit "$rc"
 }
 trap on_exit EXIT
@@ -202,7 +214,7 @@ else
   else
     info "creating a new cluster (initdb)"
   fi
-  "$PGSH" start "$PGDIR" >/dev/null || die "PostgreSQL did not start (see $PGDIR/postgres.log)"
+  (cd / && "$PGSH" start "$PGDIR") >/dev/null || die "PostgreSQL did not start (see $PGDIR/postgres.log)"
 fi
 PG_STARTED=1
 q 'SELECT 1' >/dev/null || die "database peakdesk not reachable at $PGDIR"
@@ -216,17 +228,23 @@ q "SELECT 1 FROM pg_namespace WHERE nspname = 'logistics'" | grep -q 1 || die "m
 step "peakdesk-logistics"
 PEAKDESK_RUN_DIR=$VAR/run
 export PEAKDESK_RUN_DIR
-for f in logistics:peakdesk-logistics tail-demo:"tail --name demo"; do
+for f in logistics:peakdesk-logistics "tail-demo:tail --name demo"; do
   name=${f%%:*} pat=${f#*:}
   if p=$(live_pid "$VAR/run/$name.pid" "$pat"); then
-    info "a $name process (pid $p) from an earlier run is still running: stopping it"
-    stop_proc "$name (pid $p)" "$p"
+    [ "$name" = logistics ] && name=peakdesk-logistics || name="peakdesk tail (demo)"
+    info "$name (pid $p) from an earlier run is still running: stopping it"
+    stop_proc "$name" "$p"
   fi
 done
 if [ -z "${PEAKDESK_LOGISTICS_HTTP:-}" ]; then
+  # The suite's default port; when taken, one outside 8080-8085 (the other
+  # services' defaults, which `peakdesk status` probes).
   port=8082
-  while port_in_use "$port" && [ "$port" -lt 8182 ]; do port=$((port + 1)); done
-  [ "$port" = 8082 ] || info "note: port 8082 is taken; using $port"
+  if port_in_use "$port"; then
+    port=18082
+    while port_in_use "$port" && [ "$port" -lt 18182 ]; do port=$((port + 1)); done
+    info "note: port 8082 is taken (another copy of peakdesk?); using $port"
+  fi
   PEAKDESK_LOGISTICS_HTTP=127.0.0.1:$port
 fi
 export PEAKDESK_LOGISTICS_HTTP
@@ -258,12 +276,23 @@ done
 info "pid $SVC_PID, http://$HTTP (healthz: $health)"
 info "ingest ipc://$PEAKDESK_RUN_DIR/logistics.ingest, events on ipc://$PEAKDESK_RUN_DIR/logistics.pub"
 info "log: ${LOG#"$ROOT"/}"
-info "delay policy for the demo: late after ${NO_SCAN_HOURS} h without a scan (production: 24 h)"
+info "delay policy for the demo: late after ${NO_SCAN_TEXT} without a scan (production: 24 h)"
 info "or once a promised delivery time has passed; the timer runs every ${CHECK_MS} ms"
 
 # ---- tail --------------------------------------------------------------------------
 step "peakdesk tail --name demo --out var/events.jsonl (a durable bus consumer, started before the replay)"
 EVENTS=$VAR/events.jsonl
+# The tail resumes at the file position it committed. A file removed or cut
+# since would be padded with NUL bytes up to that position and never refilled,
+# so the demo consumer starts over instead (from the oldest event kept).
+pos=$(q "SELECT position FROM bus.consumer_sinks WHERE consumer = 'tail:demo'")
+size=$(if [ -f "$EVENTS" ]; then wc -c <"$EVENTS"; else echo 0; fi)
+if [ -n "$pos" ] && [ "$size" -lt "$pos" ]; then
+  info "var/events.jsonl is shorter than the tail's committed position ($size < $pos bytes; removed?):"
+  info "starting the demo consumer over, from the oldest event in bus.outbox"
+  q "DELETE FROM bus.offsets WHERE consumer = 'tail:demo'; DELETE FROM bus.consumer_sinks WHERE consumer = 'tail:demo'" >/dev/null
+  rm -f "$EVENTS"
+fi
 events_before=$(lines "$EVENTS")
 $SETSID "$BIN/peakdesk" tail --name demo --out "$EVENTS" >>"$VAR/log/tail.log" 2>&1 </dev/null &
 TAIL_PID=$!
@@ -497,7 +526,7 @@ fi
 
 # ---- run until Ctrl-C ------------------------------------------------------------------------
 step "running; Ctrl-C stops the tail, the service and PostgreSQL"
-info "parcels without a new scan turn late after ${NO_SCAN_HOURS} h; new logistics.delayed events show up here"
+info "parcels with no new scan for ${NO_SCAN_TEXT} turn late, once each: new logistics.delayed show up here"
 seen=$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'logistics.delayed'")
 while :; do
   sleep 2
@@ -516,7 +545,11 @@ while :; do
   fi
   now=$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'logistics.delayed'")
   if [ -n "$now" ] && [ -n "$seen" ] && [ "$now" -gt "$seen" ]; then
-    info "$(date +%H:%M:%S) $((now - seen)) more logistics.delayed: $(q "SELECT string_agg(tracking_no, ' ' ORDER BY delayed_at) FROM (SELECT tracking_no, delayed_at FROM logistics.shipments WHERE delay_episodes > 0 ORDER BY delayed_at DESC LIMIT $((now - seen))) s")"
+    new=$((now - seen))
+    list=$(q "SELECT string_agg(carrier || ' ' || tracking_no, ', ') FROM (SELECT carrier, tracking_no FROM logistics.shipments
+      WHERE delay_episodes > 0 ORDER BY delayed_at DESC, tracking_no LIMIT least($new, 5)) s")
+    [ "$new" -gt 5 ] && list="$list and $((new - 5)) more"
+    info "$(date +%H:%M:%S) logistics.delayed x$new: $list"
     seen=$now
   fi
 done

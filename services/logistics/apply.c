@@ -18,9 +18,13 @@
 
 /* ---- small SQL helpers -------------------------------------------------------- */
 
+/* sql is always a string literal here, so its address names the prepared
+ * statement: each distinct query is parsed and planned once per connection. */
 static PGresult *q(pd_txn *tx, const char *sql, int n, const char *const *vals, int *err, pd_errbuf *eb)
 {
-	return pd_db_query(pd_txn_db(tx), NULL, sql, n, vals, err, eb);
+	char name[32];
+	snprintf(name, sizeof(name), "lg_%p", (const void *)sql);
+	return pd_db_query(pd_txn_db(tx), name, sql, n, vals, err, eb);
 }
 
 static int exec_q(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb)

@@ -60,7 +60,7 @@ events { event_id: "\x6f\x1c\x2a\x10\x00\x01\x40\x00\x80\x00\x00\x00\x00\x00\x00
 TXT
 protoc -I"$ROOT/proto" --encode=peakdesk.v1.IngestRequest bus.proto <"$WORK/ok.txt" >"$WORK/ok.bin"
 head -c $(( $(wc -c <"$WORK/ok.bin") / 2 )) "$WORK/ok.bin" >"$WORK/cut.bin"
-nngcat --req0 --dial "$ING" --raw --file "$WORK/cut.bin" --recv-timeout 10 --count 1 >"$WORK/cut.reply" 2>/dev/null
+nngcat_req "$ING" "$WORK/cut.bin" "$WORK/cut.reply"
 protoc -I"$ROOT/proto" --decode=peakdesk.v1.IngestReply bus.proto <"$WORK/cut.reply" >"$WORK/cut.txt"
 check "truncated protobuf -> error reply" grep -q 'error: "undecodable IngestRequest' "$WORK/cut.txt"
 python3 -c '
@@ -75,7 +75,7 @@ for _ in range(10000):
         if not n: break
     b = b"\x0a" + bytes(v) + b
 sys.stdout.buffer.write(b)' >"$WORK/deep.bin"
-nngcat --req0 --dial "$ING" --raw --file "$WORK/deep.bin" --recv-timeout 10 --count 1 >"$WORK/deep.reply" 2>/dev/null
+nngcat_req "$ING" "$WORK/deep.bin" "$WORK/deep.reply"
 protoc -I"$ROOT/proto" --decode=peakdesk.v1.IngestReply bus.proto <"$WORK/deep.reply" >"$WORK/deep.txt"
 check "10k-deep protobuf -> a reply, no crash" test -s "$WORK/deep.reply"
 check "and it is a rejection" sh -c "grep -q 'error:' '$WORK/deep.txt' || grep -q ACK_STATUS_REJECTED '$WORK/deep.txt'"

@@ -119,7 +119,14 @@ int main(int argc, char **argv)
 	uint64_t seq0 = pd_bus_last_seq(bus);
 	bench_sleep_ms(warmup_ms); /* let the subscriber's dial land */
 
-	int64_t t0 = bench_mono_ns(), next_report = t0 + 1000000000;
+	if (rate > 0)
+		bench_progress("  bus publisher %s: %.0f events/s for %.0f s from seq %llu", instance, rate, seconds,
+			       (unsigned long long)seq0 + 1);
+	else
+		bench_progress("  bus publisher %s: %llu events as fast as the writer takes them (at most %llu queued) "
+			       "from seq %llu", instance, (unsigned long long)total, (unsigned long long)inflight,
+			       (unsigned long long)seq0 + 1);
+	int64_t t0 = bench_mono_ns();
 	uint64_t sent = 0;
 	if (rate > 0) {
 		for (int64_t tick = t0; sent < total; tick += 1000000) {
@@ -133,11 +140,6 @@ int main(int argc, char **argv)
 				submit(bus, n);
 				sent += n;
 			}
-			if (now >= next_report) {
-				bench_progress("  bus publisher: %llu submitted, %llu committed", (unsigned long long)sent,
-					       (unsigned long long)atomic_load(&n_committed));
-				next_report += 1000000000;
-			}
 		}
 	} else {
 		while (sent < total) {
@@ -147,11 +149,6 @@ int main(int argc, char **argv)
 				size_t n = total - sent > 100 ? 100 : (size_t)(total - sent);
 				submit(bus, n);
 				sent += n;
-			}
-			if (bench_mono_ns() >= next_report) {
-				bench_progress("  bus publisher: %llu submitted, %llu committed", (unsigned long long)sent,
-					       (unsigned long long)atomic_load(&n_committed));
-				next_report += 1000000000;
 			}
 		}
 	}

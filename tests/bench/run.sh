@@ -1,0 +1,210 @@
+#!/bin/sh
+# make bench: throughput and latency of peakdesk's two hot paths, each printed
+# beside a raw baseline measured in the same run on the same machine (the
+# machine is noisy: read the ratios, not the absolute numbers).
+#
+#   (a) ingest: order events committed through the logistics ingest socket
+#       (NNG REQ -> peakdesk-logistics -> one writer, group commit) vs raw
+#       COPY of the same rows into the same tables. Target >= 0.5 x.
+#   (b) bus: PUB -> SUB -> consumer commit at a fixed rate (latency, nothing
+#       lost) and flat out, vs raw NNG PUB/SUB with frames of the same size
+#       and vs one raw durable commit. Target p99 < 20 ms at 5,000 events/s.
+#
+# One throwaway PostgreSQL with normal durability (fsync and synchronous
+# commit on; not the tests' "fast" mode) serves baseline and measured path.
+# Results go to stdout and build/bench/results.txt (human lines, then the
+# tools' RESULT key=value lines). Exit status: 0 when every benchmark ran and
+# its correctness checks held (a missed target is reported, not a failure);
+# 1 when something broke or events were lost.
+#
+# Knobs (environment): BENCH_BUILD (build dir, default build; build/san for
+# the sanitizer build), BENCH_INGEST_EVENTS (20000), BENCH_INGEST_BATCH (1000),
+# BENCH_INGEST_CONNS (4), BENCH_ROUNDS (3), BENCH_BUS_RATE (5000),
+# BENCH_BUS_SECONDS (10), BENCH_BUS_MAX_EVENTS (100000), BENCH_RAW_SECONDS (5),
+# BENCH_INGEST_ARGS (extra bench_ingest options, e.g. "--diagnose yes" adds the
+# service's per-event SQL without NNG), BENCH_KEEP=1 keeps the work directory.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BENCH_BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+BIN=$BUILD/bin
+TOOLS=$BUILD/tests
+OUT_DIR=$ROOT/build/bench
+RESULTS=$OUT_DIR/results.txt
+
+EVENTS=${BENCH_INGEST_EVENTS:-20000}
+BATCH=${BENCH_INGEST_BATCH:-1000}
+CONNS=${BENCH_INGEST_CONNS:-4}
+ROUNDS=${BENCH_ROUNDS:-3}
+RATE=${BENCH_BUS_RATE:-5000}
+SECONDS_BUS=${BENCH_BUS_SECONDS:-10}
+MAX_EVENTS=${BENCH_BUS_MAX_EVENTS:-100000}
+RAW_SECONDS=${BENCH_RAW_SECONDS:-5}
+
+for f in "$BIN/peakdesk" "$BIN/peakdesk-logistics" "$TOOLS/bench_ingest" "$TOOLS/bench_commit_raw" \
+         "$TOOLS/bench_nng_raw" "$TOOLS/bench_bus_pub" "$TOOLS/bench_bus_sub"; do
+  [ -x "$f" ] || { echo "bench: $f is missing; run 'make all' first" >&2; exit 1; }
+done
+
+say() { printf '%s\n' "$*" >&2; }
+T_START=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - T_START ))s"; }
+
+WORK=$(mktemp -d /tmp/peakdesk-bench.XXXXXX)
+chmod 755 "$WORK" # PostgreSQL runs as "postgres" under root and must reach its directory
+PGDIR=$WORK/pg
+LOGISTICS_PID=
+SUB_PID=
+TAIL_PID=
+# shellcheck disable=SC2317 # cleanup runs from the EXIT trap
+cleanup() {
+  rc=$?
+  for p in $SUB_PID $LOGISTICS_PID $TAIL_PID; do
+    kill -TERM "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  "$ROOT/deploy/local/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
+  if [ "$rc" -ne 0 ] || [ -n "${BENCH_KEEP:-}" ]; then
+    for f in "$WORK"/*.log; do [ -f "$f" ] && { say "--- $f (last 20 lines)"; tail -n 20 "$f" >&2; }; done
+  fi
+  if [ -n "${BENCH_KEEP:-}" ]; then say "bench: work directory kept: $WORK"; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# RESULT lines -> values: val FILE LABEL KEY
+val() { sed -n "s/^RESULT $2 \(.* \)*$3=\([^ ]*\).*/\2/p" "$1" | tail -n 1; }
+# Human lines of a tool's output (everything but RESULT lines), shown at once.
+show() { grep -v '^RESULT ' "$1" || true; }
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null \
+    || echo 18082
+}
+
+mkdir -p "$OUT_DIR"
+REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -c . || true)
+[ "${DIRTY:-0}" = 0 ] && DIRTY=
+PGVER=$(psql --version 2>/dev/null | sed 's/[^0-9]*\([0-9][0-9.]*\).*/\1/')
+HEADER="peakdesk benchmarks: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), PostgreSQL $PGVER, git $REV${DIRTY:+ (+$DIRTY changed files)}"
+say "== $HEADER"
+
+say "[$(elapsed)] starting PostgreSQL (normal durability) in $PGDIR"
+"$ROOT/deploy/local/pg.sh" start "$PGDIR" >/dev/null
+export PEAKDESK_DB="host=$PGDIR dbname=peakdesk user=peakdesk"
+export PEAKDESK_SCHEMA_DIR="$ROOT/schema"
+export PEAKDESK_RUN_DIR="$WORK/run"
+export PEAKDESK_LOG_LEVEL=warn
+mkdir -p "$PEAKDESK_RUN_DIR"
+"$BIN/peakdesk" migrate >"$WORK/migrate.log" 2>&1 || { say "bench: migrate failed"; cat "$WORK/migrate.log" >&2; exit 1; }
+
+# ---- (a) ingest ------------------------------------------------------------------
+PORT=$(free_port)
+export PEAKDESK_LOGISTICS_HTTP="127.0.0.1:$PORT"
+say "[$(elapsed)] starting peakdesk-logistics"
+"$BIN/peakdesk-logistics" >"$WORK/logistics.log" 2>&1 &
+LOGISTICS_PID=$!
+i=0
+until curl -fsS "http://$PEAKDESK_LOGISTICS_HTTP/healthz" >/dev/null 2>&1; do
+  i=$((i + 1))
+  if [ $i -gt 300 ] || ! kill -0 "$LOGISTICS_PID" 2>/dev/null; then
+    say "bench: peakdesk-logistics did not become healthy"; exit 1
+  fi
+  sleep 0.1
+done
+
+say "[$(elapsed)] (a) ingest: $EVENTS events x $ROUNDS rounds"
+# shellcheck disable=SC2086 # BENCH_INGEST_ARGS is a list of options
+"$TOOLS/bench_ingest" --events "$EVENTS" --batch "$BATCH" --conns "$CONNS" --rounds "$ROUNDS" ${BENCH_INGEST_ARGS:-} \
+  >"$WORK/ingest.out"
+show "$WORK/ingest.out" >&2
+kill -TERM "$LOGISTICS_PID"
+wait "$LOGISTICS_PID" || true
+LOGISTICS_PID=
+
+# ---- (b) bus -------------------------------------------------------------------------
+say "[$(elapsed)] (b) bus: raw baselines"
+"$TOOLS/bench_commit_raw" >"$WORK/commit.out"
+show "$WORK/commit.out" >&2
+"$TOOLS/bench_nng_raw" --rate "$RATE" --seconds "$RAW_SECONDS" >"$WORK/raw.out"
+show "$WORK/raw.out" >&2
+
+# run_bus LABEL PUB_ARGS SUB_ARGS: a consumer in the background, then the publisher.
+run_bus() {
+  label=$1 pub_args=$2 sub_args=$3 out=$WORK/$(echo "$1" | tr ' ' _)
+  rm -f "$WORK/sub.ready"
+  # shellcheck disable=SC2086 # word splitting of the argument lists is intended
+  "$TOOLS/bench_bus_sub" --label "$label" --ready-file "$WORK/sub.ready" $sub_args >"$out.sub.out" 2>>"$WORK/bus.log" &
+  SUB_PID=$!
+  i=0
+  until [ -f "$WORK/sub.ready" ]; do
+    i=$((i + 1))
+    if [ $i -gt 300 ] || ! kill -0 "$SUB_PID" 2>/dev/null; then say "bench: the bus consumer did not start"; exit 1; fi
+    sleep 0.1
+  done
+  # shellcheck disable=SC2086
+  "$TOOLS/bench_bus_pub" $pub_args >"$out.pub.out" 2>>"$WORK/bus.log" || { say "bench: publisher failed"; show "$out.pub.out" >&2; }
+  sub_rc=0
+  wait "$SUB_PID" || sub_rc=$?
+  SUB_PID=
+  show "$out.pub.out" >&2
+  show "$out.sub.out" >&2
+  return $sub_rc
+}
+
+# Progress of the consumer (one line a second) is in bus.log; stream it.
+: >"$WORK/bus.log"
+tail -f "$WORK/bus.log" >&2 &
+TAIL_PID=$!
+
+BUS_RC=0
+say "[$(elapsed)] (b) bus: $RATE events/s for $SECONDS_BUS s"
+run_bus "bus" "--rate $RATE --seconds $SECONDS_BUS" \
+  "--expect $((RATE * SECONDS_BUS)) --rate $RATE --raw-p50-us $(val "$WORK/raw.out" nng_raw p50_us) --raw-p99-us $(val "$WORK/raw.out" nng_raw p99_us)" \
+  || BUS_RC=1
+say "[$(elapsed)] (b) bus: $MAX_EVENTS events flat out"
+run_bus "bus max" "--rate 0 --events $MAX_EVENTS" \
+  "--expect $MAX_EVENTS --raw-flood-rate $(val "$WORK/raw.out" nng_raw flood_recv_rate) --raw-flood-lost-pct $(val "$WORK/raw.out" nng_raw flood_lost_pct)" \
+  || BUS_RC=1
+sleep 0.2
+kill "$TAIL_PID" 2>/dev/null || true
+wait "$TAIL_PID" 2>/dev/null || true
+TAIL_PID=
+
+# ---- summary ----------------------------------------------------------------------------
+ratio=$(val "$WORK/ingest.out" ingest ratio)
+p99=$(val "$WORK/bus.sub.out" bus p99_us)
+lost=$(val "$WORK/bus.sub.out" bus lost)
+verdict_a=$(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 0.5) ? "met" : "NOT met" }')
+verdict_b=$(awk -v p="$p99" -v l="$lost" 'BEGIN { print (p != "" && p + 0 < 20000 && l == "0") ? "met" : "NOT met" }')
+{
+  echo "$HEADER"
+  echo
+  show "$WORK/ingest.out"
+  show "$WORK/commit.out"
+  show "$WORK/raw.out"
+  show "$WORK/bus.pub.out"
+  show "$WORK/bus.sub.out"
+  show "$WORK/bus_max.pub.out"
+  show "$WORK/bus_max.sub.out"
+  echo
+  echo "target (a) ingest >= 0.5 x raw COPY: $verdict_a (${ratio:-?} x)"
+  echo "target (b) p99 < 20 ms at $RATE events/s, nothing lost: $verdict_b (p99 $(awk -v p="$p99" 'BEGIN { printf "%.1f", p / 1000 }') ms, lost ${lost:-?})"
+} >"$RESULTS.tmp"
+{
+  cat "$RESULTS.tmp"
+  echo
+  cat "$WORK/ingest.out" "$WORK/commit.out" "$WORK/raw.out" "$WORK/bus.pub.out" "$WORK/bus.sub.out" \
+    "$WORK/bus_max.pub.out" "$WORK/bus_max.sub.out" | grep '^RESULT '
+} >"$RESULTS"
+rm -f "$RESULTS.tmp"
+say "[$(elapsed)] done"
+echo
+echo "================================================================================"
+sed -n '/^RESULT /!p' "$RESULTS" | sed '${/^$/d}'
+echo "================================================================================"
+echo "(also in build/bench/results.txt)"
+exit $BUS_RC
