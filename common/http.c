@@ -95,6 +95,8 @@ struct pd_http {
 	struct event *admit_ev;
 	time_t last_reject_log;
 
+	int draining; /* shutting down: new requests get 503 */
+
 	pd_metric *m_conns, *m_seconds, *m_rejected, *m_timeouts, *m_aborts;
 	pd_metric *m_code[600]; /* peakdesk_http_requests_total by status, lazily */
 };
@@ -591,6 +593,10 @@ static void on_request(struct evhttp_request *ev, void *arg)
 		pd_http_error(w, 400, "bad_request", "path contains an encoded NUL byte");
 		return;
 	}
+	if (h->draining) {
+		pd_http_error(w, 503, "shutting_down", "the service is stopping; retry on another instance or later");
+		return;
+	}
 	if (w->body_len > h->lim.max_body_bytes) {
 		/* evhttp enforces the limit before we get here; belt and braces. */
 		char d[64];
@@ -893,4 +899,10 @@ const char *pd_http_query_param(pd_http_req *req, const char *name)
 	if (req->params_state < 0)
 		return NULL;
 	return evhttp_find_header(&req->params, name);
+}
+
+void pd_http_drain(pd_http *h)
+{
+	if (h)
+		h->draining = 1;
 }

@@ -96,6 +96,10 @@ void pd_http_reply_json(pd_http_req *req, int status, struct json_object *obj); 
 /* {"error": error, "detail": detail} with status. */
 void pd_http_error(pd_http_req *req, int status, const char *error, const char *detail);
 
+/* From now on every new request is answered 503 {"error":"shutting_down"}
+ * while requests already in handlers still get their replies. */
+void pd_http_drain(pd_http *h);
+
 /* 1 when the client is gone or the deadline passed: a late reply is dropped. */
 int pd_http_req_dead(const pd_http_req *req);
 

@@ -21,6 +21,10 @@ static void startup_signal(int sig)
 static int health(void *arg, char *detail, size_t len)
 {
 	pd_service *s = arg;
+	if (!s->bus) {
+		snprintf(detail, len, "stopping");
+		return 0;
+	}
 	return pd_bus_healthy(s->bus, detail, len);
 }
 
@@ -100,22 +104,26 @@ int pd_service_run(pd_service *s)
 
 void pd_service_close(pd_service *s)
 {
+	/* Order matters: stop taking work (ingest sockets, new HTTP requests,
+	 * timers), then let the writer finish and commit what it has, then
+	 * deliver the replies those commits produced, then free. */
 	if (s->on_stop)
 		s->on_stop(s, s->on_stop_arg);
-	if (s->bus)
-		pd_bus_close(s->bus); /* runs what is queued; replies then go nowhere */
-	s->bus = NULL;
-	/* Replies queued for the loop thread by the last batches. */
-	if (s->base)
-		event_base_loop(s->base, EVLOOP_NONBLOCK);
-	if (s->http)
-		pd_http_free(s->http);
+	pd_http_drain(s->http);
 	if (s->ev_term)
 		event_free(s->ev_term);
 	if (s->ev_int)
 		event_free(s->ev_int);
 	if (s->ev_watch)
 		event_free(s->ev_watch);
+	s->ev_term = s->ev_int = s->ev_watch = NULL;
+	if (s->bus)
+		pd_bus_close(s->bus);
+	s->bus = NULL;
+	if (s->base)
+		event_base_loop(s->base, EVLOOP_NONBLOCK);
+	if (s->http)
+		pd_http_free(s->http);
 	pd_loop_shutdown();
 	if (s->base)
 		event_base_free(s->base);

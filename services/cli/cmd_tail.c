@@ -185,6 +185,14 @@ int cmd_tail(int argc, char **argv)
 		t.pos = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
 		PQclear(r);
 		PQfinish(c);
+		if (t.pos > (long long)st.st_size) {
+			/* Extending would pad with NUL bytes and print nothing again. */
+			fprintf(stderr,
+				"peakdesk tail: %s is shorter (%lld bytes) than what consumer %s already wrote (%lld bytes):\n"
+				"the file was cut or replaced. Use a new --name to start over, or restore the file.\n",
+				out ? out : "standard output", (long long)st.st_size, name, t.pos);
+			return 1;
+		}
 		if (t.pos == 0 && st.st_size > 0 && out) {
 			/* A new consumer appends after what the file already holds. */
 			t.pos = st.st_size;

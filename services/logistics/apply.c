@@ -174,68 +174,147 @@ static const char *order_status_name(int s)
 	}
 }
 
-static int apply_order(pd_txn *tx, const Peakdesk__V1__OrderAwaitingFulfilment *o, pd_ingest_item *it,
-		       pd_errbuf *eb)
+struct changed_order {
+	const char *order_id;
+	int64_t version;
+};
+
+static int cmp_changed(const void *a, const void *b)
 {
-	char chan[12], ver[24], t1[24], t2[24], t3[24];
-	const Peakdesk__V1__CustomerRef *c = o->customer;
-	snprintf(chan, sizeof(chan), "%d", c ? c->channel : 0);
-	snprintf(ver, sizeof(ver), "%lld", (long long)o->version);
-	const char *vals[13] = {
-		o->order_id, c ? c->customer_id : "", c ? c->phone : "", chan,
-		c ? c->account : "", c ? c->external_user_id : "", order_status_name(o->status),
-		ms_param(t1, o->ordered_at_ms), ms_param(t2, o->promised_ship_by_ms),
-		ms_param(t3, o->promised_delivery_ms), o->warehouse, o->campaign_id, ver,
-	};
-	int err;
-	/* Last writer wins by the department's version; equal versions replay
-	 * the same content, so only strictly newer ones replace. */
+	const struct changed_order *x = a, *y = b;
+	int c = strcmp(x->order_id, y->order_id);
+	return c ? c : (x->version > y->version) - (x->version < y->version);
+}
+
+/* Applies n order events in three statements whatever n is: one upsert of
+ * all orders (last writer wins by the department's version), then the line
+ * items of the orders that changed are replaced. Bulk because orders arrive
+ * by the ten thousand in a promo peak and per-row round trips would cap the
+ * ingest rate. An order_id repeated in the batch keeps its newest version. */
+static int apply_orders(pd_txn *tx, pd_ingest_item **its, size_t n, pd_errbuf *eb)
+{
+	pd_strbuf id = {0}, cid = {0}, ph = {0}, ch = {0}, acc = {0}, ext = {0}, st = {0}, t1 = {0}, t2 = {0},
+		  t3 = {0}, wh = {0}, camp = {0}, ver = {0};
+	pd_strbuf *cols[] = {&id, &cid, &ph, &ch, &acc, &ext, &st, &t1, &t2, &t3, &wh, &camp, &ver};
+	pd_strbuf lo = {0}, lno = {0}, sku = {0}, name = {0}, qty = {0}, price = {0}, lver = {0};
+	pd_strbuf *icols[] = {&lo, &lno, &sku, &name, &qty, &price, &lver};
+	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
+		pd_sb_add(cols[c], "{", 1);
+	for (size_t c = 0; c < PD_ARRAY_LEN(icols); c++)
+		pd_sb_add(icols[c], "{", 1);
+	for (size_t k = 0; k < n; k++) {
+		const Peakdesk__V1__OrderAwaitingFulfilment *o = its[k]->env->order;
+		const Peakdesk__V1__CustomerRef *c = o->customer;
+		char b[24], v[24];
+		snprintf(v, sizeof(v), "%lld", (long long)o->version);
+		pd_sb_array_elem(&id, o->order_id);
+		pd_sb_array_elem(&cid, c ? c->customer_id : "");
+		pd_sb_array_elem(&ph, c ? c->phone : "");
+		snprintf(b, sizeof(b), "%d", c ? c->channel : 0);
+		pd_sb_array_elem(&ch, b);
+		pd_sb_array_elem(&acc, c ? c->account : "");
+		pd_sb_array_elem(&ext, c ? c->external_user_id : "");
+		pd_sb_array_elem(&st, order_status_name(o->status));
+		snprintf(b, sizeof(b), "%lld", (long long)o->ordered_at_ms);
+		pd_sb_array_elem(&t1, b);
+		snprintf(b, sizeof(b), "%lld", (long long)o->promised_ship_by_ms);
+		pd_sb_array_elem(&t2, b);
+		snprintf(b, sizeof(b), "%lld", (long long)o->promised_delivery_ms);
+		pd_sb_array_elem(&t3, b);
+		pd_sb_array_elem(&wh, o->warehouse);
+		pd_sb_array_elem(&camp, o->campaign_id);
+		pd_sb_array_elem(&ver, v);
+		for (size_t i = 0; i < o->n_items; i++) {
+			pd_sb_array_elem(&lo, o->order_id);
+			snprintf(b, sizeof(b), "%zu", i + 1);
+			pd_sb_array_elem(&lno, b);
+			pd_sb_array_elem(&sku, o->items[i]->sku);
+			pd_sb_array_elem(&name, o->items[i]->name);
+			snprintf(b, sizeof(b), "%d", o->items[i]->quantity);
+			pd_sb_array_elem(&qty, b);
+			snprintf(b, sizeof(b), "%lld", (long long)o->items[i]->unit_price_cents);
+			pd_sb_array_elem(&price, b);
+			pd_sb_array_elem(&lver, v);
+		}
+	}
+	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
+		pd_sb_add(cols[c], "}", 1);
+	for (size_t c = 0; c < PD_ARRAY_LEN(icols); c++)
+		pd_sb_add(icols[c], "}", 1);
+	int err, rc = PD_OK;
+	/* DISTINCT ON keeps the newest version of an order_id repeated in the
+	 * batch (ON CONFLICT DO UPDATE may not touch a row twice). */
 	PGresult *r = q(tx,
 			"INSERT INTO logistics.orders AS o (order_id, customer_id, phone, channel, account, "
 			"external_user_id, status, ordered_at, promised_ship_by, promised_delivery, warehouse, "
-			"campaign_id, version) VALUES ($1, $2, $3, $4, $5, $6, $7, " TS("$8") ", " TS("$9") ", "
-			TS("$10") ", $11, $12, $13) "
+			"campaign_id, version) "
+			"SELECT DISTINCT ON (u.id) u.id, u.cid, u.ph, u.ch, u.acc, u.ext, u.st, "
+			"to_timestamp(nullif(u.t1, 0) / 1000.0), to_timestamp(nullif(u.t2, 0) / 1000.0), "
+			"to_timestamp(nullif(u.t3, 0) / 1000.0), u.wh, u.camp, u.ver "
+			"FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::text[], "
+			"$7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::bigint[]) "
+			"WITH ORDINALITY AS u(id, cid, ph, ch, acc, ext, st, t1, t2, t3, wh, camp, ver, pos) "
+			"ORDER BY u.id, u.ver DESC, u.pos DESC "
 			"ON CONFLICT (order_id) DO UPDATE SET customer_id = excluded.customer_id, "
 			"phone = excluded.phone, channel = excluded.channel, account = excluded.account, "
 			"external_user_id = excluded.external_user_id, status = excluded.status, "
 			"ordered_at = excluded.ordered_at, promised_ship_by = excluded.promised_ship_by, "
 			"promised_delivery = excluded.promised_delivery, warehouse = excluded.warehouse, "
 			"campaign_id = excluded.campaign_id, version = excluded.version, updated_at = now() "
-			"WHERE o.version < excluded.version RETURNING (xmax = 0)",
-			13, vals, &err, eb);
-	if (!r)
-		return err;
-	int changed = PQntuples(r);
+			"WHERE o.version < excluded.version RETURNING order_id, version",
+			13, (const char *[]){id.s, cid.s, ph.s, ch.s, acc.s, ext.s, st.s, t1.s, t2.s, t3.s, wh.s, camp.s, ver.s},
+			&err, eb);
+	if (!r) {
+		rc = err;
+		goto out;
+	}
+	int n_changed = PQntuples(r);
+	if (n_changed > 0) {
+		pd_strbuf chg = {0}, chv = {0};
+		pd_sb_add(&chg, "{", 1);
+		pd_sb_add(&chv, "{", 1);
+		for (int row = 0; row < n_changed; row++) {
+			pd_sb_array_elem(&chg, PQgetvalue(r, row, 0));
+			pd_sb_array_elem(&chv, PQgetvalue(r, row, 1));
+		}
+		pd_sb_add(&chg, "}", 1);
+		pd_sb_add(&chv, "}", 1);
+		rc = exec_q(tx, "DELETE FROM logistics.order_items WHERE order_id = ANY($1::text[])", 1,
+			    (const char *[]){chg.s}, eb);
+		/* Only the line items of the version that was stored. */
+		if (rc == PD_OK)
+			rc = exec_q(tx,
+				    "INSERT INTO logistics.order_items(order_id, line_no, sku, name, quantity, unit_price_cents) "
+				    "SELECT DISTINCT ON (i.o, i.n) i.o, i.n, i.s, i.nm, i.q, i.p "
+				    "FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[]) "
+				    "AS i(o, n, s, nm, q, p, v) "
+				    "JOIN unnest($8::text[], $9::bigint[]) AS c(o, v) ON c.o = i.o AND c.v = i.v "
+				    "ORDER BY i.o, i.n",
+				    9, (const char *[]){lo.s, lno.s, sku.s, name.s, qty.s, price.s, lver.s, chg.s, chv.s}, eb);
+		pd_sb_free(&chg);
+		pd_sb_free(&chv);
+	}
+	/* Events whose (order, version) was not stored were stale: say so. */
+	struct changed_order *set = pd_xcalloc((size_t)n_changed + 1, sizeof(*set));
+	for (int row = 0; row < n_changed; row++) {
+		set[row].order_id = PQgetvalue(r, row, 0);
+		set[row].version = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+	}
+	qsort(set, (size_t)n_changed, sizeof(*set), cmp_changed);
+	for (size_t k = 0; k < n && rc == PD_OK; k++) {
+		const Peakdesk__V1__OrderAwaitingFulfilment *o = its[k]->env->order;
+		struct changed_order key = {o->order_id, o->version};
+		if (!bsearch(&key, set, (size_t)n_changed, sizeof(*set), cmp_changed))
+			snprintf(its[k]->reason, sizeof(its[k]->reason),
+				 "stale: a newer version of order %.64s is stored", o->order_id);
+	}
+	free(set);
 	PQclear(r);
-	if (!changed) {
-		snprintf(it->reason, sizeof(it->reason), "stale: a newer version of order %s is stored",
-			 o->order_id);
-		return PD_OK;
-	}
-	pd_strbuf no = {0}, sku = {0}, name = {0}, qty = {0}, price = {0};
-	pd_sb_add(&no, "{", 1), pd_sb_add(&sku, "{", 1), pd_sb_add(&name, "{", 1);
-	pd_sb_add(&qty, "{", 1), pd_sb_add(&price, "{", 1);
-	for (size_t i = 0; i < o->n_items; i++) {
-		char b[24];
-		snprintf(b, sizeof(b), "%zu", i + 1);
-		pd_sb_array_elem(&no, b);
-		pd_sb_array_elem(&sku, o->items[i]->sku);
-		pd_sb_array_elem(&name, o->items[i]->name);
-		snprintf(b, sizeof(b), "%d", o->items[i]->quantity);
-		pd_sb_array_elem(&qty, b);
-		snprintf(b, sizeof(b), "%lld", (long long)o->items[i]->unit_price_cents);
-		pd_sb_array_elem(&price, b);
-	}
-	pd_sb_add(&no, "}", 1), pd_sb_add(&sku, "}", 1), pd_sb_add(&name, "}", 1);
-	pd_sb_add(&qty, "}", 1), pd_sb_add(&price, "}", 1);
-	int rc = exec_q(tx, "DELETE FROM logistics.order_items WHERE order_id = $1", 1,
-			(const char *[]){o->order_id}, eb);
-	if (rc == PD_OK)
-		rc = exec_q(tx,
-			    "INSERT INTO logistics.order_items(order_id, line_no, sku, name, quantity, unit_price_cents) "
-			    "SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::bigint[])",
-			    6, (const char *[]){o->order_id, no.s, sku.s, name.s, qty.s, price.s}, eb);
-	pd_sb_free(&no), pd_sb_free(&sku), pd_sb_free(&name), pd_sb_free(&qty), pd_sb_free(&price);
+out:
+	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
+		pd_sb_free(cols[c]);
+	for (size_t c = 0; c < PD_ARRAY_LEN(icols); c++)
+		pd_sb_free(icols[c]);
 	return rc;
 }
 
@@ -287,9 +366,14 @@ static int create_shipment(pd_txn *tx, const char *carrier, const char *nu, cons
 	pd_uuid_new_text(s->shipment_id);
 	int err;
 	PGresult *r = q(tx,
+			/* created_at is when the department says it happened (the delay
+			 * clock starts there); a shipment without its own promise takes
+			 * the order's. */
 			"INSERT INTO logistics.shipments(shipment_id, carrier, tracking_no, order_id, state, "
 			"state_changed_at, promised_delivery, created_at) VALUES ($1, $2, $3, $4, $5, "
-			"coalesce(" TS("$6") ", now()), " TS("$7") ", now()) RETURNING " MS("created_at"),
+			"coalesce(" TS("$6") ", now()), coalesce(" TS("$7") ", (SELECT promised_delivery "
+			"FROM logistics.orders WHERE order_id = $4)), least(coalesce(" TS("$6") ", now()), now())) "
+			"RETURNING " MS("created_at") ", " MS("promised_delivery"),
 			7,
 			(const char *[]){s->shipment_id, carrier, nu, order_id ? order_id : "",
 					 lg_shipment_state_name(state), ms_param(t1, at_ms), ms_param(t2, promised_ms)},
@@ -297,10 +381,10 @@ static int create_shipment(pd_txn *tx, const char *carrier, const char *nu, cons
 	if (!r)
 		return err;
 	s->created_at_ms = ms_value(r, 0, 0);
+	s->promised_delivery_ms = ms_value(r, 0, 1);
 	PQclear(r);
 	s->exists = 1;
 	s->state = 0;
-	s->promised_delivery_ms = promised_ms;
 	snprintf(s->order_id, sizeof(s->order_id), "%s", order_id ? order_id : "");
 	return PD_OK;
 }
@@ -594,7 +678,7 @@ static int apply_one(pd_txn *tx, const lg_context *ctx, pd_ingest_item *it, pd_e
 	const Peakdesk__V1__Envelope *env = it->env;
 	switch (env->body_case) {
 	case PEAKDESK__V1__ENVELOPE__BODY_ORDER:
-		return apply_order(tx, env->order, it, eb);
+		return apply_orders(tx, &it, 1, eb);
 	case PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_UPDATE:
 		return apply_shipment(tx, env->shipment_update, it, eb);
 	case PEAKDESK__V1__ENVELOPE__BODY_TRACKING_SCAN: {
@@ -615,7 +699,23 @@ static int ingest_apply(pd_txn *tx, pd_ingest_item *items, size_t n, void *arg)
 {
 	const lg_context *ctx = arg;
 	int careful = pd_txn_careful(tx);
+	if (!careful) {
+		/* Orders in bulk first (shipments in the same request may refer to
+		 * them); everything else one by one below. */
+		pd_ingest_item **orders = pd_xmalloc((n ? n : 1) * sizeof(*orders));
+		size_t n_orders = 0;
+		for (size_t i = 0; i < n; i++)
+			if (items[i].env->body_case == PEAKDESK__V1__ENVELOPE__BODY_ORDER)
+				orders[n_orders++] = &items[i];
+		pd_errbuf eb = {{0}};
+		int rc = n_orders ? apply_orders(tx, orders, n_orders, &eb) : PD_OK;
+		free(orders);
+		if (rc != PD_OK)
+			return rc;
+	}
 	for (size_t i = 0; i < n; i++) {
+		if (!careful && items[i].env->body_case == PEAKDESK__V1__ENVELOPE__BODY_ORDER)
+			continue;
 		pd_errbuf eb = {{0}};
 		if (careful && pd_txn_savepoint(tx, &eb) != PD_OK)
 			return PD_EDBDOWN;

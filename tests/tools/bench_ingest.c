@@ -315,10 +315,10 @@ static double phase_staged(const char *conninfo)
 /* ---- diagnosis (--diagnose yes): the service's per-event SQL, without NNG --------------- */
 
 /* The statements services/logistics/apply.c (apply_order) and
- * common/ingest.c run, issued the same way (PQexecParams, text parameters,
- * one round trip each) on one connection in one transaction per batch. When
- * this is about as slow as the socket, the time goes to the per-event SQL
- * round trips, not to NNG, decoding or the writer's queue. */
+ * common/ingest.c run, issued the same way (prepared on first use, text
+ * parameters, one round trip each) on one connection in one transaction per
+ * batch. When this is about as slow as the socket, the time goes to the
+ * per-event SQL round trips, not to NNG, decoding or the writer's queue. */
 #define TS(p) "to_timestamp(" p "::bigint / 1000.0)"
 static double phase_per_event(const char *conninfo)
 {
@@ -339,7 +339,7 @@ static double phase_per_event(const char *conninfo)
 		pd_sb_add(&ids, "}", 1);
 		int err;
 		pd_errbuf eb = {{0}};
-		PGresult *r = pd_db_query(db, NULL,
+		PGresult *r = pd_db_query(db, "diag_claim",
 					  "INSERT INTO logistics.ingest_log(event_id) SELECT DISTINCT unnest($1::uuid[]) "
 					  "ON CONFLICT DO NOTHING RETURNING event_id",
 					  1, (const char *[]){ids.s}, &err, &eb);
@@ -356,7 +356,7 @@ static double phase_per_event(const char *conninfo)
 			snprintf(t3, sizeof(t3), "%lld", (long long)o->delivery);
 			const char *vals[13] = {o->order_id, o->customer_id, o->phone, chan, "gh_3f9a1c2b7d5e", o->openid,
 						status_name, t1, t2, t3, o->warehouse, o->campaign, "1"};
-			r = pd_db_query(db, NULL,
+			r = pd_db_query(db, "diag_order",
 					"INSERT INTO logistics.orders AS o (order_id, customer_id, phone, channel, account, "
 					"external_user_id, status, ordered_at, promised_ship_by, promised_delivery, warehouse, "
 					"campaign_id, version) VALUES ($1, $2, $3, $4, $5, $6, $7, " TS("$8") ", " TS("$9") ", "
@@ -372,7 +372,7 @@ static double phase_per_event(const char *conninfo)
 			if (!r)
 				die("per-event orders", eb.msg);
 			PQclear(r);
-			r = pd_db_query(db, NULL, "DELETE FROM logistics.order_items WHERE order_id = $1", 1,
+			r = pd_db_query(db, "diag_items_delete", "DELETE FROM logistics.order_items WHERE order_id = $1", 1,
 					(const char *[]){o->order_id}, &err, &eb);
 			if (!r)
 				die("per-event delete", eb.msg);
@@ -393,7 +393,7 @@ static double phase_per_event(const char *conninfo)
 			}
 			pd_sb_add(&no, "}", 1), pd_sb_add(&sku, "}", 1), pd_sb_add(&name, "}", 1);
 			pd_sb_add(&qty, "}", 1), pd_sb_add(&price, "}", 1);
-			r = pd_db_query(db, NULL,
+			r = pd_db_query(db, "diag_items_insert",
 					"INSERT INTO logistics.order_items(order_id, line_no, sku, name, quantity, unit_price_cents) "
 					"SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::bigint[])",
 					6, (const char *[]){o->order_id, no.s, sku.s, name.s, qty.s, price.s}, &err, &eb);
