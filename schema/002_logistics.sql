@@ -120,7 +120,7 @@ COMMENT ON COLUMN analytics.shipments.carrier IS 'Carrier code (Kuaidi100 com), 
 COMMENT ON COLUMN analytics.shipments.tracking_no IS 'Carrier tracking number';
 COMMENT ON COLUMN analytics.shipments.order_id IS 'Shop order number the shipment fulfils';
 COMMENT ON COLUMN analytics.shipments.state IS 'created, collected, in_transit, out_for_delivery, delivered, exception, returning, returned';
-COMMENT ON COLUMN analytics.shipments.created_at IS 'When peakdesk first heard of the shipment';
+COMMENT ON COLUMN analytics.shipments.created_at IS 'When the shipment was created, as the department reported it (or when peakdesk first heard of it)';
 COMMENT ON COLUMN analytics.shipments.state_changed_at IS 'When the shipment entered its current state';
 COMMENT ON COLUMN analytics.shipments.last_scan_at IS 'Time of the newest carrier scan';
 COMMENT ON COLUMN analytics.shipments.promised_delivery IS 'Delivery time promised to the customer';
