@@ -518,6 +518,20 @@ static void *writer_main(void *arg)
 
 /* ---- public ----------------------------------------------------------------- */
 
+/* Releases what pd_bus_open made; the writer thread is not running. */
+static void bus_free(pd_bus *bus)
+{
+	if (bus->has_pub)
+		nng_close(bus->pub);
+	pd_db_free(bus->db);
+	free(bus->service);
+	free(bus->instance);
+	free(bus->pub_addr);
+	pthread_mutex_destroy(&bus->mu);
+	pthread_cond_destroy(&bus->cv);
+	free(bus);
+}
+
 int pd_bus_open(pd_bus **out, const pd_bus_options *opts, pd_errbuf *eb)
 {
 	pd_bus *bus = pd_xcalloc(1, sizeof(*bus));
@@ -568,15 +582,7 @@ int pd_bus_open(pd_bus **out, const pd_bus_options *opts, pd_errbuf *eb)
 	*out = bus;
 	return PD_OK;
 fail:
-	if (bus->has_pub)
-		nng_close(bus->pub);
-	pd_db_free(bus->db);
-	free(bus->service);
-	free(bus->instance);
-	free(bus->pub_addr);
-	pthread_mutex_destroy(&bus->mu);
-	pthread_cond_destroy(&bus->cv);
-	free(bus);
+	bus_free(bus);
 	return rc;
 }
 
@@ -609,15 +615,8 @@ void pd_bus_close(pd_bus *bus)
 		 * them catch up from the outbox anyway. */
 		struct timespec ts = {0, 50 * 1000000L};
 		nanosleep(&ts, NULL);
-		nng_close(bus->pub);
 	}
-	pd_db_free(bus->db);
-	free(bus->service);
-	free(bus->instance);
-	free(bus->pub_addr);
-	pthread_mutex_destroy(&bus->mu);
-	pthread_cond_destroy(&bus->cv);
-	free(bus);
+	bus_free(bus);
 }
 
 int pd_bus_healthy(pd_bus *bus, char *detail, size_t len)

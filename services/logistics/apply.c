@@ -389,6 +389,29 @@ static int create_shipment(pd_txn *tx, const char *carrier, const char *nu, cons
 	return PD_OK;
 }
 
+/* Emits logistics.shipment_updated for s (now in state s->state, coming
+ * from `from`), with the order's customer when known. */
+static int emit_shipment_updated(pd_txn *tx, const char *carrier, const char *nu, const struct shipment_row *s,
+				 int from, int64_t at_ms, const Peakdesk__V1__CustomerRef *cust, pd_errbuf *eb)
+{
+	Peakdesk__V1__ShipmentUpdated up = PEAKDESK__V1__SHIPMENT_UPDATED__INIT;
+	up.shipment_id = (char *)s->shipment_id;
+	up.order_id = (char *)s->order_id;
+	up.carrier = (char *)carrier;
+	up.tracking_no = (char *)nu;
+	up.state = s->state;
+	up.previous_state = from;
+	up.last_scan_at_ms = s->last_scan_at_ms;
+	up.last_scan_text = (char *)s->last_scan_text;
+	up.promised_delivery_ms = s->promised_delivery_ms;
+	up.customer = (Peakdesk__V1__CustomerRef *)cust;
+	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+	env.occurred_at_ms = at_ms;
+	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_UPDATED;
+	env.shipment_updated = &up;
+	return emit(tx, "logistics.shipment_updated", NULL, &env, eb);
+}
+
 /* Moves s to `to` (already checked), records the transition, marks the order
  * shipped once a carrier has it, and emits the events. */
 static int change_state(pd_txn *tx, const char *carrier, const char *nu, struct shipment_row *s, int to,
@@ -424,22 +447,7 @@ static int change_state(pd_txn *tx, const char *carrier, const char *nu, struct 
 	Peakdesk__V1__CustomerRef cust = PEAKDESK__V1__CUSTOMER_REF__INIT;
 	if ((rc = load_customer(tx, s->order_id, &cust, &hold, eb)) != PD_OK)
 		return rc;
-	Peakdesk__V1__ShipmentUpdated up = PEAKDESK__V1__SHIPMENT_UPDATED__INIT;
-	up.shipment_id = s->shipment_id;
-	up.order_id = s->order_id;
-	up.carrier = (char *)carrier;
-	up.tracking_no = (char *)nu;
-	up.state = to;
-	up.previous_state = from;
-	up.last_scan_at_ms = s->last_scan_at_ms;
-	up.last_scan_text = s->last_scan_text;
-	up.promised_delivery_ms = s->promised_delivery_ms;
-	up.customer = hold ? &cust : NULL;
-	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-	env.occurred_at_ms = at_ms;
-	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_UPDATED;
-	env.shipment_updated = &up;
-	rc = emit(tx, "logistics.shipment_updated", NULL, &env, eb);
+	rc = emit_shipment_updated(tx, carrier, nu, s, from, at_ms, hold ? &cust : NULL, eb);
 	if (rc == PD_OK && to == PEAKDESK__V1__SHIPMENT_STATE__SHIPMENT_STATE_EXCEPTION &&
 	    from != PEAKDESK__V1__SHIPMENT_STATE__SHIPMENT_STATE_EXCEPTION) {
 		Peakdesk__V1__ShipmentException ex = PEAKDESK__V1__SHIPMENT_EXCEPTION__INIT;
@@ -595,22 +603,7 @@ int lg_apply_scans(pd_txn *tx, const lg_context *ctx, const char *carrier, const
 	Peakdesk__V1__CustomerRef cust = PEAKDESK__V1__CUSTOMER_REF__INIT;
 	if ((rc = load_customer(tx, s.order_id, &cust, &hold, eb)) != PD_OK)
 		return rc;
-	Peakdesk__V1__ShipmentUpdated up = PEAKDESK__V1__SHIPMENT_UPDATED__INIT;
-	up.shipment_id = s.shipment_id;
-	up.order_id = s.order_id;
-	up.carrier = (char *)carrier;
-	up.tracking_no = (char *)nu;
-	up.state = s.state;
-	up.previous_state = s.state;
-	up.last_scan_at_ms = s.last_scan_at_ms;
-	up.last_scan_text = s.last_scan_text;
-	up.promised_delivery_ms = s.promised_delivery_ms;
-	up.customer = hold ? &cust : NULL;
-	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-	env.occurred_at_ms = top->scanned_at_ms;
-	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_UPDATED;
-	env.shipment_updated = &up;
-	rc = emit(tx, "logistics.shipment_updated", NULL, &env, eb);
+	rc = emit_shipment_updated(tx, carrier, nu, &s, s.state, top->scanned_at_ms, hold ? &cust : NULL, eb);
 	PQclear(hold);
 	return rc;
 }
