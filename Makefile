@@ -30,10 +30,11 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
            -Wno-missing-field-initializers -MMD -MP $(SANFLAGS) \
            -I$(GEN) -Icommon -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql) \
-           $(shell pkg-config --cflags json-c libevent libprotobuf-c check 2>/dev/null)
+           $(shell pkg-config --cflags json-c libevent libprotobuf-c check gmime-3.0 libxml-2.0 2>/dev/null)
 # Generated protobuf-c code is not ours to fix: compile it with warnings but not as errors.
 GENFLAGS := $(filter-out -Werror,$(CFLAGS))
-LDLIBS  := -lnng -lpq -lprotobuf-c -ljson-c -levent -levent_pthreads -luuid -lcrypto -lpthread -lm
+LDLIBS  := -lnng -lpq -lprotobuf-c -ljson-c -levent -levent_pthreads -luuid -lcrypto -lpthread -lm \
+           $(shell pkg-config --libs gmime-3.0 libxml-2.0 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
 
 PROTOS      := $(wildcard proto/*.proto)
@@ -44,8 +45,12 @@ COMMON_SRC  := $(wildcard common/*.c)
 COMMON_O    := $(patsubst %.c,$(OBJ)/%.o,$(COMMON_SRC))
 LIBPD       := $(LIBDIR)/libpeakdesk.a
 
-SERVICES    := $(notdir $(patsubst %/,%,$(filter-out services/cli/,$(wildcard services/*/))))
-SERVICE_BINS := $(patsubst %,$(BIN)/peakdesk-%,$(SERVICES))
+# A service directory becomes a library as soon as it has sources, and a
+# binary once it has a main.c.
+SERVICES    := $(notdir $(patsubst %/,%,$(filter-out services/cli/,$(dir $(wildcard services/*/*.c)))))
+SERVICES    := $(sort $(SERVICES))
+SERVICE_MAINS := $(notdir $(patsubst %/main.c,%,$(filter-out services/cli/main.c,$(wildcard services/*/main.c))))
+SERVICE_BINS := $(patsubst %,$(BIN)/peakdesk-%,$(SERVICE_MAINS))
 SERVICE_LIBS := $(patsubst %,$(LIBDIR)/libpd_%.a,$(SERVICES))
 CLI_SRC     := $(wildcard services/cli/*.c)
 CLI_O       := $(patsubst %.c,$(OBJ)/%.o,$(CLI_SRC))
@@ -79,15 +84,18 @@ $(LIBPD): $(COMMON_O) $(GEN_O)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-define service_rules
+define service_lib_rules
 $(LIBDIR)/libpd_$(1).a: $(patsubst %.c,$(OBJ)/%.o,$(filter-out services/$(1)/main.c,$(wildcard services/$(1)/*.c)))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && ar rcs $$@ $$^
+endef
+define service_bin_rules
 $(BIN)/peakdesk-$(1): $(OBJ)/services/$(1)/main.o $(LIBDIR)/libpd_$(1).a $(LIBPD)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
-$(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
+$(foreach s,$(SERVICES),$(eval $(call service_lib_rules,$(s))))
+$(foreach s,$(SERVICE_MAINS),$(eval $(call service_bin_rules,$(s))))
 
 $(BIN)/peakdesk: $(CLI_O) $(SERVICE_LIBS) $(LIBPD)
 	@mkdir -p $(dir $@)
@@ -131,7 +139,7 @@ fuzz-build:
 	@mkdir -p build/fuzz/bin
 	@for f in $(FUZZERS); do \
 	  clang -fsanitize=fuzzer,address,undefined -g -O1 -std=c11 -D_GNU_SOURCE -Ibuild/fuzz/gen -Icommon \
-	    -I$(shell pg_config --includedir) $(shell pkg-config --cflags json-c) \
+	    -I$(shell pg_config --includedir) $(shell pkg-config --cflags json-c gmime-3.0 libxml-2.0) \
 	    tests/fuzz/$$f.c build/fuzz/lib/libpd_*.a build/fuzz/lib/libpeakdesk.a -o build/fuzz/bin/$$f $(LDLIBS) || exit 1; \
 	done
 

@@ -565,6 +565,11 @@ int pd_bus_open(pd_bus **out, const pd_bus_options *opts, pd_errbuf *eb)
 		int nrc = nng_pub0_open(&bus->pub);
 		if (nrc == 0) {
 			nng_socket_set_size(bus->pub, NNG_OPT_RECVMAXSZ, 4u << 20);
+			/* A commit's events leave in one burst; NNG's default send
+			 * queue drops part of a large one (measured: 32-55% at
+			 * 40,000 msg/s, none with 8192). Drops are safe (catch-up)
+			 * but each one costs the consumer an outbox read. */
+			nng_socket_set_int(bus->pub, NNG_OPT_SENDBUF, 8192);
 			nrc = nng_listen(bus->pub, bus->pub_addr, NULL, 0);
 		}
 		if (nrc != 0) {

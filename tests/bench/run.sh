@@ -12,17 +12,18 @@
 #
 # One throwaway PostgreSQL with normal durability (fsync and synchronous
 # commit on; not the tests' "fast" mode) serves baseline and measured path.
-# Results go to stdout and build/bench/results.txt (human lines, then the
-# tools' RESULT key=value lines). Exit status: 0 when every benchmark ran and
+# Results go to stdout and to build/bench/results.txt (build/san/bench/ for
+# the sanitizer build): human lines, then the tools' RESULT key=value lines.
+# Exit status: 0 when every benchmark ran and
 # its correctness checks held (a missed target is reported, not a failure);
 # 1 when something broke or events were lost.
 #
 # Knobs (environment): BENCH_BUILD (build dir, default build; build/san for
-# the sanitizer build), BENCH_INGEST_EVENTS (20000), BENCH_INGEST_BATCH (1000),
-# BENCH_INGEST_CONNS (4), BENCH_ROUNDS (3), BENCH_BUS_RATE (5000),
+# the sanitizer build), BENCH_INGEST_EVENTS (50000), BENCH_INGEST_BATCH (1000),
+# BENCH_INGEST_CONNS (4), BENCH_ROUNDS (5), BENCH_BUS_RATE (5000),
 # BENCH_BUS_SECONDS (10), BENCH_BUS_MAX_EVENTS (100000), BENCH_RAW_SECONDS (5),
-# BENCH_INGEST_ARGS (extra bench_ingest options, e.g. "--diagnose yes" adds the
-# service's per-event SQL without NNG), BENCH_KEEP=1 keeps the work directory.
+# BENCH_INGEST_ARGS (extra bench_ingest options, e.g. "--staged no" skips the
+# staged-upsert reference), BENCH_KEEP=1 keeps the work directory.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -30,13 +31,13 @@ BUILD=${BENCH_BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BIN=$BUILD/bin
 TOOLS=$BUILD/tests
-OUT_DIR=$ROOT/build/bench
+OUT_DIR=$BUILD/bench
 RESULTS=$OUT_DIR/results.txt
 
-EVENTS=${BENCH_INGEST_EVENTS:-20000}
+EVENTS=${BENCH_INGEST_EVENTS:-50000}
 BATCH=${BENCH_INGEST_BATCH:-1000}
 CONNS=${BENCH_INGEST_CONNS:-4}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 RATE=${BENCH_BUS_RATE:-5000}
 SECONDS_BUS=${BENCH_BUS_SECONDS:-10}
 MAX_EVENTS=${BENCH_BUS_MAX_EVENTS:-100000}
@@ -206,5 +207,5 @@ echo
 echo "================================================================================"
 sed -n '/^RESULT /!p' "$RESULTS" | sed '${/^$/d}'
 echo "================================================================================"
-echo "(also in build/bench/results.txt)"
+echo "(also in ${RESULTS#"$ROOT"/})"
 exit $BUS_RC

@@ -19,14 +19,7 @@
  * are verified after each. Rounds alternate so drift hits all phases alike;
  * the summary uses the median of each.
  *
- *   4. (--diagnose yes) per-event SQL: the statements the service issues per
- *                   event (apply_order: upsert order, delete items, insert
- *                   items) plus the batch's ingest_log claim, straight over
- *                   libpq without NNG: shows whether those round trips are
- *                   where the socket path's time goes.
- *
- *   bench_ingest [--events N] [--batch B] [--conns K] [--rounds R]
- *                [--staged yes|no] [--diagnose yes|no]
+ *   bench_ingest [--events N] [--batch B] [--conns K] [--rounds R] [--staged yes|no]
  * Environment: PEAKDESK_DB (superuser conninfo), PEAKDESK_RUN_DIR or
  * PEAKDESK_LOGISTICS_INGEST (the socket). Progress on stderr; summary lines
  * on stdout (the last one "RESULT ingest key=value ..."). Exit 1 on any
@@ -312,104 +305,6 @@ static double phase_staged(const char *conninfo)
 	return (double)n_orders / secs;
 }
 
-/* ---- diagnosis (--diagnose yes): the service's per-event SQL, without NNG --------------- */
-
-/* The statements services/logistics/apply.c (apply_order) and
- * common/ingest.c run, issued the same way (prepared on first use, text
- * parameters, one round trip each) on one connection in one transaction per
- * batch. When this is about as slow as the socket, the time goes to the
- * per-event SQL round trips, not to NNG, decoding or the writer's queue. */
-#define TS(p) "to_timestamp(" p "::bigint / 1000.0)"
-static double phase_per_event(const char *conninfo)
-{
-	pd_db *db = service_conn(conninfo);
-	int64_t t0 = bench_mono_ns();
-	for (size_t from = 0; from < n_orders; from += batch_size) {
-		size_t to = from + batch_size < n_orders ? from + batch_size : n_orders;
-		db_exec(db, "BEGIN");
-		pd_strbuf ids = {0};
-		pd_sb_add(&ids, "{", 1);
-		for (size_t i = from; i < to; i++) {
-			char t[PD_UUID_TEXT];
-			pd_uuid_format(orders[i].event_id, t);
-			if (i > from)
-				pd_sb_add(&ids, ",", 1);
-			pd_sb_add(&ids, t, 36);
-		}
-		pd_sb_add(&ids, "}", 1);
-		int err;
-		pd_errbuf eb = {{0}};
-		PGresult *r = pd_db_query(db, "diag_claim",
-					  "INSERT INTO logistics.ingest_log(event_id) SELECT DISTINCT unnest($1::uuid[]) "
-					  "ON CONFLICT DO NOTHING RETURNING event_id",
-					  1, (const char *[]){ids.s}, &err, &eb);
-		pd_sb_free(&ids);
-		if (!r)
-			die("per-event ingest_log", eb.msg);
-		PQclear(r);
-		for (size_t i = from; i < to; i++) {
-			const struct order *o = &orders[i];
-			char chan[12], t1[24], t2[24], t3[24];
-			snprintf(chan, sizeof(chan), "%d", PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT);
-			snprintf(t1, sizeof(t1), "%lld", (long long)o->ordered_at);
-			snprintf(t2, sizeof(t2), "%lld", (long long)o->ship_by);
-			snprintf(t3, sizeof(t3), "%lld", (long long)o->delivery);
-			const char *vals[13] = {o->order_id, o->customer_id, o->phone, chan, "gh_3f9a1c2b7d5e", o->openid,
-						status_name, t1, t2, t3, o->warehouse, o->campaign, "1"};
-			r = pd_db_query(db, "diag_order",
-					"INSERT INTO logistics.orders AS o (order_id, customer_id, phone, channel, account, "
-					"external_user_id, status, ordered_at, promised_ship_by, promised_delivery, warehouse, "
-					"campaign_id, version) VALUES ($1, $2, $3, $4, $5, $6, $7, " TS("$8") ", " TS("$9") ", "
-					TS("$10") ", $11, $12, $13) "
-					"ON CONFLICT (order_id) DO UPDATE SET customer_id = excluded.customer_id, "
-					"phone = excluded.phone, channel = excluded.channel, account = excluded.account, "
-					"external_user_id = excluded.external_user_id, status = excluded.status, "
-					"ordered_at = excluded.ordered_at, promised_ship_by = excluded.promised_ship_by, "
-					"promised_delivery = excluded.promised_delivery, warehouse = excluded.warehouse, "
-					"campaign_id = excluded.campaign_id, version = excluded.version, updated_at = now() "
-					"WHERE o.version < excluded.version RETURNING (xmax = 0)",
-					13, vals, &err, &eb);
-			if (!r)
-				die("per-event orders", eb.msg);
-			PQclear(r);
-			r = pd_db_query(db, "diag_items_delete", "DELETE FROM logistics.order_items WHERE order_id = $1", 1,
-					(const char *[]){o->order_id}, &err, &eb);
-			if (!r)
-				die("per-event delete", eb.msg);
-			PQclear(r);
-			pd_strbuf no = {0}, sku = {0}, name = {0}, qty = {0}, price = {0};
-			pd_sb_add(&no, "{", 1), pd_sb_add(&sku, "{", 1), pd_sb_add(&name, "{", 1);
-			pd_sb_add(&qty, "{", 1), pd_sb_add(&price, "{", 1);
-			for (int k = 0; k < 2; k++) {
-				char b[24];
-				snprintf(b, sizeof(b), "%d", k + 1);
-				pd_sb_array_elem(&no, b);
-				pd_sb_array_elem(&sku, o->items[k].sku);
-				pd_sb_array_elem(&name, o->items[k].name);
-				snprintf(b, sizeof(b), "%d", o->items[k].qty);
-				pd_sb_array_elem(&qty, b);
-				snprintf(b, sizeof(b), "%lld", (long long)o->items[k].price);
-				pd_sb_array_elem(&price, b);
-			}
-			pd_sb_add(&no, "}", 1), pd_sb_add(&sku, "}", 1), pd_sb_add(&name, "}", 1);
-			pd_sb_add(&qty, "}", 1), pd_sb_add(&price, "}", 1);
-			r = pd_db_query(db, "diag_items_insert",
-					"INSERT INTO logistics.order_items(order_id, line_no, sku, name, quantity, unit_price_cents) "
-					"SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::bigint[])",
-					6, (const char *[]){o->order_id, no.s, sku.s, name.s, qty.s, price.s}, &err, &eb);
-			pd_sb_free(&no), pd_sb_free(&sku), pd_sb_free(&name), pd_sb_free(&qty), pd_sb_free(&price);
-			if (!r)
-				die("per-event items", eb.msg);
-			PQclear(r);
-		}
-		db_exec(db, "COMMIT");
-	}
-	double secs = (double)(bench_mono_ns() - t0) / 1e9;
-	pd_db_free(db);
-	verify("per-event SQL");
-	return (double)n_orders / secs;
-}
-
 /* ---- phase 2: the ingest socket ---------------------------------------------------------- */
 
 static char ingest_addr[PD_CFG_STR];
@@ -596,15 +491,14 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
-	size_t n = (size_t)atol(bench_opt(argc, argv, "--events", "20000"));
+	size_t n = (size_t)atol(bench_opt(argc, argv, "--events", "50000"));
 	batch_size = (size_t)atol(bench_opt(argc, argv, "--batch", "1000"));
 	int conns = atoi(bench_opt(argc, argv, "--conns", "4"));
-	int rounds = atoi(bench_opt(argc, argv, "--rounds", "3"));
+	int rounds = atoi(bench_opt(argc, argv, "--rounds", "5"));
 	int staged = strcmp(bench_opt(argc, argv, "--staged", "yes"), "no") != 0;
-	int diagnose = strcmp(bench_opt(argc, argv, "--diagnose", "no"), "yes") == 0;
 	if (n < 1 || batch_size < 1 || batch_size > 10000 || conns < 1 || conns > 64 || rounds < 1 || rounds > 20) {
 		fprintf(stderr, "usage: bench_ingest [--events N] [--batch 1..10000] [--conns 1..64] [--rounds 1..20] "
-				"[--staged yes|no] [--diagnose yes|no]\n");
+				"[--staged yes|no]\n");
 		return 2;
 	}
 	const char *conninfo = getenv("PEAKDESK_DB");
@@ -624,7 +518,7 @@ int main(int argc, char **argv)
 	bench_progress("ingest: %zu order events (2 line items each), batches of %zu, %d concurrent REQ sockets, "
 		       "%d rounds; request size %zu bytes", n, batch_size, conns, rounds, probe_len);
 
-	double copy_eps[20], sock_eps[20], staged_eps[20], diag_eps[20];
+	double copy_eps[20], sock_eps[20], staged_eps[20];
 	char a[32], b[32], c[32];
 	for (int r = 0; r < rounds; r++) {
 		reset_tables();
@@ -634,12 +528,6 @@ int main(int argc, char **argv)
 		if (staged) {
 			reset_tables();
 			staged_eps[r] = phase_staged(conninfo);
-		}
-		if (diagnose) {
-			reset_tables();
-			diag_eps[r] = phase_per_event(conninfo);
-			bench_progress("  round %d/%d: per-event SQL as apply_order issues it, no NNG: %s events/s", r + 1,
-				       rounds, bench_commas(diag_eps[r], a, sizeof(a)));
 		}
 		bench_progress("  round %d/%d: raw COPY %s events/s, ingest socket %s events/s (%.2f x)%s%s%s", r + 1,
 			       rounds, bench_commas(copy_eps[r], a, sizeof(a)), bench_commas(sock_eps[r], b, sizeof(b)),
@@ -656,11 +544,6 @@ int main(int argc, char **argv)
 	if (staged)
 		printf("ingest (reference): staged COPY + INSERT ... ON CONFLICT of the same batches: %s events/s = %.2f x raw "
 		       "COPY\n", bench_commas(mst, d, sizeof(d)), mst / mc);
-	if (diagnose) {
-		double md = median(diag_eps, rounds);
-		printf("ingest (diagnosis): the same per-event SQL without NNG/decoding: %s events/s = %.2f x raw COPY; "
-		       "the socket reaches %.0f%% of it\n", bench_commas(md, d, sizeof(d)), md / mc, 100 * ms / md);
-	}
 	printf("RESULT ingest events=%zu batch=%zu conns=%d rounds=%d socket_eps=%.0f copy_eps=%.0f staged_eps=%.0f "
 	       "ratio=%.3f target=0.5 pass=%s\n",
 	       n, batch_size, conns, rounds, ms, mc, mst, ms / mc, ms / mc >= 0.5 ? "yes" : "no");

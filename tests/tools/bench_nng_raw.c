@@ -6,13 +6,19 @@
  *
  *   1. fixed rate: R messages/s for T seconds, sent in 1 ms ticks like
  *      bench_bus_pub; p50/p99/max of send -> receive and the drops.
- *   2. max rate: N messages as fast as PUB takes them; send and receive
- *      rates and how many the SUB dropped (NNG drops silently when the
- *      subscriber's queue is full, which is why the bus has an outbox).
- * The SUB is set up as the consumer's (receive buffer 8192, read through
- * NNG_OPT_RECVFD + poll, drained non-blocking; never timed receives).
+ *   2. steps: 2R, 4R, ... up to --steps-max msg/s for --step-seconds each;
+ *      the share lost at each rate.
+ *   3. flood: N messages as fast as PUB takes them; send and receive rates
+ *      and the share lost. NNG drops silently, at the PUB when a pipe's send
+ *      queue is full and at the SUB when its receive queue is: that is why
+ *      the bus has an outbox.
+ * The sockets are set up as the bus's: PUB with NNG's defaults (or
+ * NNG_OPT_SENDBUF from --pub-sendbuf, to try a deeper send queue), SUB with
+ * receive buffer 8192, read through NNG_OPT_RECVFD + poll and drained
+ * non-blocking (never timed receives).
  *
- *   bench_nng_raw [--addr ipc://...] [--rate R] [--seconds T] [--max N]
+ *   bench_nng_raw [--addr ipc://...] [--rate R] [--seconds T] [--steps-max R2]
+ *                 [--step-seconds S] [--max N] [--pub-sendbuf N]
  * Progress on stderr; summary lines on stdout, the last one
  * "RESULT nng_raw key=value ...". */
 #include <nng/nng.h>
@@ -159,8 +165,9 @@ int main(int argc, char **argv)
 	pd_config_run_dir(run_dir, sizeof(run_dir));
 	snprintf(defaddr, sizeof(defaddr), "ipc://%s/bench-raw.pub", run_dir);
 	const char *addr = bench_opt(argc, argv, "--addr", defaddr);
-	if (rate <= 0 || seconds <= 0) {
-		fprintf(stderr, "usage: bench_nng_raw [--addr ipc://...] [--rate R] [--seconds T] [--max N]\n");
+	if (rate <= 0 || seconds <= 0 || max_n < 1 || step_seconds <= 0) {
+		fprintf(stderr, "usage: bench_nng_raw [--addr ipc://...] [--rate R] [--seconds T] [--steps-max R2] "
+				"[--step-seconds S] [--max N] [--pub-sendbuf N]\n");
 		return 2;
 	}
 
