@@ -577,7 +577,10 @@ int lg_kd100_parse_body(const char *body, size_t len, const char *salt, lg_kd100
 	if (!out)
 		return pd_fail(eb, PD_EINVAL, "no output");
 	*out = (lg_kd100_push){ 0 };
-	if (!salt || !*salt)
+	/* An empty salt is allowed (the documented default): the sign is then
+	 * MD5(param) alone, an integrity check but no authentication; the
+	 * service warns about it at start. */
+	if (!salt)
 		return pd_fail(eb, PD_EINVAL, "no Kuaidi100 salt configured");
 	if (!body && len)
 		return pd_fail(eb, PD_EINVAL, "no body");

@@ -62,6 +62,9 @@ int main(int argc, char **argv)
 		pd_log_error("PEAKDESK_LOGISTICS_PROMISE_GRACE_MINUTES must be >= 0", "value=%s", grace_minutes);
 		return 2;
 	}
+	if (!*salt)
+		pd_log_warn("PEAKDESK_KUAIDI100_SALT is empty: carrier pushes are checked with MD5(param) only, "
+			    "which anyone can compute; set the salt you gave Kuaidi100", "%s", "");
 	pd_errbuf eb = {{0}};
 	pd_ingest_options io = {
 		.service = "logistics",

@@ -337,8 +337,17 @@ START_TEST(body_sign_errors)
 	ck_assert_int_eq(lg_kd100_parse_body(body, strlen(body), SALT, &p, &eb), PD_ESIG);
 	snprintf(body, sizeof(body), "param=%s&sign=%s", enc, sign);
 	ck_assert_int_eq(lg_kd100_parse_body(body, strlen(body), SALT "x", &p, &eb), PD_ESIG);
-	ck_assert_int_eq(lg_kd100_parse_body(body, strlen(body), "", &p, &eb), PD_EINVAL);
+	/* An empty salt means sign = MD5(param): this sign was made with a salt. */
+	ck_assert_int_eq(lg_kd100_parse_body(body, strlen(body), "", &p, &eb), PD_ESIG);
 	ck_assert_int_eq(lg_kd100_parse_body(body, strlen(body), NULL, &p, &eb), PD_EINVAL);
+	{
+		char *nosalt = lg_kd100_sign(param, "");
+		char body2[4096];
+		snprintf(body2, sizeof(body2), "param=%s&sign=%s", enc, nosalt);
+		ck_assert_int_eq(lg_kd100_parse_body(body2, strlen(body2), "", &p, &eb), PD_OK);
+		lg_kd100_push_free(&p);
+		free(nosalt);
+	}
 	ck_assert_int_eq(lg_kd100_parse_body(body, strlen(body), SALT, &p, &eb), PD_OK);
 	ck_assert_str_eq(p.nu, "X1");
 	ck_assert_int_eq(p.state, -1);
