@@ -14,6 +14,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_account(int argc, char **argv);
 
 /* 1 when argv holds --help or -h. */
 int cli_wants_help(int argc, char **argv);

@@ -11,6 +11,7 @@ static const cli_cmd commands[] = {
 	{"publish", "send department events (JSON lines or a binary IngestRequest) to a service", cmd_publish},
 	{"tail", "follow events on the bus as a durable consumer, one JSON line each", cmd_tail},
 	{"status", "health of each service, publisher seqs and consumer lag", cmd_status},
+	{"account", "manage the gateway's channel accounts (add, list, disable)", cmd_account},
 	{NULL, NULL, NULL},
 };
 
