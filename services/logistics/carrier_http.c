@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "http.h"
+#include "http_job.h"
 #include "kuaidi100.h"
 #include "log.h"
 #include "logistics.h"
-#include "loop.h"
 #include "shipment_state.h"
 
 struct carrier_route {
@@ -21,17 +21,14 @@ struct carrier_route {
 };
 
 struct push_job {
-	pd_job job;
+	pd_http_job hj;
 	const lg_context *ctx;
 	lg_kd100_push push;
-	pd_http_req *req;
-	int err;
-	char detail[PD_ERRMSG_MAX];
 };
 
-static int push_apply(pd_txn *tx, pd_job *job)
+static int push_apply(pd_txn *tx, pd_http_job *hj)
 {
-	struct push_job *j = (struct push_job *)job;
+	struct push_job *j = (struct push_job *)hj;
 	const lg_kd100_push *p = &j->push;
 	lg_scan *scans = pd_xcalloc(p->n_scans ? p->n_scans : 1, sizeof(*scans));
 	for (size_t i = 0; i < p->n_scans; i++) {
@@ -46,33 +43,20 @@ static int push_apply(pd_txn *tx, pd_job *job)
 	int rc = lg_apply_scans(tx, j->ctx, p->com[0] ? p->com : "unknown", p->nu, scans, p->n_scans, state,
 				"kuaidi100", &eb);
 	free(scans);
-	if (rc != PD_OK)
-		snprintf(j->detail, sizeof(j->detail), "%s", eb.msg);
+	if (rc == PD_OK)
+		pd_http_job_reply_text(hj, 200, "application/json;charset=utf-8", LG_KD100_REPLY_OK);
+	else
+		snprintf(hj->detail, sizeof(hj->detail), "%s", eb.msg);
+	/* On failure nothing is stored and the JSON error (5xx) makes
+	 * Kuaidi100 push again later. */
 	return rc;
 }
 
-static void reply_on_loop(void *arg)
+static void push_release(pd_http_job *hj)
 {
-	struct push_job *j = arg;
-	if (j->err == PD_OK) {
-		pd_http_reply(j->req, 200, "application/json;charset=utf-8", LG_KD100_REPLY_OK,
-			      strlen(LG_KD100_REPLY_OK));
-	} else {
-		/* Not stored: answer failure so Kuaidi100 pushes again later. */
-		pd_http_error(j->req, j->err == PD_EDBDOWN ? 503 : 500,
-			      j->err == PD_EDBDOWN ? "database_unavailable" : "internal", j->detail);
-	}
+	struct push_job *j = (struct push_job *)hj;
 	lg_kd100_push_free(&j->push);
 	free(j);
-}
-
-static void push_done(pd_job *job, int err, const pd_errbuf *eb)
-{
-	struct push_job *j = (struct push_job *)job;
-	j->err = err;
-	if (err != PD_OK && eb)
-		snprintf(j->detail, sizeof(j->detail), "%s", eb->msg);
-	pd_loop_call(reply_on_loop, j);
 }
 
 static void handle_push(pd_http_req *req, void *arg)
@@ -93,11 +77,11 @@ static void handle_push(pd_http_req *req, void *arg)
 		pd_http_error(req, status, err, eb.msg);
 		return;
 	}
-	j->job.apply = push_apply;
-	j->job.done = push_done;
+	j->hj.req = req;
+	j->hj.apply = push_apply;
+	j->hj.release = push_release;
 	j->ctx = cr->ctx;
-	j->req = req;
-	pd_bus_submit(cr->bus, &j->job);
+	pd_http_job_submit(cr->bus, &j->hj);
 }
 
 int lg_carrier_http_route(pd_http *http, pd_bus *bus, const lg_context *ctx, const char *salt)
