@@ -34,7 +34,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
 # Generated protobuf-c code is not ours to fix: compile it with warnings but not as errors.
 GENFLAGS := $(filter-out -Werror,$(CFLAGS))
 LDLIBS  := -lnng -lpq -lprotobuf-c -ljson-c -levent -levent_pthreads -luuid -lcrypto -lpthread -lm \
-           $(shell pkg-config --libs gmime-3.0 libxml-2.0 2>/dev/null)
+           $(shell pkg-config --libs gmime-3.0 libxml-2.0 libcurl 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
 
 PROTOS      := $(wildcard proto/*.proto)

@@ -9,6 +9,7 @@
 const pd_topic pd_topics[] = {
 	{"message.inbound", B(CUSTOMER_MESSAGE), NULL, "a customer's message, stored by the gateway"},
 	{"message.outbound", B(OUTBOUND_MESSAGE), NULL, "a message for the gateway to deliver"},
+	{"message.delivery", B(DELIVERY_STATUS), NULL, "what became of an outbound message"},
 	{"agent.command", B(AGENT_COMMAND), NULL, "an agent's action from the agent API"},
 	{"ticket.created", B(TICKET_EVENT), NULL, "router opened a ticket"},
 	{"ticket.assigned", B(TICKET_EVENT), NULL, "router assigned a ticket"},

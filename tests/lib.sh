@@ -10,6 +10,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${PEAKDESK_BIN:-$ROOT/build/bin}
+BUILD_TESTS=$(dirname "$BIN")/tests
 PASSED=0
 FAILED=0
 PIDS=""
@@ -19,7 +20,7 @@ pd_log() { printf '  %s\n' "$*"; }
 ok() { PASSED=$((PASSED + 1)); printf '  ok   %s\n' "$*"; }
 fail() { FAILED=$((FAILED + 1)); printf '  FAIL %s\n' "$*"; }
 # check "description" command...  -> ok/fail by exit status
-check() { d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+check() { _check_desc=$1; shift; if "$@"; then ok "$_check_desc"; else fail "$_check_desc"; fi; }
 # eq "description" expected actual
 eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1 (expected '$2', got '$3')"; fi; }
 
@@ -76,9 +77,8 @@ pd_stop() {
 
 # wait_for "description" seconds command...: polls until the command succeeds.
 wait_for() {
-  d=$1; secs=$2; shift 2
-  end=$(( $(date +%s) + secs ))
-  while [ "$(date +%s)" -le "$end" ]; do
+  _wait_end=$(( $(date +%s) + $2 )); shift 2
+  while [ "$(date +%s)" -le "$_wait_end" ]; do
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 0.2
   done

@@ -43,7 +43,7 @@ static int reload_apply(pd_txn *tx, pd_job *job)
 	pd_errbuf eb = {{0}};
 	int err;
 	PGresult *r = pd_db_query(pd_txn_db(tx), "gw_accounts_load",
-				  "SELECT name, channel, secret, token, aes_key, appid, url, disabled "
+				  "SELECT name, channel, secret, token, aes_key, appid, url, disabled, access_token "
 				  "FROM gateway.accounts ORDER BY name",
 				  0, NULL, &err, &eb);
 	if (!r)
@@ -59,6 +59,7 @@ static int reload_apply(pd_txn *tx, pd_job *job)
 		snprintf(a[i].appid, sizeof(a[i].appid), "%s", PQgetvalue(r, i, 5));
 		snprintf(a[i].url, sizeof(a[i].url), "%s", PQgetvalue(r, i, 6));
 		a[i].disabled = PQgetvalue(r, i, 7)[0] == 't';
+		snprintf(a[i].token_api, sizeof(a[i].token_api), "%s", PQgetvalue(r, i, 8));
 	}
 	PQclear(r);
 	pthread_mutex_lock(&g_mu);

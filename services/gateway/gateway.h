@@ -21,6 +21,7 @@ typedef struct gw_account {
 	char aes_key[64];
 	char appid[64];
 	char url[512];
+	char token_api[512];  /* wechat: access token of the send API */
 	int disabled;
 } gw_account;
 

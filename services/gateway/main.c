@@ -6,14 +6,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consumer.h"
 #include "gateway.h"
 #include "log.h"
+#include "outbound.h"
 #include "service.h"
+
+static char max_attempts[16], retry_base[16], timeout_ms[16], sendmail[256], mail_from[256], tick_ms[16];
+
+static const pd_config_extra extras[] = {
+	{"PEAKDESK_GATEWAY_MAX_ATTEMPTS", "8", "delivery attempts before an outbound message is dead", max_attempts,
+	 sizeof(max_attempts), 0},
+	{"PEAKDESK_GATEWAY_RETRY_BASE_MS", "2000", "first retry delay; doubles per attempt (+-25% jitter, max 1 h)",
+	 retry_base, sizeof(retry_base), 0},
+	{"PEAKDESK_GATEWAY_DELIVERY_TIMEOUT_MS", "10000", "timeout of one HTTP delivery attempt", timeout_ms,
+	 sizeof(timeout_ms), 0},
+	{"PEAKDESK_GATEWAY_DELIVERY_TICK_MS", "250", "how often due deliveries are claimed", tick_ms, sizeof(tick_ms), 0},
+	{"PEAKDESK_SENDMAIL", "/usr/sbin/sendmail -t -i", "command that sends an e-mail read on stdin", sendmail,
+	 sizeof(sendmail), 0},
+	{"PEAKDESK_MAIL_FROM", "support@localhost", "From: address of e-mail replies", mail_from, sizeof(mail_from), 0},
+	{NULL, NULL, NULL, NULL, 0, 0},
+};
 
 struct app {
 	pd_service svc;
-	struct event *ev_accounts;
+	struct event *ev_accounts, *ev_deliver;
+	pd_consumer *consumer;
 };
+
+static void on_deliver_tick(evutil_socket_t fd, short what, void *arg)
+{
+	gw_outbound_tick();
+}
 
 static void on_accounts_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -26,7 +50,12 @@ static void stop_ingress(pd_service *s, void *arg)
 	struct app *a = arg;
 	if (a->ev_accounts)
 		event_free(a->ev_accounts);
-	a->ev_accounts = NULL;
+	if (a->ev_deliver)
+		event_free(a->ev_deliver);
+	a->ev_accounts = a->ev_deliver = NULL;
+	pd_consumer_stop(a->consumer);
+	a->consumer = NULL;
+	gw_outbound_stop();
 }
 
 int main(int argc, char **argv)
@@ -36,8 +65,9 @@ int main(int argc, char **argv)
 				 "peakdesk-gateway: channel gateway (customer messages in, replies out)\n\n"
 				 "Usage: peakdesk-gateway [--help]\n\n"
 				 "Generic webhook: POST /v1/channels/{account}/messages (JSON, HMAC-signed)\n"
+				 "Outbound: consumes message.outbound, delivers by webhook, WeChat API or sendmail\n"
 				 "Also: GET /healthz, GET /metrics",
-				 NULL, argc, argv);
+				 extras, argc, argv);
 	if (rc != 0)
 		return rc == 1 ? 0 : 1;
 	gw_webhook_route(a.svc.http, a.svc.bus);
@@ -47,7 +77,38 @@ int main(int argc, char **argv)
 	a.ev_accounts = event_new(a.svc.base, -1, EV_PERSIST, on_accounts_tick, &a);
 	struct timeval tv = {2, 0};
 	event_add(a.ev_accounts, &tv);
+
+	gw_outbound_config oc = {.max_attempts = atoi(max_attempts) > 0 ? atoi(max_attempts) : 8,
+				 .retry_base_ms = atoll(retry_base) > 0 ? atoll(retry_base) : 2000};
+	oc.deliver.timeout_ms = atoi(timeout_ms) > 0 ? atoi(timeout_ms) : 10000;
+	snprintf(oc.deliver.sendmail, sizeof(oc.deliver.sendmail), "%s", sendmail);
+	snprintf(oc.deliver.mail_from, sizeof(oc.deliver.mail_from), "%s", mail_from);
+	gw_outbound_start(a.svc.bus, &oc);
+	static char addrbuf[8][PD_CFG_STR];
+	const char *addrs[8] = {0};
+	int na = 0;
+	for (const pd_service_info *si = pd_services; si->name && na < 7; si++) {
+		pd_config_service_addr(si->name, "PUB", a.svc.cfg.run_dir, addrbuf[na], sizeof(addrbuf[na]));
+		addrs[na] = addrbuf[na];
+		na++;
+	}
+	static const char *prefixes[] = {"message.outbound", NULL};
+	pd_consumer_options co = {.name = a.svc.cfg.instance, .pub_addrs = addrs, .prefixes = prefixes};
+	static const pd_consumer_ops ops = {.apply = gw_outbound_store};
+	pd_errbuf eb = {{0}};
+	a.consumer = pd_consumer_start(a.svc.bus, a.svc.base, &co, &ops, NULL, &eb);
+	if (!a.consumer) {
+		pd_log_error("cannot consume message.outbound", "detail=\"%s\"", eb.msg);
+		pd_service_close(&a.svc);
+		return 1;
+	}
+	int every = atoi(tick_ms) > 0 ? atoi(tick_ms) : 250;
+	a.ev_deliver = event_new(a.svc.base, -1, EV_PERSIST, on_deliver_tick, &a);
+	struct timeval dtv = {every / 1000, (every % 1000) * 1000};
+	event_add(a.ev_deliver, &dtv);
+
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);
+	gw_outbound_cleanup();
 	return rc;
 }
