@@ -1,29 +1,59 @@
 #!/bin/sh
 # `make run`: the suite on this machine, with a sample Double 11 promo day.
 #
-# At this stage: a private PostgreSQL in ./var/pg, migrations, the logistics
-# service, a durable `peakdesk tail` writing ./var/events.jsonl, then a replay
+# At this stage: a private PostgreSQL in var/pg, migrations, the logistics
+# service, a durable `peakdesk tail` writing var/events.jsonl, then a replay
 # of tests/data/sample (orders, shipment updates with one impossible
 # transition, Kuaidi100 carrier pushes, a return) and one stalled parcel that
 # the delay timer turns into logistics.delayed. Prints what happened and how
 # to look, then runs until Ctrl-C (SIGINT/SIGTERM) and stops everything in
 # order: tail, service, PostgreSQL.
 #
+# Time. The sample is written with fixed dates (Double 11 2024, China time)
+# and replayed relative to now: every time in it (the *Ms fields of the
+# events, "time"/"ftime" of the Kuaidi100 scans, China time) is moved by one
+# shift, so that sample time 2024-11-13 18:05 CST, five minutes after the
+# stalled parcel's promised delivery, is the moment of the replay. That
+# promise has just been missed; every other promise (the orders', 11-16) is
+# still ahead; the Double 11 labels and scans are one to three days old. The
+# demo's no-scan window is 72 h, so those parcels are not late yet (with the
+# production 24 h, the ~25 parcels the sample has no carrier scans for would
+# all be late at once; try PEAKDESK_LOGISTICS_NO_SCAN_HOURS=24). The shifted
+# copies go to var/replay/ (the sample files keep their 2024 dates), and the
+# Kuaidi100 pushes are signed after the shift. Delays expected on a fresh var:
+# yunda YD431200241102 (promise missed) and, when ../shared/data has it,
+# Kuaidi100's documentation example V030344422 (last scan 2012: no scan).
+#
+# Re-running on the same var: the shift of the first run is read back from
+# the database (the stored order time of PD2411110001) and used again, so the
+# events come back DUPLICATE (their ids are fixed) and the re-sent pushes
+# store no scan twice. On a later day the stored times are still the first
+# day's: that story has aged and more parcels turn late; remove the var
+# directory for a fresh day.
+#
+#   PEAKDESK_VAR_DIR      the directory for all of it (cluster, logs, sockets,
+#                         events.jsonl, replay/); default ./var. A relative
+#                         path is taken from the caller's directory.
 #   PEAKDESK_RUN_ONCE=1   stop right after the summary; exit 1 when the demo
 #                         did not produce what it should (tests, CI)
-#   PEAKDESK_LOGISTICS_HTTP, PEAKDESK_KUAIDI100_SALT,
-#   PEAKDESK_LOGISTICS_NO_SCAN_HOURS, PEAKDESK_LOGISTICS_DELAY_CHECK_MS
+#   PEAKDESK_LOGISTICS_HTTP  the service's address; default 127.0.0.1:8082,
+#                         or the first free port from 18082 when 8082 is taken
+#   PEAKDESK_KUAIDI100_SALT, PEAKDESK_LOGISTICS_NO_SCAN_HOURS,
+#   PEAKDESK_LOGISTICS_DELAY_CHECK_MS
 #                         override the demo defaults below
 #
-# Re-running reuses ./var (the database keeps the previous run's data; the
-# sample's event ids are fixed, so its events come back as DUPLICATE).
 # Later issues add the other services here.
 set -u
 
+CALLER_DIR=$(pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 BIN=$ROOT/build/bin
-VAR=$ROOT/var
+case "${PEAKDESK_VAR_DIR:-}" in
+'') VAR=$ROOT/var ;;
+/*) VAR=$PEAKDESK_VAR_DIR ;;
+*) VAR=$CALLER_DIR/$PEAKDESK_VAR_DIR ;;
+esac
 SAMPLE=$ROOT/tests/data/sample
 SHARED_PUSH=$ROOT/../shared/data/logistics/kuaidi100_push_doc_example.param.json
 PGSH=$ROOT/deploy/local/pg.sh
@@ -37,7 +67,7 @@ die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 for b in peakdesk peakdesk-logistics; do
   [ -x "$BIN/$b" ] || die "$BIN/$b is missing: build first (make)"
 done
-for t in psql curl md5sum; do
+for t in psql curl md5sum python3; do
   command -v "$t" >/dev/null 2>&1 || die "$t not found (deploy/install-deps.sh installs it)"
 done
 
@@ -50,13 +80,24 @@ done
 
 # ---- demo settings -------------------------------------------------------------
 SALT=${PEAKDESK_KUAIDI100_SALT:-peakdesk-demo-salt}
-# A parcel with no scan for 3 minutes is late (production default: 24 h), a
-# passed delivery promise at once; the timer looks every second.
-NO_SCAN_HOURS=${PEAKDESK_LOGISTICS_NO_SCAN_HOURS:-0.05}
+# A parcel with no scan for 72 h is late (production default: 24 h; see the
+# header for why), a passed delivery promise at once (no grace); the timer
+# looks every second.
+NO_SCAN_HOURS=${PEAKDESK_LOGISTICS_NO_SCAN_HOURS:-72}
+NO_SCAN_DEFAULT=""
+[ -z "${PEAKDESK_LOGISTICS_NO_SCAN_HOURS:-}" ] && NO_SCAN_DEFAULT=1
 CHECK_MS=${PEAKDESK_LOGISTICS_DELAY_CHECK_MS:-1000}
 STALLED_CARRIER=yunda
 STALLED_NU=YD431200241102
+DOC_NU=V030344422
 DELAY_TIMEOUT=30
+# The sample's clock (unix seconds). "Now" in the sample is 2024-11-13 18:05
+# CST; the stalled parcel was promised for 18:00 and last scanned 11-12 03:05;
+# PD2411110001 was ordered at 11-11 00:01:40 (where a re-run reads the shift back).
+SAMPLE_NOW_S=1731492300
+SAMPLE_PROMISE_S=1731492000
+SAMPLE_LAST_SCAN_S=1731351944
+SAMPLE_ORDER1_S=1731254500
 NO_SCAN_TEXT=$(awk -v h="$NO_SCAN_HOURS" 'BEGIN { m = h * 60; if (m < 120) printf "%g min", m; else printf "%g h", h }')
 
 # ---- helpers ---------------------------------------------------------------------
@@ -68,6 +109,16 @@ port_in_use() {
 }
 
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+# A path as shown: relative to the checkout when inside it.
+rel() { case $1 in "$ROOT"/*) printf '%s' "${1#"$ROOT"/}" ;; *) printf '%s' "$1" ;; esac; }
+# Unix seconds as China Standard Time (UTC+8, no DST).
+cst() { date -u -d "@$(($1 + 28800))" '+%Y-%m-%d %H:%M'; }
+# Seconds as "+742 d 05:31:07".
+span() {
+  s=$1 sign=+
+  [ "$s" -lt 0 ] && sign=- s=$((-s))
+  printf '%s%d d %02d:%02d:%02d' "$sign" $((s / 86400)) $((s % 86400 / 3600)) $((s % 3600 / 60)) $((s % 60))
+}
 q() { psql "$PEAKDESK_DB" -XAtq -c "$1" 2>/dev/null; }
 table() { psql "$PEAKDESK_DB" -Xq -P pager=off -P footer=off -c "$1" 2>&1 | sed -e '/^$/d' -e 's/^/    /'; }
 
@@ -169,9 +220,12 @@ trap 'say ""; say "(Ctrl-C)"; exit 0' INT
 trap 'say ""; say "(SIGTERM)"; exit 0' TERM
 
 mkdir -p "$VAR/run" "$VAR/log" || die "cannot create $VAR"
+VAR=$(cd "$VAR" && pwd) || die "cannot enter $VAR"
+VAR_SHOWN=$(rel "$VAR")
 
 say "peakdesk make run: the logistics stage (a private PostgreSQL, peakdesk-logistics,"
-say "a sample Double 11 promo day). Later issues add the other services."
+say "a sample Double 11 promo day, replayed relative to now). Later issues add the other services."
+say "var directory: $VAR_SHOWN"
 
 # ---- PostgreSQL ------------------------------------------------------------------
 step "PostgreSQL: private cluster"
@@ -190,7 +244,10 @@ if [ -z "$fallback_reason" ] && [ ${#PGDIR} -gt 90 ]; then
   fallback_reason="$PGDIR is too long for a unix socket path"
 fi
 if [ -n "$fallback_reason" ]; then
-  tag=$(printf '%s' "$ROOT" | md5sum | cut -c1-8)
+  # One per var directory (the default one keeps its earlier name).
+  tag_of=$ROOT
+  [ -n "${PEAKDESK_VAR_DIR:-}" ] && tag_of=$VAR
+  tag=$(printf '%s' "$tag_of" | md5sum | cut -c1-8)
   base=/tmp/peakdesk-run-$tag
   if [ -L "$base" ] || { [ -e "$base" ] && [ "$(stat -c %u "$base")" != "$(id -u)" ]; }; then
     die "$fallback_reason, and $base is not ours: remove it or fix the permissions"
@@ -243,6 +300,7 @@ if [ -z "${PEAKDESK_LOGISTICS_HTTP:-}" ]; then
   if port_in_use "$port"; then
     port=18082
     while port_in_use "$port" && [ "$port" -lt 18182 ]; do port=$((port + 1)); done
+    port_in_use "$port" && die "ports 8082 and 18082-18182 are all taken: set PEAKDESK_LOGISTICS_HTTP"
     info "note: port 8082 is taken (another copy of peakdesk?); using $port"
   fi
   PEAKDESK_LOGISTICS_HTTP=127.0.0.1:$port
@@ -252,7 +310,9 @@ HTTP=$PEAKDESK_LOGISTICS_HTTP
 PEAKDESK_KUAIDI100_SALT=$SALT
 PEAKDESK_LOGISTICS_NO_SCAN_HOURS=$NO_SCAN_HOURS
 PEAKDESK_LOGISTICS_DELAY_CHECK_MS=$CHECK_MS
+PEAKDESK_LOGISTICS_PROMISE_GRACE_MINUTES=0
 export PEAKDESK_KUAIDI100_SALT PEAKDESK_LOGISTICS_NO_SCAN_HOURS PEAKDESK_LOGISTICS_DELAY_CHECK_MS
+export PEAKDESK_LOGISTICS_PROMISE_GRACE_MINUTES
 LOG=$VAR/log/logistics.log
 log_start=$(lines "$LOG")
 $SETSID "$BIN/peakdesk-logistics" >>"$LOG" 2>&1 </dev/null &
@@ -275,20 +335,21 @@ done
 [ -n "$health" ] || { say "peakdesk-logistics did not become healthy in 30 s; log:"; tail -n 20 "$LOG"; exit 1; }
 info "pid $SVC_PID, http://$HTTP (healthz: $health)"
 info "ingest ipc://$PEAKDESK_RUN_DIR/logistics.ingest, events on ipc://$PEAKDESK_RUN_DIR/logistics.pub"
-info "log: ${LOG#"$ROOT"/}"
+info "log: $(rel "$LOG")"
 info "delay policy for the demo: late after ${NO_SCAN_TEXT} without a scan (production: 24 h)"
-info "or once a promised delivery time has passed; the timer runs every ${CHECK_MS} ms"
+info "or once a promised delivery time has passed (no grace); the timer runs every ${CHECK_MS} ms"
 
 # ---- tail --------------------------------------------------------------------------
-step "peakdesk tail --name demo --out var/events.jsonl (a durable bus consumer, started before the replay)"
 EVENTS=$VAR/events.jsonl
+EVENTS_SHOWN=$(rel "$EVENTS")
+step "peakdesk tail --name demo --out $EVENTS_SHOWN (a durable bus consumer, started before the replay)"
 # The tail resumes at the file position it committed. A file removed or cut
 # since would be padded with NUL bytes up to that position and never refilled,
 # so the demo consumer starts over instead (from the oldest event kept).
 pos=$(q "SELECT position FROM bus.consumer_sinks WHERE consumer = 'tail:demo'")
 size=$(if [ -f "$EVENTS" ]; then wc -c <"$EVENTS"; else echo 0; fi)
 if [ -n "$pos" ] && [ "$size" -lt "$pos" ]; then
-  info "var/events.jsonl is shorter than the tail's committed position ($size < $pos bytes; removed?):"
+  info "$EVENTS_SHOWN is shorter than the tail's committed position ($size < $pos bytes; removed?):"
   info "starting the demo consumer over, from the oldest event in bus.outbox"
   q "DELETE FROM bus.offsets WHERE consumer = 'tail:demo'; DELETE FROM bus.consumer_sinks WHERE consumer = 'tail:demo'" >/dev/null
   rm -f "$EVENTS"
@@ -300,6 +361,67 @@ echo "$TAIL_PID" >"$VAR/run/tail-demo.pid"
 sleep 0.3
 kill -0 "$TAIL_PID" 2>/dev/null || { say "peakdesk tail exited:"; tail -n 20 "$VAR/log/tail.log"; TAIL_PID=""; exit 1; }
 info "pid $TAIL_PID; ${events_before} event lines already in the file from earlier runs"
+
+# ---- the sample, moved to today ------------------------------------------------------
+# One shift for every time in the sample. A database that already holds the
+# sample keeps the shift it was replayed with (read back from PD2411110001's
+# stored order time), so a re-run sends exactly the same events and pushes.
+stored_s=$(q "SELECT round(extract(epoch FROM ordered_at))::bigint FROM logistics.orders WHERE order_id = 'PD2411110001'")
+now_s=$(date +%s)
+if [ -n "$stored_s" ]; then
+  FRESH=""
+  SHIFT_S=$((stored_s - SAMPLE_ORDER1_S))
+else
+  FRESH=1
+  SHIFT_S=$((now_s - SAMPLE_NOW_S))
+fi
+REPLAY=$VAR/replay
+REPLAY_SHOWN=$(rel "$REPLAY")
+rm -rf "$REPLAY"
+# Copies of tests/data/sample with every time moved by SHIFT_S seconds: the
+# fields ending in "Ms" (unix ms, proto3 JSON) and the Kuaidi100 scans'
+# "time"/"ftime" (text in China time). Nothing else changes, event ids included.
+python3 - "$SAMPLE" "$REPLAY" "$SHIFT_S" <<'PY' || die "could not write the shifted sample to $REPLAY"
+import datetime, glob, json, os, sys
+
+src, dst, shift = sys.argv[1], sys.argv[2], int(sys.argv[3])
+CST = datetime.timezone(datetime.timedelta(hours=8))
+KD_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def moved(key, v):
+    if key.endswith("Ms") and str(v).isdigit() and int(v) > 0:  # "1731254500000" or a number
+        return type(v)(int(v) + shift * 1000)
+    if key in ("time", "ftime"):  # "2024-11-12 03:05:44", China time
+        t = datetime.datetime.strptime(v, KD_TIME).replace(tzinfo=CST)
+        return (t + datetime.timedelta(seconds=shift)).strftime(KD_TIME)
+    return v
+
+
+def walk(x, key=""):
+    if isinstance(x, dict):
+        return {k: walk(v, k) for k, v in x.items()}
+    if isinstance(x, list):
+        return [walk(v, key) for v in x]
+    return moved(key, x)
+
+
+def dump(x):
+    return json.dumps(x, ensure_ascii=False, separators=(",", ":"))
+
+
+os.makedirs(os.path.join(dst, "kuaidi100"))
+for path in sorted(glob.glob(os.path.join(src, "*.jsonl"))):
+    with open(path, encoding="utf-8") as f:
+        lines = [dump(walk(json.loads(line))) for line in f if line.strip()]
+    with open(os.path.join(dst, os.path.basename(path)), "w", encoding="utf-8") as out:
+        out.write("".join(line + "\n" for line in lines))
+for path in sorted(glob.glob(os.path.join(src, "kuaidi100", "*.param.json"))):
+    with open(path, encoding="utf-8") as f:
+        param = walk(json.load(f))
+    with open(os.path.join(dst, "kuaidi100", os.path.basename(path)), "w", encoding="utf-8") as out:
+        out.write(dump(param))  # no newline: the pushes are signed over exactly this text
+PY
 
 # ---- replay --------------------------------------------------------------------------
 FAILURES=""
@@ -330,9 +452,20 @@ publish() {
   [ "${rej:-x}" = "$want_rej" ] || problem "$(basename "$file"): expected $want_rej rejected, got ${rej:-?}"
 }
 
-step "replay: a Double 11 sample (tests/data/sample) -> peakdesk publish --to logistics"
-publish "$SAMPLE/orders.jsonl" 0 "orders awaiting fulfilment (双11 midnight rush, line items, WeChat/app/e-mail customers)"
-publish "$SAMPLE/shipments.jsonl" 1 "labels printed, parcels collected; the last one is a stale 'created' for a collected parcel"
+step "replay: a Double 11 sample (tests/data/sample), moved to today -> peakdesk publish --to logistics"
+info "sample time $(cst "$SAMPLE_NOW_S") CST = $(cst $((SAMPLE_NOW_S + SHIFT_S))) CST: every time in the sample $(span "$SHIFT_S") ($SHIFT_S s)"
+if [ -n "$FRESH" ]; then
+  info "(that is now; the shifted copies are in $REPLAY_SHOWN/, the sample files keep their 2024 dates)"
+else
+  info "(the shift of the run that first stored the sample in this database, on $(cst $((SAMPLE_NOW_S + SHIFT_S))) CST;"
+  info " the same events and pushes again, stored times unchanged; remove $VAR_SHOWN for a fresh day)"
+  if [ $((now_s - SAMPLE_NOW_S - SHIFT_S)) -gt 3600 ]; then
+    info " note: that was $(span $((now_s - SAMPLE_NOW_S - SHIFT_S))) ago, so the story has aged: parcels with no scan for"
+    info " ${NO_SCAN_TEXT} or a passed promise since then are late now too"
+  fi
+fi
+publish "$REPLAY/orders.jsonl" 0 "orders awaiting fulfilment (双11 midnight rush, line items, WeChat/app/e-mail customers)"
+publish "$REPLAY/shipments.jsonl" 1 "labels printed, parcels collected; the last one is a stale 'created' for a collected parcel"
 if [ "$DUPS" -gt 0 ]; then
   info "(DUPLICATE: an earlier run already applied these event ids; nothing changed twice)"
 fi
@@ -360,14 +493,14 @@ kd_push() {
 }
 tracking_count() { q "SELECT count(*) FROM logistics.tracking_events"; }
 
-step "Kuaidi100 pushes -> POST $URL"
-info "form fields param (the JSON) and sign = uppercase hex MD5(param + salt), salt \"$SALT\""
-for f in "$SAMPLE"/kuaidi100/*.param.json; do
+step "Kuaidi100 pushes (tests/data/sample/kuaidi100, scan times shifted too) -> POST $URL"
+info "form fields param (the JSON) and sign = uppercase hex MD5(param + salt), salt \"$SALT\", signed after the shift"
+for f in "$REPLAY"/kuaidi100/*.param.json; do
   kd_push "$f"
 done
 before=$(tracking_count)
 for _ in 1 2; do
-  for f in "$SAMPLE"/kuaidi100/01_*.param.json "$SAMPLE"/kuaidi100/02_*.param.json; do
+  for f in "$REPLAY"/kuaidi100/01_*.param.json "$REPLAY"/kuaidi100/02_*.param.json; do
     r=$(kd_post "$f")
     case "$r" in 200*) ;; *) problem "re-sent push $(basename "$f") answered: $r" ;; esac
   done
@@ -376,40 +509,54 @@ after=$(tracking_count)
 info "re-sent 01_in_transit and 02_delivered twice (Kuaidi100 re-sends the whole history):"
 info "  tracking events $before -> $after: each scan is stored once"
 [ "$before" = "$after" ] || problem "re-sent pushes changed the tracking events ($before -> $after)"
-r=$(kd_post "$SAMPLE/kuaidi100/01_in_transit.param.json" 0123456789ABCDEF0123456789ABCDEF)
+r=$(kd_post "$REPLAY/kuaidi100/01_in_transit.param.json" 0123456789ABCDEF0123456789ABCDEF)
 info "the same push with a wrong sign -> $r"
 case "$r" in 403*) ;; *) problem "a push with a wrong sign was not refused with 403: $r" ;; esac
+DOC_PUSHED=""
 if [ -f "$SHARED_PUSH" ]; then
   r=$(kd_post "$SHARED_PUSH")
-  info "Kuaidi100's own documentation example (../shared/data/logistics/$(basename "$SHARED_PUSH"))"
-  info "  yuantong V030344422, 2 scans from 2012 -> $r"
-  case "$r" in 200*'"result":true'*) ;; *) problem "the documentation example push answered: $r" ;; esac
+  info "Kuaidi100's own documentation example (../shared/data/logistics/$(basename "$SHARED_PUSH"), not shifted)"
+  info "  yuantong $DOC_NU, in transit, 2 scans from 2012 and no order -> $r"
+  case "$r" in
+  200*'"result":true'*) DOC_PUSHED=1 ;;
+  *) problem "the documentation example push answered: $r" ;;
+  esac
 else
   info "(../shared/data/logistics/kuaidi100_push_doc_example.param.json not found: the documentation example is skipped)"
 fi
 
-step "replay: a return (tests/data/sample/returns.jsonl)"
-publish "$SAMPLE/returns.jsonl" 0 "RT2411130001 for PD2411110001: requested -> approved -> parcel_sent"
+step "replay: a return ($REPLAY_SHOWN/returns.jsonl)"
+publish "$REPLAY/returns.jsonl" 0 "RT2411130001 for PD2411110001: requested -> approved -> parcel_sent"
 
 # ---- the delay ---------------------------------------------------------------------------
-step "waiting for the delay timer: $STALLED_CARRIER $STALLED_NU was promised for 2024-11-13 18:00 and last scanned 2024-11-12"
-delayed_in_db() {
-  q "SELECT count(*) FROM logistics.shipments WHERE carrier = '$STALLED_CARRIER' AND tracking_no = '$STALLED_NU' AND delay_episodes > 0" | grep -qx '[1-9][0-9]*'
+# What the delay timer should find: the stalled parcel (its promise passed five
+# minutes before the replay) and the documentation example (no scan since 2012).
+EXPECT_DELAYED="$STALLED_NU"
+[ -n "$DOC_PUSHED" ] && EXPECT_DELAYED="$DOC_NU $STALLED_NU" # sorted
+step "waiting for the delay timer"
+info "$STALLED_CARRIER $STALLED_NU was promised for $(cst $((SAMPLE_PROMISE_S + SHIFT_S))) CST (sample: $(cst "$SAMPLE_PROMISE_S")),"
+info "last scanned $(cst $((SAMPLE_LAST_SCAN_S + SHIFT_S))) CST (sample: $(cst "$SAMPLE_LAST_SCAN_S")): promise missed"
+[ -n "$DOC_PUSHED" ] && info "yuantong $DOC_NU (the documentation example): last scan 2012, no scan for ${NO_SCAN_TEXT}"
+is_delayed() {
+  q "SELECT count(*) FROM logistics.shipments WHERE tracking_no = '$1' AND delay_episodes > 0" | grep -qx '[1-9][0-9]*'
 }
-delayed_in_file() { grep '"logistics.delayed"' "$EVENTS" 2>/dev/null | grep -q "$STALLED_NU"; }
+delayed_in_file() { grep '"logistics.delayed"' "$EVENTS" 2>/dev/null | grep -q "\"trackingNo\":\"$1\""; }
+all_delayed() {
+  for nu in $EXPECT_DELAYED; do is_delayed "$nu" && delayed_in_file "$nu" || return 1; done
+}
 start=$(date +%s)
-while :; do
-  if delayed_in_db && delayed_in_file; then break; fi
-  if [ $(($(date +%s) - start)) -ge "$DELAY_TIMEOUT" ]; then break; fi
-  sleep 0.25
-done
+while ! all_delayed && [ $(($(date +%s) - start)) -lt "$DELAY_TIMEOUT" ]; do sleep 0.25; done
 waited=$(($(date +%s) - start))
-if delayed_in_db && delayed_in_file; then
-  info "logistics.delayed for $STALLED_NU is in the outbox and in var/events.jsonl (after ${waited} s)"
+if all_delayed; then
+  info "logistics.delayed for $(echo "$EXPECT_DELAYED" | sed 's/ / and /') in the outbox and in $EVENTS_SHOWN (after ${waited} s)"
+  # One more timer round, so that a delay nobody expected would show too.
+  sleep "$(awk -v ms="$CHECK_MS" 'BEGIN { s = ms * 1.5 / 1000; if (s > 3) s = 3; printf "%.2f", s }')"
 else
-  delayed_in_db || problem "no logistics.delayed for $STALLED_CARRIER $STALLED_NU within ${DELAY_TIMEOUT} s"
-  delayed_in_file || problem "logistics.delayed for $STALLED_NU did not reach var/events.jsonl within ${DELAY_TIMEOUT} s"
-  info "still no logistics.delayed for $STALLED_NU after ${DELAY_TIMEOUT} s"
+  for nu in $EXPECT_DELAYED; do
+    is_delayed "$nu" || problem "no logistics.delayed for $nu within ${DELAY_TIMEOUT} s"
+    delayed_in_file "$nu" || problem "logistics.delayed for $nu did not reach $EVENTS_SHOWN within ${DELAY_TIMEOUT} s"
+  done
+  info "still not all delayed after ${DELAY_TIMEOUT} s"
 fi
 # Let the tail catch up with everything the service committed so far.
 PUBLISHER=$(q "SELECT publisher FROM bus.publishers WHERE publisher LIKE 'logistics-%' ORDER BY started_at DESC LIMIT 1")
@@ -423,7 +570,7 @@ lag=$(q "$lag_sql")
 # ---- summary -------------------------------------------------------------------------------
 CST="AT TIME ZONE INTERVAL '+08:00'"
 ts() { echo "to_char($1 $CST, 'YYYY-MM-DD HH24:MI')"; }
-step "what happened (all times China Standard Time)"
+step "what happened (all times China Standard Time, the sample's shifted by $(span "$SHIFT_S"))"
 info "orders:      $(q "SELECT sum(n) || ' (' || string_agg(status || ' ' || n, ', ' ORDER BY n DESC) || ')'
   FROM (SELECT status, count(*) n FROM logistics.orders GROUP BY status) s")"
 info "             $(q "SELECT count(*) || ' line items, ' || sum(quantity) || ' units, ¥' || to_char(sum(quantity * unit_price_cents) / 100.0, 'FM999999990.00')
@@ -452,12 +599,15 @@ table "SELECT carrier, tracking_no, order_id, state, $(ts last_scan_at) AS last_
   ORDER BY (tracking_no = '$STALLED_NU') DESC, delayed_at LIMIT 8"
 n_delayed=$(q "SELECT count(*) FROM logistics.shipments WHERE delay_episodes > 0")
 [ "${n_delayed:-0}" -gt 8 ] && info "    ... $((n_delayed - 8)) more"
+info "  $STALLED_NU: the sample's stalled parcel, its promise passed 5 minutes before the replay"
+[ -n "$DOC_PUSHED" ] && info "  $DOC_NU: Kuaidi100's documentation example, scanned in 2012 and never since"
+info "  the other parcels' promises are ahead and their labels/scans younger than ${NO_SCAN_TEXT}"
 say ""
 info "events emitted (bus.outbox, publisher $PUBLISHER):"
 table "SELECT topic, count(*) AS events, max(seq) AS last_seq FROM bus.outbox GROUP BY topic ORDER BY topic"
 say ""
 events_now=$(lines "$EVENTS")
-info "var/events.jsonl (peakdesk tail): $events_now lines, $((events_now - events_before)) from this run; the last ones:"
+info "$EVENTS_SHOWN (peakdesk tail): $events_now lines, $((events_now - events_before)) from this run; the last ones:"
 tail -n 6 "$EVENTS" | awk '{
   out = ""
   n = split("seq topic orderId carrier trackingNo state previousState reason returnId", k, " ")
@@ -471,7 +621,7 @@ tail -n 6 "$EVENTS" | awk '{
 }'
 info "the delay event as peakdesk tail wrote it:"
 grep '"logistics.delayed"' "$EVENTS" 2>/dev/null | grep "$STALLED_NU" | tail -n 1 | sed 's/^/      /'
-info "(all of it: cat var/events.jsonl)"
+info "(all of it: cat $EVENTS_SHOWN)"
 
 # ---- checks --------------------------------------------------------------------------------
 chk() { # chk "what" SQL expected
@@ -485,10 +635,18 @@ chk "in-transit push" "SELECT state FROM logistics.shipments WHERE tracking_no =
 chk "delivered push" "SELECT state FROM logistics.shipments WHERE tracking_no = 'SF140000241101'" delivered
 chk "refused push" "SELECT state FROM logistics.shipments WHERE tracking_no = 'YT900000241103'" exception
 chk "scans of the sample pushes, each once" "SELECT count(*) FROM logistics.tracking_events WHERE tracking_no IN ('ZT731200241104', 'SF140000241101', 'YD431200241102', 'YT900000241103')" 16
+chk "the stalled parcel's last scan, shifted" "SELECT round(extract(epoch FROM last_scan_at))::bigint FROM logistics.shipments WHERE tracking_no = '$STALLED_NU'" $((SAMPLE_LAST_SCAN_S + SHIFT_S))
 chk "the return" "SELECT state FROM logistics.returns WHERE return_id = 'RT2411130001'" parcel_sent
 chk "logistics.delayed for $STALLED_NU in the outbox" "SELECT count(*) > 0 FROM bus.outbox WHERE topic = 'logistics.delayed' AND position(convert_to('$STALLED_NU', 'UTF8') IN payload) > 0" t
+grep '"logistics.delayed"' "$EVENTS" 2>/dev/null | grep "\"trackingNo\":\"$STALLED_NU\"" | grep -q DELAY_REASON_PROMISE_MISSED ||
+  problem "the logistics.delayed for $STALLED_NU does not say DELAY_REASON_PROMISE_MISSED"
+if [ -n "$FRESH" ] && [ -n "$NO_SCAN_DEFAULT" ]; then
+  # On a fresh database with the demo's window, these and nothing else.
+  chk "delayed shipments (exactly)" "SELECT coalesce(string_agg(tracking_no, ' ' ORDER BY tracking_no), '') FROM logistics.shipments WHERE delay_episodes > 0" "$EXPECT_DELAYED"
+  chk "logistics.delayed events (exactly)" "SELECT count(*) FROM bus.outbox WHERE topic = 'logistics.delayed'" "$(echo "$EXPECT_DELAYED" | wc -w | tr -d " ")"
+fi
 for topic in logistics.shipment_updated logistics.exception logistics.return_updated logistics.delayed; do
-  grep -q "\"$topic\"" "$EVENTS" 2>/dev/null || problem "no $topic in var/events.jsonl"
+  grep -q "\"$topic\"" "$EVENTS" 2>/dev/null || problem "no $topic in $EVENTS_SHOWN"
 done
 
 # ---- how to look ---------------------------------------------------------------------------
@@ -505,15 +663,15 @@ cat <<EOF
     psql "\$PEAKDESK_DB" -c 'SELECT * FROM logistics.tracking_events ORDER BY scanned_at DESC LIMIT 10'
     psql "\$PEAKDESK_DB" -c 'SELECT * FROM analytics.shipments LIMIT 10'   # the analysts' view
     curl -s http://$HTTP/metrics | grep -v '^#'
-    tail -f ${LOG#"$ROOT"/}
-    # a Kuaidi100 push of your own (salt "$SALT"):
-    p=\$(cat tests/data/sample/kuaidi100/03_stalled.param.json); s=\$(printf %s%s "\$p" '$SALT' | md5sum | cut -c1-32 | tr a-f A-F)
+    tail -f $(rel "$LOG")
+    # a Kuaidi100 push of your own (salt "$SALT"; the stalled parcel's push as replayed, times shifted):
+    p=\$(cat $REPLAY_SHOWN/kuaidi100/03_stalled.param.json); s=\$(printf %s%s "\$p" '$SALT' | md5sum | cut -c1-32 | tr a-f A-F)
     curl --data-urlencode "param=\$p" --data-urlencode "sign=\$s" http://$HTTP/v1/carriers/kuaidi100
 EOF
 
 if [ -n "$FAILURES" ]; then
   step "the demo did NOT produce what it should:$FAILURES"
-  info "logs: var/log/ (logistics.log, tail.log, publish-*)"
+  info "logs: $VAR_SHOWN/log/ (logistics.log, tail.log, publish-*)"
   if [ -n "$RUN_ONCE" ]; then exit 1; fi
 else
   step "demo OK: every expected row and event is there"
@@ -526,7 +684,17 @@ fi
 
 # ---- run until Ctrl-C ------------------------------------------------------------------------
 step "running; Ctrl-C stops the tail, the service and PostgreSQL"
-info "parcels with no new scan for ${NO_SCAN_TEXT} turn late, once each: new logistics.delayed show up here"
+# When the next parcel turns late by the service's rules: a window without a
+# scan (from the last scan, else the label) or a promise passing.
+win_s=$(awk -v h="$NO_SCAN_HOURS" 'BEGIN { printf "%d", h * 3600 }')
+next_due=$(q "SELECT $(ts 'min(t)') FROM (
+  SELECT greatest(last_scan_at, created_at) + make_interval(secs => $win_s) AS t FROM logistics.shipments
+  WHERE $win_s > 0 AND NOT delay_open AND state NOT IN ('delivered', 'returned', 'exception')
+  UNION ALL
+  SELECT promised_delivery FROM logistics.shipments
+  WHERE NOT delay_open AND state NOT IN ('delivered', 'returned', 'exception', 'returning')) s")
+info "parcels with no new scan for ${NO_SCAN_TEXT}, or whose promise passes, turn late, once each:"
+info "new logistics.delayed show up here (the next one is due ${next_due:-never} CST)"
 seen=$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'logistics.delayed'")
 while :; do
   sleep 2
@@ -541,7 +709,7 @@ while :; do
   if ! kill -0 "$TAIL_PID" 2>/dev/null; then
     wait "$TAIL_PID" 2>/dev/null
     TAIL_PID=""
-    say "peakdesk tail exited on its own; see var/log/tail.log"
+    say "peakdesk tail exited on its own; see $VAR_SHOWN/log/tail.log"
   fi
   now=$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'logistics.delayed'")
   if [ -n "$now" ] && [ -n "$seen" ] && [ "$now" -gt "$seen" ]; then

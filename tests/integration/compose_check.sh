@@ -6,7 +6,7 @@
 # that exists, and that Dockerfile builds with the same script CI uses.
 . "$(dirname "$0")/../lib.sh"
 cd "$ROOT"
-accepted=$( ("$BIN/peakdesk-logistics" --help; "$BIN/peakdesk" --help; "$BIN/peakdesk" migrate --help) |
+accepted=$( (for b in "$BIN"/peakdesk-*; do "$b" --help; done; "$BIN/peakdesk" --help; "$BIN/peakdesk" migrate --help) |
   grep -o 'PEAKDESK_[A-Z0-9_<>]*' | sort -u)
 out=$(ACCEPTED="$accepted" python3 - <<'PY'
 import os, re, sys, yaml
@@ -49,6 +49,6 @@ PY
 eq "docker-compose.yml is consistent" "OK" "$out"
 check "the Dockerfile builds with the CI dependency script" grep -q 'deploy/install-deps.sh && make all' deploy/Dockerfile
 for v in $(grep -o '^PEAKDESK_[A-Z0-9_]*' deploy/compose.env); do
-  check "compose.env $v is documented in the README" grep -q "$(echo "$v" | sed 's/LOGISTICS/<SERVICE>/')" README.md
+  check "compose.env $v is documented in the README" grep -q "$(echo "$v" | sed -E 's/PEAKDESK_(GATEWAY|ROUTER|LOGISTICS|STOCK|PROMO|SURVEY)_/PEAKDESK_<SERVICE>_/')" README.md
 done
 pd_done
