@@ -47,6 +47,9 @@ typedef struct pd_bus_options {
 	int heartbeat_ms;      /* default 1000 */
 	int retention_hours;   /* outbox rows kept at least this long; default 168 */
 	volatile int *stop;    /* start-up waits for the database until *stop */
+	int connect_wait_ms;   /* give up start-up after this long without a database; 0 = wait forever */
+	int lock_wait_ms;      /* wait this long for a publisher name held by another process
+				* (short-lived publishers taking turns); 0 = refuse at once */
 } pd_bus_options;
 
 /* Connects (waiting for the database), takes the publisher lock, resumes the

@@ -183,12 +183,27 @@ static int claim_publisher(pd_bus *bus, pd_errbuf *eb)
 {
 	int err;
 	const char *p[1] = {bus->instance};
-	PGresult *r = pd_db_query(bus->db, NULL,
-				  "SELECT pg_try_advisory_lock(hashtext('peakdesk.publisher'), hashtext($1))",
-				  1, p, &err, eb);
-	if (!r)
-		return err;
-	int got = PQgetvalue(r, 0, 0)[0] == 't';
+	PGresult *r;
+	int got;
+	if (bus->o.lock_wait_ms > 0) {
+		/* Wait our turn, bounded by lock_timeout (the error means "held"). */
+		char sql[64];
+		snprintf(sql, sizeof(sql), "SET lock_timeout = %d", bus->o.lock_wait_ms);
+		pd_db_exec(bus->db, sql, eb);
+		r = pd_db_query(bus->db, NULL, "SELECT pg_advisory_lock(hashtext('peakdesk.publisher'), hashtext($1))",
+				1, p, &err, eb);
+		pd_errbuf ignore;
+		pd_db_exec(bus->db, "SET lock_timeout = 0", &ignore);
+		if (!r && err == PD_EDBDOWN)
+			return err;
+		got = r != NULL;
+	} else {
+		r = pd_db_query(bus->db, NULL, "SELECT pg_try_advisory_lock(hashtext('peakdesk.publisher'), hashtext($1))",
+				1, p, &err, eb);
+		if (!r)
+			return err;
+		got = PQgetvalue(r, 0, 0)[0] == 't';
+	}
 	PQclear(r);
 	if (!got)
 		return pd_fail(eb, PD_ELOCKED, "publisher name %s is held by another running instance",
@@ -558,7 +573,7 @@ int pd_bus_open(pd_bus **out, const pd_bus_options *opts, pd_errbuf *eb)
 	bus->m_seq = pd_gauge("peakdesk_bus_last_seq", "last committed seq of this publisher", NULL);
 	bus->m_queue = pd_gauge("peakdesk_bus_queue_jobs", "jobs waiting for the writer", NULL);
 
-	int rc = ensure_ready(bus, -1, eb);
+	int rc = ensure_ready(bus, opts->connect_wait_ms > 0 ? opts->connect_wait_ms : -1, eb);
 	if (rc != PD_OK)
 		goto fail;
 	if (bus->pub_addr) {
