@@ -184,13 +184,13 @@ cleanup() {
   step "stopping"
   stop_proc "peakdesk tail (demo)" "$TAIL_PID"
   TAIL_PID=""
-  rm -f "$VAR/run/tail-demo.pid"
+  rm -f "$RUNDIR/tail-demo.pid"
   stop_proc "peakdesk-logistics" "$SVC_PID"
   SVC_PID=""
   if [ -n "${HTTP:-}" ] && curl -fsS -m 2 "http://$HTTP/healthz" >/dev/null 2>&1; then
     info "warning: something still answers on http://$HTTP after the service stopped"
   fi
-  rm -f "$VAR/run/logistics.pid"
+  rm -f "$RUNDIR/logistics.pid"
   if [ -n "$PG_STARTED" ]; then
     (cd / && "$PGSH" stop "$PGDIR") >/dev/null 2>&1
     if [ -f "$PGDIR/data/postmaster.pid" ]; then
@@ -219,13 +219,35 @@ trap on_exit EXIT
 trap 'say ""; say "(Ctrl-C)"; exit 0' INT
 trap 'say ""; say "(SIGTERM)"; exit 0' TERM
 
-mkdir -p "$VAR/run" "$VAR/log" || die "cannot create $VAR"
+mkdir -p "$VAR/log" || die "cannot create $VAR"
 VAR=$(cd "$VAR" && pwd) || die "cannot enter $VAR"
 VAR_SHOWN=$(rel "$VAR")
+
+# A unix socket path is limited to 107 bytes. When the var directory's is too
+# long (or, for PostgreSQL under root, closed to user postgres), the sockets go
+# to /tmp/peakdesk-run-TAG instead, one per var directory (the default one
+# keeps its earlier name); prints that directory.
+short_base() {
+  tag_of=$ROOT
+  [ -n "${PEAKDESK_VAR_DIR:-}" ] && tag_of=$VAR
+  base=/tmp/peakdesk-run-$(printf '%s' "$tag_of" | md5sum | cut -c1-8)
+  if [ -L "$base" ] || { [ -e "$base" ] && [ "$(stat -c %u "$base")" != "$(id -u)" ]; }; then
+    die "$1, and $base is not ours: remove it or fix the permissions"
+  fi
+  { mkdir -p "$base" && chmod 755 "$base"; } || die "cannot create $base"
+  echo "$base"
+}
+RUNDIR=$VAR/run
+if [ ${#RUNDIR} -gt 80 ]; then
+  RUNDIR=$(short_base "$RUNDIR is too long for the services' ipc sockets")/run || exit 1
+  NOTE_RUNDIR="note: $VAR/run is too long for the services' ipc sockets; using $RUNDIR instead"
+fi
+mkdir -p "$RUNDIR" || die "cannot create $RUNDIR"
 
 say "peakdesk make run: the logistics stage (a private PostgreSQL, peakdesk-logistics,"
 say "a sample Double 11 promo day, replayed relative to now). Later issues add the other services."
 say "var directory: $VAR_SHOWN"
+[ -n "${NOTE_RUNDIR:-}" ] && say "$NOTE_RUNDIR"
 
 # ---- PostgreSQL ------------------------------------------------------------------
 step "PostgreSQL: private cluster"
@@ -239,21 +261,12 @@ if [ "$(id -u)" = 0 ]; then
     fallback_reason="user postgres cannot reach $PGDIR (a parent directory is closed to it)"
   fi
 fi
-# A unix socket path is limited to 107 bytes.
 if [ -z "$fallback_reason" ] && [ ${#PGDIR} -gt 90 ]; then
   fallback_reason="$PGDIR is too long for a unix socket path"
 fi
 if [ -n "$fallback_reason" ]; then
-  # One per var directory (the default one keeps its earlier name).
-  tag_of=$ROOT
-  [ -n "${PEAKDESK_VAR_DIR:-}" ] && tag_of=$VAR
-  tag=$(printf '%s' "$tag_of" | md5sum | cut -c1-8)
-  base=/tmp/peakdesk-run-$tag
-  if [ -L "$base" ] || { [ -e "$base" ] && [ "$(stat -c %u "$base")" != "$(id -u)" ]; }; then
-    die "$fallback_reason, and $base is not ours: remove it or fix the permissions"
-  fi
-  { mkdir -p "$base/pg" && chmod 755 "$base"; } || die "cannot create $base"
-  PGDIR=$base/pg
+  PGDIR=$(short_base "$fallback_reason")/pg || exit 1
+  mkdir -p "$PGDIR" || die "cannot create $PGDIR"
   info "note: $fallback_reason;"
   info "      using $PGDIR instead (kept between runs)"
 fi
@@ -283,11 +296,11 @@ q "SELECT 1 FROM pg_namespace WHERE nspname = 'logistics'" | grep -q 1 || die "m
 
 # ---- logistics -------------------------------------------------------------------
 step "peakdesk-logistics"
-PEAKDESK_RUN_DIR=$VAR/run
+PEAKDESK_RUN_DIR=$RUNDIR
 export PEAKDESK_RUN_DIR
 for f in logistics:peakdesk-logistics "tail-demo:tail --name demo"; do
   name=${f%%:*} pat=${f#*:}
-  if p=$(live_pid "$VAR/run/$name.pid" "$pat"); then
+  if p=$(live_pid "$RUNDIR/$name.pid" "$pat"); then
     [ "$name" = logistics ] && name=peakdesk-logistics || name="peakdesk tail (demo)"
     info "$name (pid $p) from an earlier run is still running: stopping it"
     stop_proc "$name" "$p"
@@ -317,7 +330,7 @@ LOG=$VAR/log/logistics.log
 log_start=$(lines "$LOG")
 $SETSID "$BIN/peakdesk-logistics" >>"$LOG" 2>&1 </dev/null &
 SVC_PID=$!
-echo "$SVC_PID" >"$VAR/run/logistics.pid"
+echo "$SVC_PID" >"$RUNDIR/logistics.pid"
 i=0
 health=""
 while [ $i -lt 150 ]; do
@@ -357,7 +370,7 @@ fi
 events_before=$(lines "$EVENTS")
 $SETSID "$BIN/peakdesk" tail --name demo --out "$EVENTS" >>"$VAR/log/tail.log" 2>&1 </dev/null &
 TAIL_PID=$!
-echo "$TAIL_PID" >"$VAR/run/tail-demo.pid"
+echo "$TAIL_PID" >"$RUNDIR/tail-demo.pid"
 sleep 0.3
 kill -0 "$TAIL_PID" 2>/dev/null || { say "peakdesk tail exited:"; tail -n 20 "$VAR/log/tail.log"; TAIL_PID=""; exit 1; }
 info "pid $TAIL_PID; ${events_before} event lines already in the file from earlier runs"
