@@ -2,6 +2,7 @@
  * e-mail piped from an MTA) as message.inbound events, committed before the
  * channel gets its answer. */
 #include <event2/event.h>
+#include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,19 +59,27 @@ static void stop_ingress(pd_service *s, void *arg)
 	gw_outbound_stop();
 }
 
+int gw_mail_main(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
 	static struct app a;
+	if (argc > 1 && strcmp(argv[1], "mail") == 0)
+		return gw_mail_main(argc - 1, argv + 1);
 	int rc = pd_service_init(&a.svc, "gateway",
 				 "peakdesk-gateway: channel gateway (customer messages in, replies out)\n\n"
-				 "Usage: peakdesk-gateway [--help]\n\n"
+				 "Usage: peakdesk-gateway [--help]\n"
+				 "       peakdesk-gateway mail --account NAME < message.eml   (see mail --help)\n\n"
 				 "Generic webhook: POST /v1/channels/{account}/messages (JSON, HMAC-signed)\n"
+				 "WeChat:          GET|POST /wechat/{account} (signature; safe mode encrypt_type=aes)\n"
 				 "Outbound: consumes message.outbound, delivers by webhook, WeChat API or sendmail\n"
 				 "Also: GET /healthz, GET /metrics",
 				 extras, argc, argv);
 	if (rc != 0)
 		return rc == 1 ? 0 : 1;
+	xmlInitParser(); /* once, before any thread parses XML */
 	gw_webhook_route(a.svc.http, a.svc.bus);
+	gw_wechat_route(a.svc.http, a.svc.bus);
 	a.svc.on_stop = stop_ingress;
 	a.svc.on_stop_arg = &a;
 	gw_accounts_reload(a.svc.bus);
