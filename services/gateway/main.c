@@ -72,6 +72,7 @@ int main(int argc, char **argv)
 				 "       peakdesk-gateway mail --account NAME < message.eml   (see mail --help)\n\n"
 				 "Generic webhook: POST /v1/channels/{account}/messages (JSON, HMAC-signed)\n"
 				 "WeChat:          GET|POST /wechat/{account} (signature; safe mode encrypt_type=aes)\n"
+				 "Customers:       GET /v1/track/{public_id} (JSON, or HTML with Accept: text/html)\n"
 				 "Outbound: consumes message.outbound, delivers by webhook, WeChat API or sendmail\n"
 				 "Also: GET /healthz, GET /metrics",
 				 extras, argc, argv);
@@ -80,6 +81,7 @@ int main(int argc, char **argv)
 	xmlInitParser(); /* once, before any thread parses XML */
 	gw_webhook_route(a.svc.http, a.svc.bus);
 	gw_wechat_route(a.svc.http, a.svc.bus);
+	gw_track_route(a.svc.http, a.svc.bus);
 	a.svc.on_stop = stop_ingress;
 	a.svc.on_stop_arg = &a;
 	gw_accounts_reload(a.svc.bus);

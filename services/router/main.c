@@ -1,0 +1,67 @@
+/* peakdesk-router: turns customer messages into tickets (threading,
+ * classification, assignment, SLA) and emits ticket.* events. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "consumer.h"
+#include "log.h"
+#include "router.h"
+#include "service.h"
+
+static char reopen_hours[16];
+
+static const pd_config_extra extras[] = {
+	{"PEAKDESK_ROUTER_REOPEN_HOURS", "72", "a message this soon after resolution reopens the ticket", reopen_hours,
+	 sizeof(reopen_hours), 0},
+	{NULL, NULL, NULL, NULL, 0, 0},
+};
+
+struct app {
+	pd_service svc;
+	rt_context ctx;
+	pd_consumer *consumer;
+};
+
+static void stop_ingress(pd_service *s, void *arg)
+{
+	struct app *a = arg;
+	pd_consumer_stop(a->consumer);
+	a->consumer = NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static struct app a;
+	int rc = pd_service_init(&a.svc, "router",
+				 "peakdesk-router: ticket router (threading, classification, assignment, SLA)\n\n"
+				 "Usage: peakdesk-router [--help]\n\n"
+				 "Consumes message.inbound (and department events); emits ticket.*.\n"
+				 "Also: GET /healthz, GET /metrics",
+				 extras, argc, argv);
+	if (rc != 0)
+		return rc == 1 ? 0 : 1;
+	a.ctx.reopen_hours = atoi(reopen_hours) > 0 ? atoi(reopen_hours) : 72;
+	static char addrbuf[8][PD_CFG_STR];
+	const char *addrs[8] = {0};
+	int na = 0;
+	for (const pd_service_info *si = pd_services; si->name && na < 7; si++) {
+		pd_config_service_addr(si->name, "PUB", a.svc.cfg.run_dir, addrbuf[na], sizeof(addrbuf[na]));
+		addrs[na] = addrbuf[na];
+		na++;
+	}
+	static const char *prefixes[] = {"message.inbound", NULL};
+	pd_consumer_options co = {.name = a.svc.cfg.instance, .pub_addrs = addrs, .prefixes = prefixes};
+	static const pd_consumer_ops ops = {.apply = rt_apply_event};
+	pd_errbuf eb = {{0}};
+	a.consumer = pd_consumer_start(a.svc.bus, a.svc.base, &co, &ops, &a.ctx, &eb);
+	if (!a.consumer) {
+		pd_log_error("cannot start the consumer", "detail=\"%s\"", eb.msg);
+		pd_service_close(&a.svc);
+		return 1;
+	}
+	a.svc.on_stop = stop_ingress;
+	a.svc.on_stop_arg = &a;
+	rc = pd_service_run(&a.svc);
+	pd_service_close(&a.svc);
+	return rc;
+}

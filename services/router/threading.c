@@ -1,0 +1,222 @@
+/* Threading: which ticket a customer's message belongs to. The customer is
+ * found by their identity on the channel account (created on first
+ * contact); the message joins the ticket named in it (an e-mail's
+ * [#PD-...] subject token), else the customer's open ticket, else reopens
+ * one resolved less than reopen_hours ago, else opens a new ticket. The
+ * message id makes applying the same message twice impossible. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ids.h"
+#include "log.h"
+#include "router.h"
+
+#define TICKET_OPEN "status NOT IN ('resolved', 'closed')"
+
+static PGresult *q(pd_txn *tx, const char *sql, int n, const char *const *vals, int *err, pd_errbuf *eb)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "rt_%p", (const void *)sql);
+	return pd_db_query(pd_txn_db(tx), name, sql, n, vals, err, eb);
+}
+
+static int exec_q(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb)
+{
+	int err;
+	PGresult *r = q(tx, sql, n, vals, &err, eb);
+	if (!r)
+		return err;
+	PQclear(r);
+	return PD_OK;
+}
+
+static const char *channel_name(int c)
+{
+	switch (c) {
+	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT: return "wechat";
+	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL: return "email";
+	default: return "webhook";
+	}
+}
+
+struct ticket {
+	char ticket_id[PD_UUID_TEXT];
+	char public_id[32];
+	char customer_id[PD_UUID_TEXT];
+	char category[32];
+	int priority;
+};
+
+static int emit_ticket(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEventKind kind, const struct ticket *t,
+		       const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
+{
+	Peakdesk__V1__TicketEvent te = PEAKDESK__V1__TICKET_EVENT__INIT;
+	te.kind = kind;
+	te.ticket_id = (char *)t->ticket_id;
+	te.public_id = (char *)t->public_id;
+	te.customer_id = (char *)t->customer_id;
+	te.category = (char *)t->category;
+	te.priority = t->priority;
+	te.channel = m->channel;
+	te.account = m->account;
+	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+	env.topic = (char *)topic;
+	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
+	env.ticket_event = &te;
+	return pd_txn_emit(tx, &env, eb);
+}
+
+static int add_event(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int visible,
+		     const char *label, pd_errbuf *eb)
+{
+	return exec_q(tx,
+		      "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label) "
+		      "VALUES ($1, $2, $3, $4, $5)",
+		      5, (const char *[]){ticket_id, kind, actor, visible ? "true" : "false", label}, eb);
+}
+
+/* The customer behind (account, external user), created on first contact. */
+static int find_customer(pd_txn *tx, const Peakdesk__V1__CustomerMessage *m, char out[PD_UUID_TEXT], pd_errbuf *eb)
+{
+	int err;
+	PGresult *r = q(tx,
+			"SELECT coalesce(c.merged_into, c.customer_id) FROM router.identities i "
+			"JOIN router.customers c USING (customer_id) WHERE i.account = $1 AND i.external_user_id = $2",
+			2, (const char *[]){m->account, m->external_user_id}, &err, eb);
+	if (!r)
+		return err;
+	if (PQntuples(r) == 1) {
+		snprintf(out, PD_UUID_TEXT, "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+		return PD_OK;
+	}
+	PQclear(r);
+	pd_uuid_new_text(out);
+	int rc = exec_q(tx, "INSERT INTO router.customers(customer_id, display_name) VALUES ($1, $2)", 2,
+			(const char *[]){out, m->external_user_name}, eb);
+	if (rc == PD_OK)
+		rc = exec_q(tx,
+			    "INSERT INTO router.identities(account, external_user_id, channel, customer_id, display_name) "
+			    "VALUES ($1, $2, $3, $4, $5)",
+			    5, (const char *[]){m->account, m->external_user_id, channel_name(m->channel), out, m->external_user_name},
+			    eb);
+	return rc;
+}
+
+/* A short subject for agents' lists: the e-mail subject, else the start of
+ * the text, cut at a UTF-8 character boundary, on one line. */
+static void subject_of(const Peakdesk__V1__CustomerMessage *m, char out[200])
+{
+	const char *s = *m->subject ? m->subject : m->text;
+	size_t n = strlen(s);
+	if (n > 180) {
+		n = 180;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(out, s, n);
+	out[n] = 0;
+	for (char *p = out; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
+static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *m, const rt_context *ctx,
+			       pd_errbuf *eb)
+{
+	int err;
+	/* Already applied? (a message id is unique across the suite) */
+	PGresult *r = q(tx, "SELECT 1 FROM router.ticket_messages WHERE message_id = $1", 1,
+			(const char *[]){m->message_id}, &err, eb);
+	if (!r)
+		return err;
+	int seen = PQntuples(r) > 0;
+	PQclear(r);
+	if (seen)
+		return PD_OK;
+
+	struct ticket t = {.priority = 2};
+	snprintf(t.category, sizeof(t.category), "unclassified");
+	int rc = find_customer(tx, m, t.customer_id, eb);
+	if (rc != PD_OK)
+		return rc;
+	char hours[12], sent[24];
+	snprintf(hours, sizeof(hours), "%d", ctx->reopen_hours);
+	snprintf(sent, sizeof(sent), "%lld", (long long)(m->sent_at_ms ? m->sent_at_ms : pd_now_ms()));
+	/* The ticket named in the message, else the open one, else a recent one. */
+	r = q(tx,
+	      "SELECT ticket_id, public_id, status, category, priority, "
+	      "  (status IN ('resolved', 'closed') AND resolved_at > now() - make_interval(hours => $3::int)) AS recent "
+	      "FROM router.tickets WHERE customer_id = $1 AND ($2 = '' OR public_id = $2) "
+	      "ORDER BY (public_id = $2) DESC, (" TICKET_OPEN ") DESC, updated_at DESC LIMIT 1 FOR UPDATE",
+	      3, (const char *[]){t.customer_id, m->ticket_public_id, hours}, &err, eb);
+	if (!r)
+		return err;
+	int found = PQntuples(r) == 1;
+	int reopen = 0, is_open = 0;
+	if (found) {
+		snprintf(t.ticket_id, sizeof(t.ticket_id), "%s", PQgetvalue(r, 0, 0));
+		snprintf(t.public_id, sizeof(t.public_id), "%s", PQgetvalue(r, 0, 1));
+		const char *status = PQgetvalue(r, 0, 2);
+		snprintf(t.category, sizeof(t.category), "%s", PQgetvalue(r, 0, 3));
+		t.priority = atoi(PQgetvalue(r, 0, 4));
+		is_open = strcmp(status, "resolved") != 0 && strcmp(status, "closed") != 0;
+		int named = *m->ticket_public_id && strcmp(m->ticket_public_id, t.public_id) == 0;
+		reopen = !is_open && (named || PQgetvalue(r, 0, 5)[0] == 't');
+	}
+	PQclear(r);
+
+	if (found && (is_open || reopen)) {
+		rc = exec_q(tx,
+			    "UPDATE router.tickets SET updated_at = now(), last_customer_message_at = to_timestamp($2::bigint / 1000.0), "
+			    "status = CASE WHEN status IN ('pending_customer', 'resolved', 'closed') THEN 'open' ELSE status END, "
+			    "resolved_at = CASE WHEN status IN ('resolved', 'closed') THEN NULL ELSE resolved_at END "
+			    "WHERE ticket_id = $1",
+			    2, (const char *[]){t.ticket_id, sent}, eb);
+		if (rc == PD_OK && reopen) {
+			rc = add_event(tx, t.ticket_id, "reopened", "customer", 1, "您的工单已重新打开 / Your request was reopened", eb);
+			if (rc == PD_OK)
+				rc = emit_ticket(tx, "ticket.reopened", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_REOPENED,
+						 &t, m, eb);
+		}
+	} else {
+		char subject[200];
+		subject_of(m, subject);
+		pd_uuid_new_text(t.ticket_id);
+		pd_public_id_new(t.public_id);
+		rc = exec_q(tx,
+			    "INSERT INTO router.tickets(ticket_id, public_id, customer_id, channel, account, external_user_id, "
+			    "subject, category, priority, last_customer_message_at) "
+			    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::smallint, to_timestamp($10::bigint / 1000.0))",
+			    10,
+			    (const char *[]){t.ticket_id, t.public_id, t.customer_id, channel_name(m->channel), m->account,
+					     m->external_user_id, subject, t.category, "2", sent},
+			    eb);
+		if (rc == PD_OK)
+			rc = add_event(tx, t.ticket_id, "created", "customer", 1, "已收到您的消息 / We received your message", eb);
+		if (rc == PD_OK)
+			rc = emit_ticket(tx, "ticket.created", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_CREATED, &t, m, eb);
+	}
+	if (rc == PD_OK)
+		rc = exec_q(tx,
+			    "INSERT INTO router.ticket_messages(message_id, ticket_id, direction, text, at) "
+			    "VALUES ($1, $2, 'in', $3, to_timestamp($4::bigint / 1000.0))",
+			    4, (const char *[]){m->message_id, t.ticket_id, m->text, sent}, eb);
+	if (rc == PD_OK && found && (is_open || reopen))
+		rc = add_event(tx, t.ticket_id, "message", "customer", 1, "您发送了新消息 / You wrote to us", eb);
+	return rc;
+}
+
+int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
+{
+	const rt_context *ctx = arg;
+	pd_errbuf eb = {{0}};
+	int rc = PD_OK;
+	if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_CUSTOMER_MESSAGE)
+		rc = on_customer_message(tx, env->customer_message, ctx, &eb);
+	if (rc != PD_OK)
+		pd_log_warn("event not applied", "publisher=%s seq=%llu topic=%s detail=\"%s\"", env->publisher,
+			    (unsigned long long)env->seq, env->topic, eb.msg);
+	return rc;
+}
