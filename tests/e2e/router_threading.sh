@@ -42,6 +42,17 @@ sys.exit(0 if d['publicId'] == '$PID' and d['status'] == 'open' and kinds == ['c
 check "no internal ids leak to the customer" sh -c "! grep -Eq 'ticketId|customerId|agent' '$WORK/track.json'"
 curl -sS -H 'Accept: text/html' "$T" >"$WORK/track.html"
 check "the same URL gives an HTML page for a phone" sh -c "grep -q '<meta name=\"viewport\"' '$WORK/track.html' && grep -q '<ol id=\"timeline\">' '$WORK/track.html'"
+# What the customer's phone shows: headless Chromium renders the page.
+CHROME="chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$WORK/chrome"
+timeout 60 $CHROME --window-size=390,844 --screenshot="$WORK/track.png" "$T" >/dev/null 2>&1
+[ -n "${PEAKDESK_KEEP_SCREENSHOT:-}" ] && cp "$WORK/track.png" "$PEAKDESK_KEEP_SCREENSHOT"
+check "Chromium rendered the progress page to a phone-sized screenshot" python3 -c "
+import struct,sys
+b = open('$WORK/track.png','rb').read()
+w, h = struct.unpack('>II', b[16:24])
+sys.exit(0 if b[:8] == b'\x89PNG\r\n\x1a\n' and (w, h) == (390, 844) and len(b) > 5000 else 1)"
+timeout 60 $CHROME --dump-dom "$T" >"$WORK/dom.html" 2>/dev/null
+eq "and its DOM holds both timeline steps" 2 "$(grep -o '<li>' "$WORK/dom.html" | wc -l | tr -d ' ')"
 eq "an unknown id -> 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "http://$(http_addr gateway)/v1/track/abcdefghijkmnpqrstuvwx")"
 eq "a malformed id -> 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "http://$(http_addr gateway)/v1/track/'%20OR%201=1")"
 
