@@ -22,27 +22,6 @@ static void usage(void)
 	       "Secrets are stored for the gateway role only and never printed.\n");
 }
 
-static PGconn *connect_cli(void)
-{
-	pd_config cfg;
-	cli_config(&cfg);
-	PGconn *c = PQconnectdb(cfg.db);
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "peakdesk account: cannot connect: %s", PQerrorMessage(c));
-		PQfinish(c);
-		return NULL;
-	}
-	PGresult *r = PQexec(c, "SET ROLE peakdesk_cli");
-	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	PQclear(r);
-	if (!ok) {
-		fprintf(stderr, "peakdesk account: cannot act as peakdesk_cli: %s", PQerrorMessage(c));
-		PQfinish(c);
-		return NULL;
-	}
-	return c;
-}
-
 static int add(int argc, char **argv)
 {
 	const char *channel = NULL, *name = NULL, *secret = "", *token = "", *aes = "", *appid = "", *url = "";
@@ -77,7 +56,7 @@ static int add(int argc, char **argv)
 		fprintf(stderr, "peakdesk account add: a wechat account needs --token; --aes-key must be 43 characters\n");
 		return 2;
 	}
-	PGconn *c = connect_cli();
+	PGconn *c = cli_db("account");
 	if (!c)
 		return 1;
 	const char *vals[7] = {name, channel, secret, token, aes, appid, url};
@@ -102,7 +81,7 @@ static int add(int argc, char **argv)
 
 static int list(void)
 {
-	PGconn *c = connect_cli();
+	PGconn *c = cli_db("account");
 	if (!c)
 		return 1;
 	PGresult *r = PQexec(c, "SELECT name, channel, CASE WHEN secret <> '' OR token <> '' THEN 'set' ELSE '-' END, "
@@ -129,7 +108,7 @@ static int disable(int argc, char **argv)
 		fprintf(stderr, "peakdesk account disable: --name NAME is required\n");
 		return 2;
 	}
-	PGconn *c = connect_cli();
+	PGconn *c = cli_db("account");
 	if (!c)
 		return 1;
 	const char *vals[1] = {argv[3]};

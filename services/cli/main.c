@@ -1,5 +1,6 @@
 /* peakdesk: migrate the schema, publish department events, follow the bus,
  * and check the suite's health. */
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@ static const cli_cmd commands[] = {
 	{"tail", "follow events on the bus as a durable consumer, one JSON line each", cmd_tail},
 	{"status", "health of each service, publisher seqs and consumer lag", cmd_status},
 	{"account", "manage the gateway's channel accounts (add, list, disable)", cmd_account},
+	{"agent", "manage agents (add prints the agent's API token once; list)", cmd_agent},
+	{"group", "manage agent groups and departments (add, list)", cmd_group},
 	{NULL, NULL, NULL},
 };
 
@@ -29,6 +32,27 @@ void cli_config(pd_config *cfg)
 	if (pd_config_load(cfg, "cli", "", NULL, 1, argv) != 0)
 		cfg->instance[0] = 0;
 	pd_log_init("cli", "cli", cfg->log_level, cfg->log_format);
+}
+
+PGconn *cli_db(const char *cmd)
+{
+	pd_config cfg;
+	cli_config(&cfg);
+	PGconn *c = PQconnectdb(cfg.db);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "peakdesk %s: cannot connect: %s", cmd, PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	PGresult *r = PQexec(c, "SET ROLE peakdesk_cli");
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok) {
+		fprintf(stderr, "peakdesk %s: cannot act as peakdesk_cli: %s", cmd, PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
 }
 
 static void usage(FILE *f)

@@ -49,5 +49,6 @@ void gw_truncate_utf8(char *text, size_t max);
 int gw_webhook_route(pd_http *http, pd_bus *bus);
 int gw_wechat_route(pd_http *http, pd_bus *bus);
 int gw_track_route(pd_http *http, pd_bus *bus);
+int gw_agent_route(pd_http *http, pd_bus *bus);
 
 #endif

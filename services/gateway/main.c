@@ -73,6 +73,8 @@ int main(int argc, char **argv)
 				 "Generic webhook: POST /v1/channels/{account}/messages (JSON, HMAC-signed)\n"
 				 "WeChat:          GET|POST /wechat/{account} (signature; safe mode encrypt_type=aes)\n"
 				 "Customers:       GET /v1/track/{public_id} (JSON, or HTML with Accept: text/html)\n"
+				 "Agents:          GET /v1/agent/queue, PUT /v1/agent/presence, GET /v1/tickets/{id},\n"
+				 "                 POST /v1/tickets/{id}/reply|note|transfer|resolve (Bearer token)\n"
 				 "Outbound: consumes message.outbound, delivers by webhook, WeChat API or sendmail\n"
 				 "Also: GET /healthz, GET /metrics",
 				 extras, argc, argv);
@@ -82,6 +84,7 @@ int main(int argc, char **argv)
 	gw_webhook_route(a.svc.http, a.svc.bus);
 	gw_wechat_route(a.svc.http, a.svc.bus);
 	gw_track_route(a.svc.http, a.svc.bus);
+	gw_agent_route(a.svc.http, a.svc.bus);
 	a.svc.on_stop = stop_ingress;
 	a.svc.on_stop_arg = &a;
 	gw_accounts_reload(a.svc.bus);

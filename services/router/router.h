@@ -13,4 +13,7 @@ typedef struct rt_context {
  * recently resolved one, or opens a new one (ticket.created). */
 int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg);
 
+/* agent.command: reply / note / transfer / resolve / presence (commands.c). */
+int rt_apply_command(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
+
 #endif

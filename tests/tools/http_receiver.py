@@ -25,7 +25,7 @@ class Handler(BaseHTTPRequestHandler):
         status = always or (fail_status if seen["n"] <= fail_first else 200)
         with open(log, "a") as f:
             f.write(json.dumps({"path": self.path, "headers": dict(self.headers),
-                                "body": body.decode("utf-8", "replace"), "answered": status}) + "\n")
+                                "body": body.decode("utf-8", "replace"), "answered": status}, ensure_ascii=False) + "\n")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.end_headers()

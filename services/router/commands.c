@@ -1,0 +1,187 @@
+/* Agents' commands (agent.command from the gateway's agent API) applied to
+ * tickets: a reply goes to the customer as message.outbound and stops the
+ * first-response clock; a note stays internal; a transfer moves the ticket
+ * to a group or department queue; resolve closes it (ticket.resolved);
+ * presence updates the agent. Each command applies once (its id). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ids.h"
+#include "log.h"
+#include "router.h"
+
+static PGresult *q(pd_txn *tx, const char *sql, int n, const char *const *vals, int *err, pd_errbuf *eb)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "rc_%p", (const void *)sql);
+	return pd_db_query(pd_txn_db(tx), name, sql, n, vals, err, eb);
+}
+
+static int exec_q(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb)
+{
+	int err;
+	PGresult *r = q(tx, sql, n, vals, &err, eb);
+	if (!r)
+		return err;
+	PQclear(r);
+	return PD_OK;
+}
+
+static int channel_kind(const char *c)
+{
+	if (strcmp(c, "wechat") == 0)
+		return PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT;
+	if (strcmp(c, "email") == 0)
+		return PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL;
+	return PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WEBHOOK;
+}
+
+static int event(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int visible,
+		 const char *label, pd_errbuf *eb)
+{
+	return exec_q(tx,
+		      "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label) VALUES ($1, $2, $3, $4, $5)",
+		      5, (const char *[]){ticket_id, kind, actor, visible ? "true" : "false", label}, eb);
+}
+
+static int emit_ticket_event(pd_txn *tx, const char *topic, int kind, PGresult *t, const char *agent,
+			     const char *code, pd_errbuf *eb)
+{
+	Peakdesk__V1__TicketEvent te = PEAKDESK__V1__TICKET_EVENT__INIT;
+	te.kind = kind;
+	te.ticket_id = PQgetvalue(t, 0, 0);
+	te.public_id = PQgetvalue(t, 0, 1);
+	te.customer_id = PQgetvalue(t, 0, 2);
+	te.channel = channel_kind(PQgetvalue(t, 0, 3));
+	te.account = PQgetvalue(t, 0, 4);
+	te.category = PQgetvalue(t, 0, 7);
+	te.priority = atoi(PQgetvalue(t, 0, 8));
+	te.agent_id = (char *)agent;
+	te.resolution_code = (char *)code;
+	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+	env.topic = (char *)topic;
+	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
+	env.ticket_event = &te;
+	return pd_txn_emit(tx, &env, eb);
+}
+
+static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf *eb)
+{
+	int err;
+	PGresult *r = q(tx, "INSERT INTO router.applied_commands(command_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1",
+			1, (const char *[]){c->command_id}, &err, eb);
+	if (!r)
+		return err;
+	int fresh = PQntuples(r) == 1;
+	PQclear(r);
+	if (!fresh)
+		return PD_OK;
+	char actor[100];
+	snprintf(actor, sizeof(actor), "agent:%.80s", c->agent_id);
+	if (c->action_case == PEAKDESK__V1__AGENT_COMMAND__ACTION_PRESENCE) {
+		const char *p = c->presence->presence == PEAKDESK__V1__PRESENCE__PRESENCE_ONLINE ? "online"
+				: c->presence->presence == PEAKDESK__V1__PRESENCE__PRESENCE_AWAY ? "away" : "offline";
+		return exec_q(tx, "UPDATE router.agents SET presence = $2, idle_since = CASE WHEN $2 = 'online' THEN now() "
+				  "ELSE idle_since END WHERE agent_id = $1",
+			      2, (const char *[]){c->agent_id, p}, eb);
+	}
+	PGresult *t = q(tx,
+			"SELECT ticket_id, public_id, customer_id, channel, account, external_user_id, subject, category, "
+			"priority::text, (SELECT m.message_id::text FROM router.ticket_messages m WHERE m.ticket_id = t.ticket_id "
+			" AND m.direction = 'in' ORDER BY at DESC LIMIT 1) FROM router.tickets t WHERE public_id = $1 FOR UPDATE",
+			1, (const char *[]){c->ticket_public_id}, &err, eb);
+	if (!t)
+		return err;
+	if (PQntuples(t) != 1) {
+		PQclear(t);
+		pd_log_warn("agent command for an unknown ticket ignored", "command_id=%s ticket=%s", c->command_id,
+			    c->ticket_public_id);
+		return PD_OK;
+	}
+	const char *tid = PQgetvalue(t, 0, 0);
+	int rc = PD_OK;
+	switch (c->action_case) {
+	case PEAKDESK__V1__AGENT_COMMAND__ACTION_REPLY: {
+		const Peakdesk__V1__AgentReply *rep = c->reply;
+		if (rep->internal_note) {
+			rc = event(tx, tid, "note", actor, 0, rep->text, eb);
+			break;
+		}
+		char mid[PD_UUID_TEXT];
+		pd_uuid_new_text(mid);
+		rc = exec_q(tx,
+			    "INSERT INTO router.ticket_messages(message_id, ticket_id, direction, text, at) VALUES ($1, $2, 'out', $3, now())",
+			    3, (const char *[]){mid, tid, rep->text}, eb);
+		if (rc == PD_OK)
+			rc = exec_q(tx,
+				    "UPDATE router.tickets SET first_response_at = coalesce(first_response_at, now()), "
+				    "status = 'pending_customer', agent_id = CASE WHEN agent_id = '' THEN $2 ELSE agent_id END, "
+				    "updated_at = now() WHERE ticket_id = $1",
+				    2, (const char *[]){tid, c->agent_id}, eb);
+		if (rc == PD_OK)
+			rc = event(tx, tid, "agent_reply", actor, 1, "客服已回复 / An agent replied", eb);
+		if (rc != PD_OK)
+			break;
+		/* The gateway's message id of the customer's last message threads an
+		 * e-mail reply; the gateway maps it to the Message-ID. */
+		PGresult *ext = q(tx, "SELECT external_message_id FROM gateway.inbound_messages WHERE message_id = $1::uuid",
+				  1, (const char *[]){PQgetvalue(t, 0, 9)}, &err, eb);
+		if (!ext) {
+			rc = err;
+			break;
+		}
+		Peakdesk__V1__OutboundMessage out = PEAKDESK__V1__OUTBOUND_MESSAGE__INIT;
+		out.outbound_id = c->command_id;
+		out.channel = channel_kind(PQgetvalue(t, 0, 3));
+		out.account = PQgetvalue(t, 0, 4);
+		out.external_user_id = PQgetvalue(t, 0, 5);
+		out.text = rep->text;
+		out.ticket_public_id = PQgetvalue(t, 0, 1);
+		out.subject = PQgetvalue(t, 0, 6);
+		out.reply_to_external_message_id = PQntuples(ext) ? PQgetvalue(ext, 0, 0) : "";
+		out.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_AGENT_REPLY;
+		Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+		env.topic = "message.outbound";
+		env.body_case = PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE;
+		env.outbound_message = &out;
+		rc = pd_txn_emit(tx, &env, eb);
+		PQclear(ext);
+		break;
+	}
+	case PEAKDESK__V1__AGENT_COMMAND__ACTION_TRANSFER: {
+		const Peakdesk__V1__AgentTransfer *tr = c->transfer;
+		const char *to = *tr->department ? tr->department : tr->group;
+		rc = exec_q(tx,
+			    "UPDATE router.tickets SET group_name = $2, agent_id = '', updated_at = now(), "
+			    "status = CASE WHEN $3 THEN 'pending_department' ELSE 'open' END WHERE ticket_id = $1",
+			    3, (const char *[]){tid, to, *tr->department ? "true" : "false"}, eb);
+		char label[200];
+		snprintf(label, sizeof(label), "已转交%s处理 / Passed to our %.60s team", *tr->department ? "相关部门" : "专员",
+			 to);
+		if (rc == PD_OK)
+			rc = event(tx, tid, "transferred", actor, 1, label, eb);
+		break;
+	}
+	case PEAKDESK__V1__AGENT_COMMAND__ACTION_RESOLVE:
+		rc = exec_q(tx, "UPDATE router.tickets SET status = 'resolved', resolved_at = now(), updated_at = now() WHERE ticket_id = $1",
+			    1, (const char *[]){tid}, eb);
+		if (rc == PD_OK)
+			rc = event(tx, tid, "resolved", actor, 1, "问题已解决 / Resolved", eb);
+		if (rc == PD_OK)
+			rc = emit_ticket_event(tx, "ticket.resolved", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_RESOLVED, t,
+					       c->agent_id, c->resolve->resolution_code, eb);
+		break;
+	default:
+		break;
+	}
+	PQclear(t);
+	return rc;
+}
+
+int rt_apply_command(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb)
+{
+	if (env->body_case != PEAKDESK__V1__ENVELOPE__BODY_AGENT_COMMAND)
+		return PD_OK;
+	return on_command(tx, env->agent_command, eb);
+}
