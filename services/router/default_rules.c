@@ -106,8 +106,8 @@ static const rt_rule_def default_rules[] = {
 	{
 		.id = "rush",
 		.position = 220,
-		.keywords_any = L("加急", "着急", "急用", "很急", "急急", "尽快", "赶紧", "催",
-				  "等了好久", "urgent*", "asap", "as soon as possible", "hurry"),
+		.keywords_any = L("急", "尽快", "赶紧", "催", "快点", "等了好久", "urgent*", "asap",
+				  "as soon as possible", "hurry"),
 		.priority = RT_PRIO_HIGH,
 		.tags = L("rush"),
 		.fall_through = 1,
@@ -204,6 +204,8 @@ static const rt_rule_def default_rules[] = {
 				  "错发", "少件", "假货", "是假的", "维修", "保修", "售后", "defect*",
 				  "faulty", "doesn't work", "does not work", "not working",
 				  "wrong item", "missing item", "warranty", "repair*"),
+		/* "优惠券用不了" is a promo question, not a broken product */
+		.keywords_none = L("券", "红包", "满减", "优惠", "coupon*", "voucher*"),
 		.category = "after-sale",
 		.priority = RT_PRIO_HIGH,
 		.group = "after-sale",
@@ -271,8 +273,9 @@ static const rt_rule_def default_rules[] = {
 				  "韵达", "申通", "极兔", "京东快递", "邮政", "EMS", "tracking",
 				  "where is my", "parcel", "package", "delivery", "courier",
 				  "shipment"),
-		/* "which courier do you use" is a presale question */
-		.keywords_none = L("什么快递", "哪家快递", "默认快递", "包邮"),
+		/* "which courier do you use" is a presale question;
+		 * "什么时候到账" is about money, not a parcel */
+		.keywords_none = L("什么快递", "哪家快递", "默认快递", "包邮", "到账"),
 		.category = "logistics",
 		.priority = RT_PRIO_NORMAL,
 		.group = "order",
@@ -348,24 +351,12 @@ static const rt_rule_def default_rules[] = {
 		.auto_reply = "promo_rule",
 	},
 
-	/* ---- order status */
-	{
-		.id = "order-status",
-		.position = 700,
-		.keywords_any = L("订单", "付款", "支付", "下单", "拍下", "已付款", "付不了款", "扣款",
-				  "重复扣款", "order", "orders", "payment", "paid", "checkout"),
-		.category = "order",
-		.priority = RT_PRIO_NORMAL,
-		.group = "order",
-		.tags = L("order"),
-	},
-
 	/* ---- invoices: by e-mail they come from companies after buying
 	 * (finance, order group); in chat they are mostly "can you issue a
 	 * VAT invoice" before buying (presale). */
 	{
 		.id = "invoice-email",
-		.position = 800,
+		.position = 680,
 		.channels = CH_EMAIL,
 		.keywords_any = L("发票", "开票", "专票", "普票", "增值税", "抬头", "税号", "invoice*",
 				  "fapiao", "VAT"),
@@ -377,7 +368,7 @@ static const rt_rule_def default_rules[] = {
 	},
 	{
 		.id = "invoice",
-		.position = 810,
+		.position = 690,
 		.keywords_any = L("发票", "开票", "专票", "普票", "增值税", "抬头", "税号", "invoice*",
 				  "fapiao", "VAT"),
 		.category = "presale",
@@ -385,6 +376,18 @@ static const rt_rule_def default_rules[] = {
 		.group = "presale",
 		.tags = L("invoice"),
 		.auto_reply = "invoice_info",
+	},
+
+	/* ---- order status */
+	{
+		.id = "order-status",
+		.position = 700,
+		.keywords_any = L("订单", "付款", "支付", "下单", "拍下", "已付款", "付不了款", "扣款",
+				  "重复扣款", "order", "orders", "payment", "paid", "checkout"),
+		.category = "order",
+		.priority = RT_PRIO_NORMAL,
+		.group = "order",
+		.tags = L("order"),
 	},
 
 	/* ---- presale */

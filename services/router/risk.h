@@ -10,7 +10,7 @@
  *
  *   negative_wording     10 / 20 / 30 for 1 / 2 / 3+ consecutive negative
  *                        customer messages ending at the latest one
- *   threat               25..35 by word (12315 highest), strongest one counts
+ *   threat               20..35 by word (12315 highest), strongest one counts
  *   cost_dispute         15 (who pays the 运费/邮费)
  *   compensation         15..20 (给个说法 20)
  *   perfectionist        10 for one message, 20 for two or more

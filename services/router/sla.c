@@ -295,7 +295,7 @@ int rt_sla_apply(rt_sla_clock *c, int event, int64_t at_ms, int32_t target_min, 
 		return pd_fail(eb, PD_EINVAL, "sla clock missing");
 	if (event == RT_SLA_EV_BREACH)
 		return pd_fail(eb, PD_EINVAL, "a breach comes from time passing: use rt_sla_check");
-	int to;
+	int to = c->state;
 	int rc = rt_sla_transition(c->state, event, &to, eb);
 	if (rc != PD_OK)
 		return rc;
