@@ -274,12 +274,18 @@ static void evidence(char out[RT_RISK_EVIDENCE_MAX], const char *fmt, ...)
 	int n = vsnprintf(out, RT_RISK_EVIDENCE_MAX, fmt, ap);
 	va_end(ap);
 	if (n >= RT_RISK_EVIDENCE_MAX) {
-		size_t end = RT_RISK_EVIDENCE_MAX - 1;
-		/* Back off over continuation bytes to the start of the cut
-		 * character, and drop that character. */
-		while (end > 0 && ((unsigned char)out[end] & 0xC0) == 0x80)
-			end--;
-		out[end] = '\0';
+		/* vsnprintf kept RT_RISK_EVIDENCE_MAX - 1 bytes. Find where the
+		 * last kept character starts; drop it when its bytes did not
+		 * all fit. */
+		size_t end = RT_RISK_EVIDENCE_MAX - 1, k = end;
+		while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80)
+			k--;
+		if (k > 0) {
+			unsigned char lead = (unsigned char)out[k - 1];
+			size_t len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+			if (k - 1 + len > end)
+				out[k - 1] = '\0';
+		}
 	}
 }
 
