@@ -173,8 +173,12 @@ int gw_mail_main(int argc, char **argv)
 	char (*urls)[300] = pd_xcalloc(m.n_attachments + 1, sizeof(*urls));
 	for (size_t i = 0; i < m.n_attachments; i++) {
 		peakdesk__v1__attachment__init(&atts[i]);
-		/* The bytes stay with the MTA's copy; the id lets an agent ask for it. */
-		snprintf(urls[i], sizeof(urls[i]), "cid:%.290s", m.attachments[i].content_id ? m.attachments[i].content_id : "");
+		/* The bytes stay with the MTA's copy of the mail; a Content-ID lets
+		 * an agent's tool find the part, else the file name does. */
+		if (m.attachments[i].content_id && *m.attachments[i].content_id)
+			snprintf(urls[i], sizeof(urls[i]), "cid:%.290s", m.attachments[i].content_id);
+		else
+			urls[i][0] = 0;
 		atts[i].url = urls[i];
 		atts[i].content_type = m.attachments[i].content_type ? m.attachments[i].content_type : "";
 		atts[i].name = m.attachments[i].filename ? m.attachments[i].filename : "";

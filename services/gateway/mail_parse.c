@@ -131,12 +131,13 @@ static void collect_addrs(InternetAddressList *list, int depth, char ***arr, siz
 	for (int i = 0; i < len && depth < 4 && *n < MAIL_MAX_RCPT; i++) {
 		InternetAddress *ia = internet_address_list_get_address(list, i);
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-			char *a = usable_addr(internet_address_mailbox_get_addr((InternetAddressMailbox *)ia));
+			InternetAddressMailbox *mb = (InternetAddressMailbox *)ia;
+			char *a = usable_addr(internet_address_mailbox_get_addr(mb));
 			if (a)
 				push_str(arr, n, a);
 		} else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
-			collect_addrs(internet_address_group_get_members((InternetAddressGroup *)ia),
-				      depth + 1, arr, n);
+			InternetAddressGroup *g = (InternetAddressGroup *)ia;
+			collect_addrs(internet_address_group_get_members(g), depth + 1, arr, n);
 		}
 	}
 }
@@ -235,9 +236,11 @@ static const char *auto_reason(GMimeMessage *m, GMimeObject *top, const char *fr
 	if ((v = g_mime_object_get_header(mo, "Auto-Submitted")) && !first_word_is(v, "no"))
 		return "Auto-Submitted";
 	if ((v = g_mime_object_get_header(mo, "Precedence")) &&
-	    (first_word_is(v, "bulk") || first_word_is(v, "junk") || first_word_is(v, "auto_reply")))
+	    (first_word_is(v, "bulk") || first_word_is(v, "junk") ||
+	     first_word_is(v, "auto_reply")))
 		return "Precedence";
-	if (g_mime_object_get_header(mo, "X-Autoreply") || g_mime_object_get_header(mo, "X-Autorespond"))
+	if (g_mime_object_get_header(mo, "X-Autoreply") ||
+	    g_mime_object_get_header(mo, "X-Autorespond"))
 		return "X-Autoreply";
 	/* Bounces travel with the null reverse path (RFC 5321 4.5.5), which
 	 * the delivering MTA records as Return-Path: <>. */
@@ -339,7 +342,8 @@ static void decode_body(GMimeObject *part, int is_html, mail_message *out)
 	char *raw = part_bytes((GMimePart *)part, MAIL_MAX_BODY_RAW, &rawlen, &cut);
 	const char *cs = g_mime_object_get_content_type_parameter(part, "charset");
 	char sniffed[MAIL_CHARSET_MAX];
-	if ((!cs || !cs[0]) && is_html && mail_html_sniff_charset(raw, rawlen, sniffed, sizeof(sniffed)))
+	if ((!cs || !cs[0]) && is_html &&
+	    mail_html_sniff_charset(raw, rawlen, sniffed, sizeof(sniffed)))
 		cs = sniffed;
 	const char *used = "";
 	char *utf = mail_to_utf8(raw, rawlen, cs, &ulen, &used);
@@ -359,7 +363,8 @@ static void decode_body(GMimeObject *part, int is_html, mail_message *out)
 	}
 	int cut3;
 	free(out->text);
-	out->text = mail_clean_text(utf, ulen, MAIL_CLEAN_BODY, MAIL_MAX_TEXT, &out->text_len, &cut3);
+	out->text = mail_clean_text(utf, ulen, MAIL_CLEAN_BODY, MAIL_MAX_TEXT, &out->text_len,
+				    &cut3);
 	free(utf);
 	out->text_truncated = cut || cut2 || cut3;
 	out->text_from_html = is_html;
@@ -389,9 +394,9 @@ static void add_attachment(GMimeObject *o, mail_message *out)
 		out->n_attachments_omitted++;
 		return;
 	}
-	if ((out->n_attachments & (out->n_attachments - 1)) == 0)
-		out->attachments = pd_xrealloc(out->attachments, (out->n_attachments ? out->n_attachments * 2 : 1) *
-									 sizeof(mail_attachment));
+	size_t n = out->n_attachments;
+	if ((n & (n - 1)) == 0) /* full at powers of two, as in push_str */
+		out->attachments = pd_xrealloc(out->attachments, (n ? n * 2 : 1) * sizeof(mail_attachment));
 	mail_attachment *a = &out->attachments[out->n_attachments++];
 
 	const char *fn = GMIME_IS_PART(o) ? g_mime_part_get_filename((GMimePart *)o) : NULL;
@@ -434,6 +439,62 @@ static void collect_attachments(GMimeObject *o, int depth, GMimeObject *body, ma
 	}
 }
 
+/* ---- structure limits ------------------------------------------------------ */
+
+/* Case-insensitive "message/" anywhere in n bytes (a Content-Type saying the
+ * body is itself a message, whose header block GMime parses too). */
+static int mentions_message(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 8 <= n; i++)
+		if ((s[i] == 'm' || s[i] == 'M') && strncasecmp(s + i, "message/", 8) == 0)
+			return 1;
+	return 0;
+}
+
+/* One pass over the raw bytes, counting what GMime would turn into objects:
+ * lines starting "--" (part boundaries) and the fields of every header
+ * block (the message's, each part's after a "--" line, and an enclosed
+ * message's after a Content-Type: message/...). It over-counts ("-- "
+ * signatures, dashed rules) but never under-counts, so the limits in
+ * mail_parse.h bound GMime's memory. */
+static int check_structure(const char *raw, size_t len, pd_errbuf *eb)
+{
+	size_t boundaries = 0, fields = 0, header_bytes = 0;
+	int in_header = 1, message_next = 0;
+	for (size_t i = 0; i < len;) {
+		const char *line = raw + i;
+		const char *nl = memchr(line, '\n', len - i);
+		size_t ll = nl ? (size_t)(nl - line) : len - i;
+		size_t eff = ll > 0 && line[ll - 1] == '\r' ? ll - 1 : ll;
+		i += ll + 1;
+		if (eff >= 2 && line[0] == '-' && line[1] == '-') {
+			if (++boundaries > MAIL_MAX_BOUNDARY_LINES)
+				return pd_fail(eb, PD_ETOOBIG, "more than %d MIME boundary lines",
+					       MAIL_MAX_BOUNDARY_LINES);
+			in_header = 1; /* a part's header block may follow */
+			continue;
+		}
+		if (!in_header)
+			continue;
+		if (eff == 0) {
+			/* End of a header block; a message/... body is another one. */
+			in_header = message_next;
+			message_next = 0;
+			continue;
+		}
+		if (line[0] != ' ' && line[0] != '\t' && ++fields > MAIL_MAX_HEADER_LINES)
+			return pd_fail(eb, PD_ETOOBIG, "more than %d header fields",
+				       MAIL_MAX_HEADER_LINES);
+		header_bytes += ll + 1;
+		if (header_bytes > MAIL_MAX_HEADER_BYTES)
+			return pd_fail(eb, PD_ETOOBIG, "header blocks over %u bytes",
+				       MAIL_MAX_HEADER_BYTES);
+		if (mentions_message(line, eff))
+			message_next = 1;
+	}
+	return PD_OK;
+}
+
 /* ---- the message ----------------------------------------------------------- */
 
 static GMimeParserOptions *parser_options(void)
@@ -460,7 +521,8 @@ static int fill(GMimeMessage *m, GMimeParserOptions *opts, mail_message *out, pd
 	InternetAddressMailbox *mb = first_mailbox(g_mime_message_get_from(m), 0, &addr);
 	if (mb) {
 		out->from_addr = addr;
-		out->from_name = line_dup(internet_address_get_name((InternetAddress *)mb), MAIL_MAX_LINE);
+		const char *name = internet_address_get_name((InternetAddress *)mb);
+		out->from_name = line_dup(name, MAIL_MAX_LINE);
 	} else if (!from_fallback(mo, out)) {
 		return pd_fail(eb, PD_EDECODE, "%s",
 			       g_mime_object_get_header(mo, "From")
@@ -468,8 +530,10 @@ static int fill(GMimeMessage *m, GMimeParserOptions *opts, mail_message *out, pd
 				       : "no From header");
 	}
 
-	collect_addrs(g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO), 0, &out->to, &out->n_to);
-	collect_addrs(g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_CC), 0, &out->cc, &out->n_cc);
+	InternetAddressList *to = g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO);
+	InternetAddressList *cc = g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_CC);
+	collect_addrs(to, 0, &out->to, &out->n_to);
+	collect_addrs(cc, 0, &out->cc, &out->n_cc);
 	out->subject = line_dup(g_mime_message_get_subject(m), MAIL_MAX_LINE);
 	mail_find_public_id(out->subject, out->public_id);
 	fill_threading(m, opts, out);
@@ -554,6 +618,9 @@ int mail_parse(const char *raw, size_t len, mail_message *out, pd_errbuf *eb)
 	}
 	if (len == 0)
 		return pd_fail(eb, PD_EDECODE, "empty message");
+	int rc = check_structure(raw, len, eb);
+	if (rc != PD_OK)
+		return rc;
 	mail_init();
 
 	GMimeParserOptions *opts = parser_options();
@@ -563,13 +630,12 @@ int mail_parse(const char *raw, size_t len, mail_message *out, pd_errbuf *eb)
 	GMimeMessage *m = g_mime_parser_construct_message(parser, opts);
 	g_object_unref(parser);
 
-	int rc;
 	if (!m) {
-		rc = pd_fail(eb, PD_EDECODE, "not an RFC 5322 message: GMime found no message in it");
+		rc = pd_fail(eb, PD_EDECODE, "not an RFC 5322 message: GMime found none in it");
 	} else {
 		rc = fill(m, opts, out, eb);
 		if (rc == PD_OK && !all_utf8(out))
-			rc = pd_fail(eb, PD_EDECODE, "internal error: a parsed field is not valid UTF-8");
+			rc = pd_fail(eb, PD_EDECODE, "internal error: a field is not valid UTF-8");
 		g_object_unref(m);
 	}
 	g_mime_parser_options_free(opts);

@@ -16,7 +16,9 @@
  *
  * Errors (pd_errbuf gets a reason fit for stderr, which the MTA puts in the
  * bounce it sends back):
- *   PD_ETOOBIG  input over MAIL_MAX_INPUT bytes
+ *   PD_ETOOBIG  input over MAIL_MAX_INPUT bytes, or more MIME structure than
+ *               the MAIL_MAX_BOUNDARY_LINES / _HEADER_LINES / _HEADER_BYTES
+ *               limits allow
  *   PD_EDECODE  empty input, no header block at all, or no usable From
  *               address (the message can never be stored: exit 65)
  *   PD_EINVAL   NULL arguments
@@ -39,6 +41,13 @@
 #define MAIL_MAX_RCPT 100               /* To / Cc addresses kept, each */
 #define MAIL_MAX_ATTACHMENTS 100        /* attachments listed; the rest only counted */
 #define MAIL_MAX_DEPTH 32               /* MIME nesting followed */
+/* Structure limits, checked by a linear scan before GMime sees the bytes:
+ * GMime keeps a GObject per part (~1.5 KiB) and per header (~0.4 KiB), so
+ * 10 MiB of "--b\n\n" lines made it take 2 GiB and 9 s. Real mail stays
+ * far below these (a long Received chain is ~50 header lines). */
+#define MAIL_MAX_BOUNDARY_LINES 10000   /* lines starting "--" (possible MIME boundaries) */
+#define MAIL_MAX_HEADER_LINES 20000     /* header fields, all header blocks together */
+#define MAIL_MAX_HEADER_BYTES (1u << 20) /* bytes of all header blocks together */
 #define MAIL_CHARSET_MAX 48             /* body_charset buffer */
 
 #define MAIL_PUBLIC_ID_LEN 22

@@ -194,7 +194,8 @@ static char *iconv_utf8(const char *in, size_t len, const char *from, int strict
 		}
 		char *op = out + o;
 		size_t ol = cap - o - 1;
-		size_t r = flushing ? iconv(cd, NULL, NULL, &op, &ol) : iconv(cd, &ip, &il, &op, &ol);
+		size_t r = flushing ? iconv(cd, NULL, NULL, &op, &ol)
+				    : iconv(cd, &ip, &il, &op, &ol);
 		o = (size_t)(op - out);
 		if (r != (size_t)-1) {
 			if (flushing)
@@ -595,10 +596,11 @@ char *mail_html_to_text(const char *html, size_t len, size_t cap, size_t *out_le
 			}
 		} else if ((node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) &&
 			   node->content) {
+			const char *text = (const char *)node->content;
 			if (pre)
-				tb_put(&b, (const char *)node->content, strlen((const char *)node->content));
+				tb_put(&b, text, strlen(text));
 			else
-				tb_text(&b, (const char *)node->content);
+				tb_text(&b, text);
 		}
 		if (descend) {
 			node = node->children;
@@ -607,7 +609,8 @@ char *mail_html_to_text(const char *html, size_t len, size_t cap, size_t *out_le
 		/* Next sibling, or climb, closing the elements we leave. */
 		while (node && !node->next) {
 			node = node->parent;
-			if (!node || node->type == XML_DOCUMENT_NODE || node->type == XML_HTML_DOCUMENT_NODE) {
+			if (!node || node->type == XML_DOCUMENT_NODE ||
+			    node->type == XML_HTML_DOCUMENT_NODE) {
 				node = NULL;
 				break;
 			}

@@ -32,7 +32,8 @@
  * valid UTF-8 (a NUL in the input stays a NUL inside: clean it afterwards);
  * *out_len gets its length and *used (when not NULL) the charset actually
  * used: a static string, or charset itself when iconv took it by its own
- * name (so valid as long as charset is). An incomplete multibyte sequence at the very end is dropped.
+ * name (so valid as long as charset is). An incomplete multibyte
+ * sequence at the very end (a part cut at MAIL_MAX_BODY_RAW) is dropped.
  * Caller frees. */
 char *mail_to_utf8(const char *in, size_t len, const char *charset, size_t *out_len,
 		   const char **used);

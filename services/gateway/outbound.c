@@ -7,7 +7,6 @@
  * while sending leaves rows in 'sending'; start-up puts them back to
  * pending, so delivery is at-least-once and receivers dedupe by outbound id. */
 #include <curl/curl.h>
-#include <gmime/gmime.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "gateway.h"
 #include "ids.h"
 #include "log.h"
+#include "mail_parse.h"
 #include "metrics.h"
 #include "outbound.h"
 
@@ -335,7 +335,7 @@ int gw_outbound_start(pd_bus *bus, const gw_outbound_config *cfg)
 	g.bus = bus;
 	g.cfg = *cfg;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	g_mime_init(); /* e-mail replies are built with GMime */
+	mail_init(); /* e-mail replies are built with GMime; thread-safe init */
 	g.m_delivered = pd_counter("peakdesk_gateway_deliveries_total", "outbound delivery outcomes", "outcome=\"delivered\"");
 	g.m_retry = pd_counter("peakdesk_gateway_deliveries_total", "outbound delivery outcomes", "outcome=\"retry\"");
 	g.m_dead = pd_counter("peakdesk_gateway_deliveries_total", "outbound delivery outcomes", "outcome=\"dead\"");

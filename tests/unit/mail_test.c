@@ -876,17 +876,27 @@ START_TEST(size_limits)
 	ck_assert_int_eq(parse_rc(raw, big, &eb), PD_ETOOBIG);
 	has(eb.msg, "limit");
 
-	/* A 2 MiB subject: parsed, cut to MAIL_MAX_LINE. */
-	size_t hlen = 2u << 20;
-	size_t n = (size_t)sprintf(raw, "From: a@example.com\r\nSubject: ");
-	for (size_t i = 0; i < hlen; i++)
-		raw[n++] = "长标题 "[i % 10]; /* 3 + 3 + 3 + 1 bytes */
-	n += (size_t)sprintf(raw + n, "\r\n\r\nbody\r\n");
-	mail_message m;
-	parse_ok(raw, n, &m, "huge subject");
-	ck_assert_uint_le(strlen(m.subject), MAIL_MAX_LINE);
-	ck_assert_str_eq(m.text, "body");
-	mail_message_free(&m);
+	/* A 200 KiB subject: parsed, cut to MAIL_MAX_LINE on a character
+	 * boundary; 2 MiB of header is refused with a reason. */
+	size_t n = 0;
+	for (int round = 0; round < 2; round++) {
+		size_t hlen = round == 0 ? 200u << 10 : 2u << 20;
+		n = (size_t)sprintf(raw, "From: a@example.com\r\nSubject: ");
+		for (size_t i = 0; i < hlen; i++)
+			raw[n++] = "长标题 "[i % 10]; /* 3 + 3 + 3 + 1 bytes */
+		n += (size_t)sprintf(raw + n, "\r\n\r\nbody\r\n");
+		if (round == 1) {
+			ck_assert_int_eq(parse_rc(raw, n, &eb), PD_ETOOBIG);
+			has(eb.msg, "header");
+			break;
+		}
+		mail_message m;
+		parse_ok(raw, n, &m, "huge subject");
+		ck_assert_uint_le(strlen(m.subject), MAIL_MAX_LINE);
+		ck_assert_uint_gt(strlen(m.subject), MAIL_MAX_LINE - 4);
+		ck_assert_str_eq(m.text, "body");
+		mail_message_free(&m);
+	}
 
 	/* A 300 KiB Chinese body: cut to MAIL_MAX_TEXT on a character boundary. */
 	n = (size_t)sprintf(raw, "From: a@example.com\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
@@ -894,6 +904,7 @@ START_TEST(size_limits)
 		memcpy(raw + n, "字", 3);
 		n += 3;
 	}
+	mail_message m;
 	parse_ok(raw, n, &m, "long body");
 	ck_assert_int_eq(m.text_truncated, 1);
 	ck_assert_uint_le(m.text_len, MAIL_MAX_TEXT);
@@ -971,6 +982,44 @@ START_TEST(deep_nesting_and_many_parts)
 	ck_assert_str_eq(m.references[1], "r37@example.com");
 	ck_assert_str_eq(m.references[MAIL_MAX_REFERENCES - 1], "r99@example.com");
 	ck_assert_int_eq(m.date_ms, 0);
+	mail_message_free(&m);
+	free(b.p);
+}
+END_TEST
+
+START_TEST(structure_limits_bound_gmime_memory)
+{
+	pd_errbuf eb;
+	struct sb b = { malloc(64), 0, 64 };
+	/* 10 MiB of empty parts took GMime 2 GiB: refused before parsing. */
+	sb_printf(&b, "From: a@example.com\nContent-Type: multipart/mixed; boundary=x\n\n");
+	for (int i = 0; i <= MAIL_MAX_BOUNDARY_LINES; i++)
+		sb_printf(&b, "--x\n\nA\n");
+	ck_assert_int_eq(parse_rc(b.p, b.n, &eb), PD_ETOOBIG);
+	has(eb.msg, "boundary");
+
+	b.n = 0;
+	for (int i = 0; i <= MAIL_MAX_HEADER_LINES; i++)
+		sb_printf(&b, "X-H%d: v\n", i);
+	sb_printf(&b, "From: a@example.com\n\nhi\n");
+	ck_assert_int_eq(parse_rc(b.p, b.n, &eb), PD_ETOOBIG);
+	has(eb.msg, "header fields");
+
+	/* The header block of an enclosed message counts too. */
+	b.n = 0;
+	sb_printf(&b, "From: a@example.com\nContent-Type: message/rfc822\n\n");
+	for (int i = 0; i <= MAIL_MAX_HEADER_LINES; i++)
+		sb_printf(&b, "X-H%d: v\n", i);
+	ck_assert_int_eq(parse_rc(b.p, b.n, &eb), PD_ETOOBIG);
+
+	/* Just under the limits parses. */
+	b.n = 0;
+	sb_printf(&b, "From: a@example.com\nContent-Type: multipart/mixed; boundary=x\n\n");
+	for (int i = 0; i < MAIL_MAX_BOUNDARY_LINES - 1; i++)
+		sb_printf(&b, "--x\n\nA\n");
+	sb_printf(&b, "--x--\n");
+	mail_message m;
+	parse_ok(b.p, b.n, &m, "many parts under the limit");
 	mail_message_free(&m);
 	free(b.p);
 }
@@ -1065,6 +1114,7 @@ static Suite *suite(void)
 	tcase_add_test(bad, headers_only_and_mbox_from_line);
 	tcase_add_test(bad, size_limits);
 	tcase_add_test(bad, deep_nesting_and_many_parts);
+	tcase_add_test(bad, structure_limits_bound_gmime_memory);
 	tcase_add_test(bad, nul_bytes_and_unknown_encoded_word_charsets);
 	tcase_add_test(bad, parses_concurrently);
 	suite_add_tcase(s, bad);
