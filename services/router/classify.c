@@ -31,12 +31,13 @@
 #define SENT 0xFFu
 #define BAD 0xFEu
 
-/* Ring of the original spans of the last RING folded bytes, so a match can
- * be mapped back to bytes of the text. RING exceeds the longest folded
- * keyword: RT_MAX_KEYWORD_BYTES plus at most one SENT per byte. */
+/* Ring of the text offsets where each of the last RING folded bytes
+ * starts, so a match can be mapped back to bytes of the text. RING exceeds
+ * the longest folded keyword: RT_MAX_KEYWORD_BYTES plus at most one SENT
+ * per byte (and one more at the end). */
 #define RING 256
 #define RING_MASK (RING - 1)
-_Static_assert(2 * RT_MAX_KEYWORD_BYTES < RING, "ring must hold the longest folded keyword");
+_Static_assert(2 * RT_MAX_KEYWORD_BYTES + 1 < RING, "ring must hold the longest folded keyword");
 
 struct fold_iter {
 	const char *s;
@@ -329,8 +330,10 @@ static void builder_finish(struct builder *b, rt_rules *r)
 	size_t e = 0;
 	for (size_t i = 0; i < n; i++) {
 		r->edge_off[i] = (uint32_t)e;
-		memcpy(r->lab + e, b->st[i].lab, b->st[i].n);
-		memcpy(r->tgt + e, b->st[i].tgt, b->st[i].n * sizeof(*r->tgt));
+		if (b->st[i].n) { /* a leaf has no arrays, and memcpy from NULL is UB */
+			memcpy(r->lab + e, b->st[i].lab, b->st[i].n);
+			memcpy(r->tgt + e, b->st[i].tgt, b->st[i].n * sizeof(*r->tgt));
+		}
 		e += b->st[i].n;
 		r->out[i] = b->st[i].out;
 	}

@@ -27,8 +27,10 @@ static const rt_rule_def default_rules[] = {
 	{
 		.id = "complaint-regulator",
 		.position = 100,
-		.keywords_any = L("12315", "12345", "315", "消协", "消费者协会", "消保委", "工商",
-				  "工商局", "市场监管", "市场监督", "监管局", "质监局",
+		/* not bare 工商: 工商银行 is a bank customers pay with */
+		.keywords_any = L("12315", "12345", "315", "消协", "消费者协会", "消保委", "工商局",
+				  "工商部门", "找工商", "去工商", "到工商", "向工商", "市场监管",
+				  "市场监督", "监管局", "质监局",
 				  "consumer association", "consumer council"),
 		.category = "complaint",
 		.priority = RT_PRIO_URGENT,
@@ -39,8 +41,9 @@ static const rt_rule_def default_rules[] = {
 	{
 		.id = "complaint-exposure",
 		.position = 110,
+		/* not bare 小红书/抖音: "saw it on Xiaohongshu" is how people shop */
 		.keywords_any = L("曝光", "媒体", "记者", "上热搜", "发微博", "发到网上", "发抖音",
-				  "小红书", "黑猫投诉", "黑店", "go public", "social media", "expose"),
+				  "发小红书", "黑猫投诉", "黑店", "go public", "social media", "expose"),
 		.category = "complaint",
 		.priority = RT_PRIO_URGENT,
 		.group = "complaints",
@@ -62,7 +65,8 @@ static const rt_rule_def default_rules[] = {
 	{
 		.id = "complaint-review",
 		.position = 130,
-		.keywords_any = L("差评", "中评", "一星", "1星", "恶评", "追评", "bad review",
+		/* not 一星: it is inside 一星期 ("a week") */
+		.keywords_any = L("差评", "中评", "1星", "恶评", "追评", "bad review",
 				  "negative review", "1-star", "1 star", "one star", "one-star"),
 		.category = "complaint",
 		.priority = RT_PRIO_URGENT,
@@ -96,7 +100,9 @@ static const rt_rule_def default_rules[] = {
 	{
 		.id = "wants-human",
 		.position = 210,
-		.keywords_any = L("转人工", "人工客服", "人工服务", "找人工", "真人", "机器人",
+		/* not bare 机器人: shops sell 扫地机器人 */
+		.keywords_any = L("转人工", "人工客服", "人工服务", "找人工", "真人客服", "是机器人吗",
+				  "机器人客服",
 				  "real person", "human agent", "talk to a human",
 				  "speak to a human"),
 		.priority = RT_PRIO_HIGH,
@@ -255,7 +261,8 @@ static const rt_rule_def default_rules[] = {
 		.id = "logistics-delay",
 		.position = 410,
 		.keywords_any = L("延迟", "延误", "太慢", "好慢", "这么慢", "怎么还没到", "还没到",
-				  "还没送到", "不动", "没动", "没更新", "没有更新", "物流停", "卡住",
+				  "还没送到", "不动了", "一直不动", "物流不动", "没动静", "没更新",
+				  "没有更新", "物流停", "卡住",
 				  "滞留", "好几天", "超时", "delay*", "late", "stuck", "taking so long",
 				  "still not here", "still hasn't arrived"),
 		.category = "logistics",

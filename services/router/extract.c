@@ -275,6 +275,11 @@ static const struct {
 	{ "包裹", RT_REF_TRACKING },
 	{ "tracking", RT_REF_TRACKING },
 	{ "waybill", RT_REF_TRACKING },
+	/* a phone cue only says "not an order": it clears alt_kind */
+	{ "手机", RT_REF_PHONE },
+	{ "电话", RT_REF_PHONE },
+	{ "phone", RT_REF_PHONE },
+	{ "tel", RT_REF_PHONE },
 };
 
 static int ascii_lower(int c)

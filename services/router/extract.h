@@ -18,7 +18,7 @@
  *      138 1234 5678, +8613812345678, +86 138 1234 5678 (value: the 11
  *      digits). A phone wins over an order number of the same length;
  *      alt_kind is ORDER when an order cue (订单, order) is the nearest cue
- *      before it.
+ *      before it (手机/电话/phone/tel are cues too, for "not an order").
  *   2. prefix formats (config.prefixes, first matching entry wins): letters
  *      or digits, then `letters` more letters, then min..max digits. The
  *      defaults are the shop's own ids (PD + 10 digits, D11- + 6..10 digits,
@@ -114,9 +114,11 @@ int rt_extract_config_check(const rt_extract_config *cfg, pd_errbuf *eb);
 
 /* Scans len bytes of text (UTF-8; invalid bytes end tokens) with cfg (NULL
  * = defaults). Writes up to max distinct references, in order of first
- * appearance, to out (a repeat of the same kind and value is dropped) and
- * returns how many distinct ones the text holds (may exceed max, like
- * snprintf). No allocation; thread-safe. */
+ * appearance, to out (a repeat of the same kind and value as one written is
+ * dropped) and returns how many it found. A result above max means "there
+ * were more" (like snprintf); repeats among the ones not written are not
+ * recognised, so do not read it as an exact count then. out may be NULL
+ * when max is 0. No allocation; thread-safe. */
 size_t rt_extract(const rt_extract_config *cfg, const char *text, size_t len, rt_ref *out,
 		  size_t max);
 
