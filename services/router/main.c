@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "classify.h"
 #include "consumer.h"
 #include "log.h"
 #include "router.h"
@@ -41,6 +42,16 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return rc == 1 ? 0 : 1;
 	a.ctx.reopen_hours = atoi(reopen_hours) > 0 ? atoi(reopen_hours) : 72;
+	size_t n_rules;
+	const rt_rule_def *defs = rt_default_rules(&n_rules);
+	pd_errbuf ceb = {{0}};
+	if (rt_rules_compile(defs, n_rules, &a.ctx.rules, &ceb) != PD_OK) {
+		pd_log_error("classification rules do not compile", "detail=\"%s\"", ceb.msg);
+		pd_service_close(&a.svc);
+		return 1;
+	}
+	pd_log_info("classification rules loaded", "rules=%zu keywords=%zu", rt_rules_count(a.ctx.rules),
+		    rt_rules_keywords(a.ctx.rules));
 	static char addrbuf[8][PD_CFG_STR];
 	const char *addrs[8] = {0};
 	int na = 0;
@@ -63,5 +74,6 @@ int main(int argc, char **argv)
 	a.svc.on_stop_arg = &a;
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);
+	rt_rules_free(a.ctx.rules);
 	return rc;
 }

@@ -5,9 +5,17 @@
 
 #include "bus.h"
 
+struct rt_rules;
+
 typedef struct rt_context {
-	int reopen_hours; /* a message this soon after resolution reopens the ticket */
+	int reopen_hours;       /* a message this soon after resolution reopens the ticket */
+	struct rt_rules *rules; /* compiled classification rules */
 } rt_context;
+
+/* Classification, linked numbers, risk and assignment for a ticket that
+ * just received m (decide.c). category: the ticket's current category. */
+int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
+	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb);
 
 /* Consumer apply: a customer's message joins their open ticket, reopens a
  * recently resolved one, or opens a new one (ticket.created). */

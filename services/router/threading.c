@@ -205,6 +205,8 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 			    4, (const char *[]){m->message_id, t.ticket_id, m->text, sent}, eb);
 	if (rc == PD_OK && found && (is_open || reopen))
 		rc = add_event(tx, t.ticket_id, "message", "customer", 1, "您发送了新消息 / You wrote to us", eb);
+	if (rc == PD_OK)
+		rc = rt_decide(tx, ctx, t.ticket_id, t.category, m, eb);
 	return rc;
 }
 

@@ -1,0 +1,208 @@
+/* After a customer's message is threaded: classify it (category, priority,
+ * group, tags), link the order / tracking numbers it mentions, recompute the
+ * ticket's bad-review risk with the signals that explain it, and assign the
+ * ticket to the least-loaded online agent of its group when it has none.
+ * The decisions are the pure modules'; this file reads and writes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assign.h"
+#include "classify.h"
+#include "extract.h"
+#include "ids.h"
+#include "log.h"
+#include "risk.h"
+#include "router.h"
+#include "sla.h"
+
+static PGresult *q(pd_txn *tx, const char *sql, int n, const char *const *vals, int *err, pd_errbuf *eb)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "rd_%p", (const void *)sql);
+	return pd_db_query(pd_txn_db(tx), name, sql, n, vals, err, eb);
+}
+
+static int exec_q(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb)
+{
+	int err;
+	PGresult *r = q(tx, sql, n, vals, &err, eb);
+	if (!r)
+		return err;
+	PQclear(r);
+	return PD_OK;
+}
+
+static int classify(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
+		    const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
+{
+	/* A ticket keeps the category it has unless it has none yet (or only
+	 * the fallback): later small talk must not reclassify a complaint. */
+	if (strcmp(category, "unclassified") != 0 && strcmp(category, "other") != 0)
+		return PD_OK;
+	rt_input in = {.text = m->text, .len = strlen(m->text), .channel = m->channel};
+	rt_result res;
+	if (rt_classify(ctx->rules, &in, &res) != PD_OK || res.n_applied == 0 || res.category == RT_CAT_NONE)
+		return PD_OK;
+	pd_strbuf tags = {0};
+	pd_sb_add(&tags, "{", 1);
+	for (size_t i = 0; i < res.n_tags; i++)
+		pd_sb_array_elem(&tags, res.tags[i]);
+	pd_sb_add(&tags, "}", 1);
+	char prio[8];
+	snprintf(prio, sizeof(prio), "%d", res.priority ? res.priority : 2);
+	int rc = exec_q(tx,
+			"UPDATE router.tickets SET category = $2, priority = greatest(priority, $3::smallint), "
+			"group_name = CASE WHEN group_name = '' THEN $4 ELSE group_name END, tags = $5::text[], rule_id = $6 "
+			"WHERE ticket_id = $1",
+			6, (const char *[]){ticket_id, res.category_name, prio, res.group ? res.group : "", tags.s, res.rule_id}, eb);
+	pd_sb_free(&tags);
+	return rc;
+}
+
+static int link_refs(pd_txn *tx, const char *ticket_id, const char *text, pd_errbuf *eb)
+{
+	rt_ref refs[16];
+	size_t n = rt_extract(NULL, text, strlen(text), refs, 16);
+	if (n > 16)
+		n = 16;
+	for (size_t i = 0; i < n; i++) {
+		int rc = exec_q(tx, "INSERT INTO router.ticket_refs(ticket_id, kind, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+				3, (const char *[]){ticket_id, rt_ref_kind_name(refs[i].kind), refs[i].value}, eb);
+		if (rc != PD_OK)
+			return rc;
+	}
+	return PD_OK;
+}
+
+static int risk(pd_txn *tx, const char *ticket_id, pd_errbuf *eb)
+{
+	int err;
+	PGresult *r = q(tx,
+			"SELECT direction, (extract(epoch FROM at) * 1000)::bigint, text FROM ("
+			" SELECT direction, at, text FROM router.ticket_messages WHERE ticket_id = $1 ORDER BY at DESC LIMIT 30"
+			") m ORDER BY at",
+			1, (const char *[]){ticket_id}, &err, eb);
+	if (!r)
+		return err;
+	size_t n = (size_t)PQntuples(r);
+	rt_risk_message *msgs = pd_xcalloc(n + 1, sizeof(*msgs));
+	for (size_t i = 0; i < n; i++) {
+		msgs[i].author = PQgetvalue(r, (int)i, 0)[0] == 'i' ? RT_AUTHOR_CUSTOMER : RT_AUTHOR_AGENT;
+		msgs[i].at_ms = strtoll(PQgetvalue(r, (int)i, 1), NULL, 10);
+		msgs[i].text = PQgetvalue(r, (int)i, 2);
+	}
+	rt_risk_policy pol = RT_RISK_POLICY_DEFAULT;
+	rt_risk_result res;
+	pd_errbuf reb = {{0}};
+	int rc = rt_risk_evaluate(msgs, n, 0, pd_now_ms(), &pol, &res, &reb);
+	free(msgs);
+	PQclear(r);
+	if (rc != PD_OK) {
+		pd_log_warn("risk not evaluated", "ticket_id=%s detail=\"%s\"", ticket_id, reb.msg);
+		return PD_OK;
+	}
+	char score[8], prio_floor[8];
+	snprintf(score, sizeof(score), "%d", res.score);
+	snprintf(prio_floor, sizeof(prio_floor), "%d", rt_risk_priority(1, res.score, &pol));
+	rc = exec_q(tx,
+		    "UPDATE router.tickets SET risk_score = $2::int, risk_flagged = $3::boolean, "
+		    "priority = greatest(priority, $4::smallint) WHERE ticket_id = $1",
+		    4, (const char *[]){ticket_id, score, res.flagged ? "true" : "false", prio_floor}, eb);
+	if (rc == PD_OK)
+		rc = exec_q(tx, "DELETE FROM router.ticket_risk_signals WHERE ticket_id = $1", 1, (const char *[]){ticket_id}, eb);
+	for (size_t i = 0; rc == PD_OK && i < res.n_signals; i++) {
+		char w[8];
+		snprintf(w, sizeof(w), "%d", res.signals[i].weight);
+		rc = exec_q(tx, "INSERT INTO router.ticket_risk_signals(ticket_id, code, weight, evidence) VALUES ($1, $2, $3::int, $4)",
+			    4, (const char *[]){ticket_id, rt_risk_code_name(res.signals[i].code), w, res.signals[i].evidence}, eb);
+	}
+	return rc;
+}
+
+/* Least-loaded online agent of the ticket's group with room, if any. */
+static int assign(pd_txn *tx, const char *ticket_id, pd_errbuf *eb)
+{
+	int err;
+	PGresult *t = q(tx, "SELECT group_name, priority, agent_id, public_id, customer_id, channel, account, category "
+			"FROM router.tickets WHERE ticket_id = $1",
+			1, (const char *[]){ticket_id}, &err, eb);
+	if (!t)
+		return err;
+	if (PQntuples(t) != 1 || *PQgetvalue(t, 0, 2)) {
+		PQclear(t);
+		return PD_OK;
+	}
+	PGresult *a = q(tx,
+			"SELECT a.agent_id, a.tier, a.capacity, (extract(epoch FROM a.idle_since) * 1000)::bigint, "
+			"(SELECT count(*) FROM router.tickets x WHERE x.agent_id = a.agent_id AND x.status NOT IN ('resolved', 'closed')) "
+			"FROM router.agents a WHERE a.presence = 'online' AND ($1 = '' OR $1 = ANY (a.groups)) FOR UPDATE OF a",
+			1, (const char *[]){PQgetvalue(t, 0, 0)}, &err, eb);
+	if (!a) {
+		PQclear(t);
+		return err;
+	}
+	size_t n = (size_t)PQntuples(a);
+	rt_agent *agents = pd_xcalloc(n + 1, sizeof(*agents));
+	const char *group = PQgetvalue(t, 0, 0);
+	for (size_t i = 0; i < n; i++) {
+		agents[i].id = PQgetvalue(a, (int)i, 0);
+		agents[i].tier = rt_tier_parse(PQgetvalue(a, (int)i, 1));
+		agents[i].skills = &group; /* already filtered by group in SQL */
+		agents[i].n_skills = 1;
+		agents[i].presence = PEAKDESK__V1__PRESENCE__PRESENCE_ONLINE;
+		agents[i].capacity = atoi(PQgetvalue(a, (int)i, 2));
+		agents[i].open = atoi(PQgetvalue(a, (int)i, 4));
+		agents[i].idle_since_ms = strtoll(PQgetvalue(a, (int)i, 3), NULL, 10);
+	}
+	rt_queued qt = {.id = ticket_id, .skill = *group ? group : NULL, .priority = atoi(PQgetvalue(t, 0, 1)),
+			.created_at_ms = pd_now_ms()};
+	size_t pick;
+	int rc = PD_OK;
+	if (n && rt_assign_pick(agents, n, &qt, &pick) == 1) {
+		const char *agent = agents[pick].id;
+		rc = exec_q(tx, "UPDATE router.tickets SET agent_id = $2, assigned_at = now() WHERE ticket_id = $1", 2,
+			    (const char *[]){ticket_id, agent}, eb);
+		if (rc == PD_OK)
+			rc = exec_q(tx, "UPDATE router.agents SET idle_since = now() WHERE agent_id = $1", 1, (const char *[]){agent}, eb);
+		if (rc == PD_OK)
+			rc = exec_q(tx,
+				    "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label) "
+				    "VALUES ($1, 'assigned', 'router', true, '已分配客服为您处理 / An agent is on it')",
+				    1, (const char *[]){ticket_id}, eb);
+		if (rc == PD_OK) {
+			Peakdesk__V1__TicketEvent te = PEAKDESK__V1__TICKET_EVENT__INIT;
+			te.kind = PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_ASSIGNED;
+			te.ticket_id = (char *)ticket_id;
+			te.public_id = PQgetvalue(t, 0, 3);
+			te.customer_id = PQgetvalue(t, 0, 4);
+			te.group = (char *)group;
+			te.agent_id = (char *)agent;
+			te.priority = atoi(PQgetvalue(t, 0, 1));
+			te.category = PQgetvalue(t, 0, 7);
+			te.account = PQgetvalue(t, 0, 6);
+			Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+			env.topic = "ticket.assigned";
+			env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
+			env.ticket_event = &te;
+			rc = pd_txn_emit(tx, &env, eb);
+		}
+	}
+	free(agents);
+	PQclear(a);
+	PQclear(t);
+	return rc;
+}
+
+int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
+	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
+{
+	int rc = classify(tx, ctx, ticket_id, category, m, eb);
+	if (rc == PD_OK)
+		rc = link_refs(tx, ticket_id, m->text, eb);
+	if (rc == PD_OK)
+		rc = risk(tx, ticket_id, eb);
+	if (rc == PD_OK)
+		rc = assign(tx, ticket_id, eb);
+	return rc;
+}

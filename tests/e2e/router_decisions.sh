@@ -1,0 +1,46 @@
+#!/bin/sh
+# What the router decides for each customer message, seen from psql and the
+# bus: the category, priority and group from the shipped promo rules, the
+# order and tracking numbers found, the bad-review risk with the signals
+# behind it, and assignment to an online agent of the group.
+. "$(dirname "$0")/../lib.sh"
+pd_setup
+SECRET=webchat-secret-0123456789
+"$BIN/peakdesk" account add --channel webhook --name webchat --secret "$SECRET" >/dev/null
+"$BIN/peakdesk" agent add --name bob --groups complaints --tier lead --capacity 3 >/dev/null
+"$BIN/peakdesk" agent add --name carol --groups complaints --tier frontline --capacity 3 >/dev/null
+psql_q "UPDATE router.agents SET presence = 'online'"
+psql_q "UPDATE router.agents SET idle_since = now() - interval '1 hour' WHERE agent_id = 'carol'"
+pd_start gateway || exit 1
+pd_start router || exit 1
+say() { # say USER MSGID TEXT
+  body=$(printf '{"externalUserId":"%s","messageId":"%s","text":"%s"}' "$1" "$2" "$3")
+  ts=$(date +%s); sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
+  curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: $ts" \
+    -H "X-Peakdesk-Signature: sha256=$sig" --data-binary "$body" "http://$(http_addr gateway)/v1/channels/webchat/messages"
+}
+ticket_of() { psql_q "SELECT $2 FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = '$1'"; }
+wait_ticket() { wait_for "ticket of $1" 20 sh -c "[ -n \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT 1 FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = '$1'\")\" ]"; }
+
+say angry m1 '太差了！再不处理我就打12315投诉你们，必须给个说法，赔偿我的损失' >/dev/null
+check "the angry customer's ticket opens" wait_ticket angry
+eq "classified as a complaint for the complaints group" "complaint|complaints" "$(ticket_of angry "category || '|' || group_name")"
+check "at high priority or above" test "$(ticket_of angry priority)" -ge 3
+check "with a bad-review risk score" test "$(ticket_of angry risk_score)" -ge 40
+eq "and the signals that explain it (threat, compensation, negative wording)" "compensation,negative_wording,threat" \
+  "$(psql_q "SELECT string_agg(code, ',' ORDER BY code) FROM router.ticket_risk_signals s JOIN router.tickets t USING (ticket_id) JOIN router.identities i USING (customer_id) WHERE i.external_user_id = 'angry' AND code IN ('threat', 'compensation', 'negative_wording')")"
+eq "assigned to the online agent idle longest (equal load)" carol "$(ticket_of angry agent_id)"
+eq "ticket.assigned on the bus" 1 "$(psql_q "SELECT count(*) FROM bus.outbox WHERE topic = 'ticket.assigned'")"
+
+say parcel m2 '我的快递SF1234567890123到哪了？订单PD2411110002三天没动了' >/dev/null
+check "the parcel question opens a ticket" wait_ticket parcel
+eq "classified as logistics" logistics "$(ticket_of parcel category)"
+eq "its order and tracking numbers are linked" "order:PD2411110002 tracking:SF1234567890123" \
+  "$(psql_q "SELECT string_agg(kind || ':' || value, ' ' ORDER BY kind) FROM router.ticket_refs r JOIN router.tickets t USING (ticket_id) JOIN router.identities i USING (customer_id) WHERE i.external_user_id = 'parcel'")"
+eq "no agent of its group is online: it waits in the queue" "" "$(ticket_of parcel agent_id)"
+
+say calm m3 '请问这件衣服有XL码吗？' >/dev/null
+check "a presale question" wait_ticket calm
+eq "scores no risk" 0 "$(ticket_of calm risk_score)"
+check "and is not a complaint" test "$(ticket_of calm category)" != complaint
+pd_done
