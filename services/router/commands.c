@@ -82,9 +82,13 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 	if (c->action_case == PEAKDESK__V1__AGENT_COMMAND__ACTION_PRESENCE) {
 		const char *p = c->presence->presence == PEAKDESK__V1__PRESENCE__PRESENCE_ONLINE ? "online"
 				: c->presence->presence == PEAKDESK__V1__PRESENCE__PRESENCE_AWAY ? "away" : "offline";
-		return exec_q(tx, "UPDATE router.agents SET presence = $2, idle_since = CASE WHEN $2 = 'online' THEN now() "
-				  "ELSE idle_since END WHERE agent_id = $1",
-			      2, (const char *[]){c->agent_id, p}, eb);
+		int rc = exec_q(tx, "UPDATE router.agents SET presence = $2, idle_since = CASE WHEN $2 = 'online' THEN now() "
+				    "ELSE idle_since END WHERE agent_id = $1",
+				2, (const char *[]){c->agent_id, p}, eb);
+		/* An agent coming online takes waiting tickets at once. */
+		if (rc == PD_OK && strcmp(p, "online") == 0)
+			rc = rt_assign_waiting(tx, "", eb);
+		return rc;
 	}
 	PGresult *t = q(tx,
 			"SELECT ticket_id, public_id, customer_id, channel, account, external_user_id, subject, category, "
@@ -161,6 +165,8 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 			 to);
 		if (rc == PD_OK)
 			rc = event(tx, tid, "transferred", actor, 1, label, eb);
+		if (rc == PD_OK)
+			rc = rt_assign_waiting(tx, to, eb);
 		break;
 	}
 	case PEAKDESK__V1__AGENT_COMMAND__ACTION_RESOLVE:
@@ -171,6 +177,9 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		if (rc == PD_OK)
 			rc = emit_ticket_event(tx, "ticket.resolved", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_RESOLVED, t,
 					       c->agent_id, c->resolve->resolution_code, eb);
+		/* The agent has room again: the next waiting ticket moves up. */
+		if (rc == PD_OK)
+			rc = rt_assign_waiting(tx, "", eb);
 		break;
 	default:
 		break;

@@ -120,9 +120,11 @@ static int risk(pd_txn *tx, const char *ticket_id, pd_errbuf *eb)
 	return rc;
 }
 
-/* Least-loaded online agent of the ticket's group with room, if any. */
-static int assign(pd_txn *tx, const char *ticket_id, pd_errbuf *eb)
+/* Least-loaded online agent of the ticket's group with room, if any;
+ * *assigned tells whether one was found. */
+static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *eb)
 {
+	*assigned = 0;
 	int err;
 	PGresult *t = q(tx, "SELECT group_name, priority, agent_id, public_id, customer_id, channel, account, category "
 			"FROM router.tickets WHERE ticket_id = $1",
@@ -161,6 +163,7 @@ static int assign(pd_txn *tx, const char *ticket_id, pd_errbuf *eb)
 	int rc = PD_OK;
 	if (n && rt_assign_pick(agents, n, &qt, &pick) == 1) {
 		const char *agent = agents[pick].id;
+		*assigned = 1;
 		rc = exec_q(tx, "UPDATE router.tickets SET agent_id = $2, assigned_at = now() WHERE ticket_id = $1", 2,
 			    (const char *[]){ticket_id, agent}, eb);
 		if (rc == PD_OK)
@@ -202,7 +205,29 @@ int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const ch
 		rc = link_refs(tx, ticket_id, m->text, eb);
 	if (rc == PD_OK)
 		rc = risk(tx, ticket_id, eb);
+	int assigned;
 	if (rc == PD_OK)
-		rc = assign(tx, ticket_id, eb);
+		rc = assign(tx, ticket_id, &assigned, eb);
+	return rc;
+}
+
+int rt_assign_waiting(pd_txn *tx, const char *group, pd_errbuf *eb)
+{
+	int err;
+	/* The group queue in order: priority, then age (SLA deadlines follow
+	 * from both until the SLA clocks are wired in). */
+	PGresult *r = q(tx,
+			"SELECT ticket_id FROM router.tickets WHERE agent_id = '' AND status = 'open' "
+			"AND ($1 = '' OR group_name = $1) ORDER BY priority DESC, created_at LIMIT 100",
+			1, (const char *[]){group ? group : ""}, &err, eb);
+	if (!r)
+		return err;
+	int rc = PD_OK, assigned = 1;
+	for (int i = 0; i < PQntuples(r) && rc == PD_OK; i++) {
+		rc = assign(tx, PQgetvalue(r, i, 0), &assigned, eb);
+		if (!assigned && group && *group)
+			break; /* the group is full: the rest keeps its place */
+	}
+	PQclear(r);
 	return rc;
 }

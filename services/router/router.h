@@ -17,6 +17,11 @@ typedef struct rt_context {
 int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
 	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb);
 
+/* Assigns waiting tickets of group ("" = every group) in queue order while
+ * agents have room: called when capacity frees (a ticket resolved or moved,
+ * an agent coming online). */
+int rt_assign_waiting(pd_txn *tx, const char *group, pd_errbuf *eb);
+
 /* Consumer apply: a customer's message joins their open ticket, reopens a
  * recently resolved one, or opens a new one (ticket.created). */
 int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg);

@@ -39,6 +39,16 @@ eq "its order and tracking numbers are linked" "order:PD2411110002 tracking:SF12
   "$(psql_q "SELECT string_agg(kind || ':' || value, ' ' ORDER BY kind) FROM router.ticket_refs r JOIN router.tickets t USING (ticket_id) JOIN router.identities i USING (customer_id) WHERE i.external_user_id = 'parcel'")"
 eq "no agent of its group is online: it waits in the queue" "" "$(ticket_of parcel agent_id)"
 
+# An agent of the parcel's group comes online through the agent API: the
+# waiting ticket is assigned at once.
+TOKEN=$("$BIN/peakdesk" agent add --name dave --groups order,after-sale --tier frontline --capacity 2 | sed -n 's/^token: //p')
+G=$(ticket_of parcel group_name)
+psql_q "UPDATE router.agents SET groups = ARRAY['$G'] WHERE agent_id = 'dave'"
+curl -s -o /dev/null -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  --data '{"presence":"online"}' "http://$(http_addr gateway)/v1/agent/presence"
+check "an agent of its group coming online takes the waiting ticket" wait_for "dave" 20 sh -c \
+  "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT agent_id FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = 'parcel'\")\" = dave ]"
+
 say calm m3 '请问这件衣服有XL码吗？' >/dev/null
 check "a presale question" wait_ticket calm
 eq "scores no risk" 0 "$(ticket_of calm risk_score)"
