@@ -82,6 +82,13 @@ int pd_txn_emit(pd_txn *tx, Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 /* Runs fn just before COMMIT (after the outbox rows are written); an error
  * rolls the batch back. At most 4 hooks per transaction. */
 int pd_txn_before_commit(pd_txn *tx, int (*fn)(pd_txn *tx, void *arg), void *arg);
+/* Runs sql (always a string literal: its address names the prepared
+ * statement, so each distinct query is parsed and planned once per
+ * connection) with text parameters in the open transaction. Returns the
+ * result (caller PQclear()s) or NULL with *err and eb set. */
+PGresult *pd_txn_query(pd_txn *tx, const char *sql, int n, const char *const *vals, int *err, pd_errbuf *eb);
+/* Same, for statements whose result is not needed. PD_OK or the error. */
+int pd_txn_exec(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb);
 /* Savepoint helpers for careful mode. */
 int pd_txn_savepoint(pd_txn *tx, pd_errbuf *eb);
 int pd_txn_release(pd_txn *tx, pd_errbuf *eb);

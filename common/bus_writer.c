@@ -95,6 +95,23 @@ int pd_txn_before_commit(pd_txn *tx, int (*fn)(pd_txn *tx, void *arg), void *arg
 	return PD_OK;
 }
 
+PGresult *pd_txn_query(pd_txn *tx, const char *sql, int n, const char *const *vals, int *err, pd_errbuf *eb)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "q_%p", (const void *)sql);
+	return pd_db_query(tx->bus->db, name, sql, n, vals, err, eb);
+}
+
+int pd_txn_exec(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb)
+{
+	int err;
+	PGresult *r = pd_txn_query(tx, sql, n, vals, &err, eb);
+	if (!r)
+		return err;
+	PQclear(r);
+	return PD_OK;
+}
+
 int pd_txn_savepoint(pd_txn *tx, pd_errbuf *eb)
 {
 	int rc = pd_db_exec(tx->bus->db, "SAVEPOINT pd_unit", eb);

@@ -44,11 +44,6 @@ static void sha256_hex(const char *s, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-static PGresult *q(pd_txn *tx, const char *name, const char *sql, int n, const char *const *v, int *err, pd_errbuf *eb)
-{
-	return pd_db_query(pd_txn_db(tx), name, sql, n, v, err, eb);
-}
-
 static json_object *rows_to_json(PGresult *r)
 {
 	json_object *arr = json_object_new_array();
@@ -66,7 +61,7 @@ static int emit_command(pd_txn *tx, struct agent_job *j, const char *agent_id, p
 {
 	int err;
 	const char *v[4] = {j->command_id, agent_id, j->public_id, action_names[j->act]};
-	PGresult *r = q(tx, "gw_agent_cmd", "INSERT INTO gateway.agent_commands(command_id, agent_id, ticket_public_id, action) "
+	PGresult *r = pd_txn_query(tx, "INSERT INTO gateway.agent_commands(command_id, agent_id, ticket_public_id, action) "
 			"VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1", 4, v, &err, eb);
 	if (!r)
 		return err;
@@ -115,7 +110,7 @@ static int agent_apply(pd_txn *tx, pd_http_job *hj)
 	struct agent_job *j = (struct agent_job *)hj;
 	pd_errbuf eb = {{0}};
 	int err;
-	PGresult *a = q(tx, "gw_agent_auth", "SELECT agent_id, array_to_string(groups, ',') FROM router.agents WHERE token_sha256 = $1",
+	PGresult *a = pd_txn_query(tx, "SELECT agent_id, array_to_string(groups, ',') FROM router.agents WHERE token_sha256 = $1",
 			1, (const char *[]){j->token_hash}, &err, &eb);
 	if (!a)
 		return err;
@@ -130,8 +125,7 @@ static int agent_apply(pd_txn *tx, pd_http_job *hj)
 	PQclear(a);
 	int rc = PD_OK;
 	if (j->act == ACT_QUEUE) {
-		PGresult *r = q(tx, "gw_agent_queue",
-				"SELECT public_id AS \"publicId\", status, category, priority::text, group_name AS \"group\", "
+		PGresult *r = pd_txn_query(tx, "SELECT public_id AS \"publicId\", status, category, priority::text, group_name AS \"group\", "
 				"agent_id AS \"agentId\", subject, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"createdAt\" "
 				"FROM router.tickets WHERE status NOT IN ('resolved', 'closed') "
 				"AND (agent_id = $1 OR (agent_id = '' AND (group_name = ANY ($2::text[]) OR group_name = ''))) "
@@ -147,8 +141,7 @@ static int agent_apply(pd_txn *tx, pd_http_job *hj)
 		return PD_OK;
 	}
 	if (j->act != ACT_PRESENCE) {
-		PGresult *t = q(tx, "gw_agent_ticket",
-				"SELECT ticket_id, public_id AS \"publicId\", status, category, priority::text, group_name AS \"group\", "
+		PGresult *t = pd_txn_query(tx, "SELECT ticket_id, public_id AS \"publicId\", status, category, priority::text, group_name AS \"group\", "
 				"agent_id AS \"agentId\", channel, subject, risk_score::text AS \"riskScore\" "
 				"FROM router.tickets WHERE public_id = $1",
 				1, (const char *[]){j->public_id}, &err, &eb);
@@ -167,8 +160,7 @@ static int agent_apply(pd_txn *tx, pd_http_job *hj)
 			snprintf(tid, sizeof(tid), "%s", PQgetvalue(t, 0, 0));
 			json_object_object_del(o, "ticket_id");
 			PQclear(t);
-			PGresult *m = q(tx, "gw_agent_msgs",
-					"SELECT direction, text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at "
+			PGresult *m = pd_txn_query(tx, "SELECT direction, text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at "
 					"FROM router.ticket_messages WHERE ticket_id = $1 ORDER BY at",
 					1, (const char *[]){tid}, &err, &eb);
 			if (!m) {
@@ -177,8 +169,7 @@ static int agent_apply(pd_txn *tx, pd_http_job *hj)
 			}
 			json_object_object_add(o, "messages", rows_to_json(m));
 			PQclear(m);
-			PGresult *e = q(tx, "gw_agent_events",
-					"SELECT kind, actor, label, customer_visible::text AS \"customerVisible\", "
+			PGresult *e = pd_txn_query(tx, "SELECT kind, actor, label, customer_visible::text AS \"customerVisible\", "
 					"to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at "
 					"FROM router.ticket_events WHERE ticket_id = $1 ORDER BY event_no",
 					1, (const char *[]){tid}, &err, &eb);

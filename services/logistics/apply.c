@@ -18,25 +18,6 @@
 
 /* ---- small SQL helpers -------------------------------------------------------- */
 
-/* sql is always a string literal here, so its address names the prepared
- * statement: each distinct query is parsed and planned once per connection. */
-static PGresult *q(pd_txn *tx, const char *sql, int n, const char *const *vals, int *err, pd_errbuf *eb)
-{
-	char name[32];
-	snprintf(name, sizeof(name), "lg_%p", (const void *)sql);
-	return pd_db_query(pd_txn_db(tx), name, sql, n, vals, err, eb);
-}
-
-static int exec_q(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb)
-{
-	int err;
-	PGresult *r = q(tx, sql, n, vals, &err, eb);
-	if (!r)
-		return err;
-	PQclear(r);
-	return PD_OK;
-}
-
 /* Unix ms as a text parameter; NULL (SQL NULL) for 0. */
 static const char *ms_param(char buf[24], int64_t ms)
 {
@@ -63,7 +44,7 @@ static int load_customer(pd_txn *tx, const char *order_id, Peakdesk__V1__Custome
 	if (!order_id || !*order_id)
 		return PD_OK;
 	int err;
-	PGresult *r = q(tx, "SELECT customer_id, phone, channel, account, external_user_id "
+	PGresult *r = pd_txn_query(tx, "SELECT customer_id, phone, channel, account, external_user_id "
 			    "FROM logistics.orders WHERE order_id = $1",
 			1, (const char *[]){order_id}, &err, eb);
 	if (!r)
@@ -244,7 +225,7 @@ static int apply_orders(pd_txn *tx, pd_ingest_item **its, size_t n, pd_errbuf *e
 	int err, rc = PD_OK;
 	/* DISTINCT ON keeps the newest version of an order_id repeated in the
 	 * batch (ON CONFLICT DO UPDATE may not touch a row twice). */
-	PGresult *r = q(tx,
+	PGresult *r = pd_txn_query(tx,
 			"INSERT INTO logistics.orders AS o (order_id, customer_id, phone, channel, account, "
 			"external_user_id, status, ordered_at, promised_ship_by, promised_delivery, warehouse, "
 			"campaign_id, version) "
@@ -279,11 +260,11 @@ static int apply_orders(pd_txn *tx, pd_ingest_item **its, size_t n, pd_errbuf *e
 		}
 		pd_sb_add(&chg, "}", 1);
 		pd_sb_add(&chv, "}", 1);
-		rc = exec_q(tx, "DELETE FROM logistics.order_items WHERE order_id = ANY($1::text[])", 1,
+		rc = pd_txn_exec(tx, "DELETE FROM logistics.order_items WHERE order_id = ANY($1::text[])", 1,
 			    (const char *[]){chg.s}, eb);
 		/* Only the line items of the version that was stored. */
 		if (rc == PD_OK)
-			rc = exec_q(tx,
+			rc = pd_txn_exec(tx,
 				    "INSERT INTO logistics.order_items(order_id, line_no, sku, name, quantity, unit_price_cents) "
 				    "SELECT DISTINCT ON (i.o, i.n) i.o, i.n, i.s, i.nm, i.q, i.p "
 				    "FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[]) "
@@ -335,7 +316,7 @@ static int lock_shipment(pd_txn *tx, const char *carrier, const char *nu, struct
 {
 	int err;
 	memset(s, 0, sizeof(*s));
-	PGresult *r = q(tx,
+	PGresult *r = pd_txn_query(tx,
 			"SELECT shipment_id, state, " MS("last_scan_at") ", " MS("created_at") ", "
 			MS("promised_delivery") ", delay_open, delay_episodes, order_id, last_scan_text "
 			"FROM logistics.shipments WHERE carrier = $1 AND tracking_no = $2 FOR UPDATE",
@@ -365,7 +346,7 @@ static int create_shipment(pd_txn *tx, const char *carrier, const char *nu, cons
 	char t1[24], t2[24];
 	pd_uuid_new_text(s->shipment_id);
 	int err;
-	PGresult *r = q(tx,
+	PGresult *r = pd_txn_query(tx,
 			/* created_at is when the department says it happened (the delay
 			 * clock starts there); a shipment without its own promise takes
 			 * the order's. */
@@ -420,19 +401,19 @@ static int change_state(pd_txn *tx, const char *carrier, const char *nu, struct 
 	char t[24];
 	int from = s->state;
 	const char *from_name = from ? lg_shipment_state_name(from) : NULL;
-	int rc = exec_q(tx,
+	int rc = pd_txn_exec(tx,
 			"UPDATE logistics.shipments SET state = $2, state_changed_at = coalesce(" TS("$3")
 			", now()), updated_at = now(), delay_open = delay_open AND $2 NOT IN ('delivered', 'returned') "
 			"WHERE shipment_id = $1",
 			3, (const char *[]){s->shipment_id, lg_shipment_state_name(to), ms_param(t, at_ms)}, eb);
 	if (rc == PD_OK)
-		rc = exec_q(tx,
+		rc = pd_txn_exec(tx,
 			    "INSERT INTO logistics.shipment_transitions(shipment_id, from_state, to_state, at, source) "
 			    "VALUES ($1, $2, $3, coalesce(" TS("$4") ", now()), $5)",
 			    5, (const char *[]){s->shipment_id, from_name, lg_shipment_state_name(to), ms_param(t, at_ms), source},
 			    eb);
 	if (rc == PD_OK && *s->order_id && to >= PEAKDESK__V1__SHIPMENT_STATE__SHIPMENT_STATE_COLLECTED)
-		rc = exec_q(tx,
+		rc = pd_txn_exec(tx,
 			    "UPDATE logistics.orders SET status = 'shipped', updated_at = now() "
 			    "WHERE order_id = $1 AND status IN ('awaiting', 'allocated')",
 			    1, (const char *[]){s->order_id}, eb);
@@ -488,7 +469,7 @@ static int apply_shipment(pd_txn *tx, const Peakdesk__V1__ShipmentUpdate *u, pd_
 			return rc;
 	} else {
 		char t[24];
-		rc = exec_q(tx,
+		rc = pd_txn_exec(tx,
 			    "UPDATE logistics.shipments SET promised_delivery = coalesce(" TS("$2")
 			    ", promised_delivery), order_id = CASE WHEN order_id = '' THEN $3 ELSE order_id END, "
 			    "updated_at = now() WHERE shipment_id = $1",
@@ -531,7 +512,7 @@ int lg_apply_scans(pd_txn *tx, const lg_context *ctx, const char *carrier, const
 	pd_sb_add(&at, "}", 1), pd_sb_add(&desc, "}", 1), pd_sb_add(&code, "}", 1);
 	pd_sb_add(&area, "}", 1), pd_sb_add(&st, "}", 1);
 	int err;
-	PGresult *r = q(tx,
+	PGresult *r = pd_txn_query(tx,
 			"INSERT INTO logistics.tracking_events(carrier, tracking_no, scanned_at, description, "
 			"area_code, area_name, status_text) SELECT $1, $2, to_timestamp(a / 1000.0), d, c, n, s "
 			"FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(a, d, c, n, s) "
@@ -576,7 +557,7 @@ int lg_apply_scans(pd_txn *tx, const lg_context *ctx, const char *carrier, const
 			lg_delay_check(&in, pd_now_ms(), &ctx->delay, &v);
 			close_delay = v.recovered;
 		}
-		rc = exec_q(tx,
+		rc = pd_txn_exec(tx,
 			    "UPDATE logistics.shipments SET last_scan_at = " TS("$2") ", last_scan_text = $3, "
 			    "updated_at = now(), delay_open = delay_open AND NOT $4::boolean WHERE shipment_id = $1",
 			    4, (const char *[]){s.shipment_id, ms_param(t, top->scanned_at_ms), s.last_scan_text,
@@ -613,7 +594,7 @@ int lg_apply_scans(pd_txn *tx, const lg_context *ctx, const char *carrier, const
 static int apply_return(pd_txn *tx, const Peakdesk__V1__ReturnUpdate *u, pd_ingest_item *it, pd_errbuf *eb)
 {
 	int err;
-	PGresult *r = q(tx, "SELECT state FROM logistics.returns WHERE return_id = $1 FOR UPDATE", 1,
+	PGresult *r = pd_txn_query(tx, "SELECT state FROM logistics.returns WHERE return_id = $1 FOR UPDATE", 1,
 			(const char *[]){u->return_id}, &err, eb);
 	if (!r)
 		return err;
@@ -630,7 +611,7 @@ static int apply_return(pd_txn *tx, const Peakdesk__V1__ReturnUpdate *u, pd_inge
 	char t[24], refund[24];
 	snprintf(refund, sizeof(refund), "%lld", (long long)u->refund_cents);
 	const char *to_name = lg_return_state_name(u->state);
-	int rc = exec_q(tx,
+	int rc = pd_txn_exec(tx,
 			"INSERT INTO logistics.returns(return_id, order_id, state, carrier, tracking_no, reason, refund_cents) "
 			"VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (return_id) DO UPDATE SET state = excluded.state, "
 			"carrier = CASE WHEN excluded.carrier = '' THEN returns.carrier ELSE excluded.carrier END, "
@@ -640,7 +621,7 @@ static int apply_return(pd_txn *tx, const Peakdesk__V1__ReturnUpdate *u, pd_inge
 			7, (const char *[]){u->return_id, u->order_id, to_name, u->carrier, u->tracking_no, u->reason, refund},
 			eb);
 	if (rc == PD_OK)
-		rc = exec_q(tx,
+		rc = pd_txn_exec(tx,
 			    "INSERT INTO logistics.return_steps(return_id, from_state, to_state, at) "
 			    "VALUES ($1, $2, $3, coalesce(" TS("$4") ", now()))",
 			    4, (const char *[]){u->return_id, from ? lg_return_state_name(from) : NULL, to_name,

@@ -11,23 +11,6 @@
 #include "log.h"
 #include "router.h"
 
-static PGresult *q(pd_txn *tx, const char *sql, int n, const char *const *vals, int *err, pd_errbuf *eb)
-{
-	char name[32];
-	snprintf(name, sizeof(name), "rc_%p", (const void *)sql);
-	return pd_db_query(pd_txn_db(tx), name, sql, n, vals, err, eb);
-}
-
-static int exec_q(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb)
-{
-	int err;
-	PGresult *r = q(tx, sql, n, vals, &err, eb);
-	if (!r)
-		return err;
-	PQclear(r);
-	return PD_OK;
-}
-
 static int channel_kind(const char *c)
 {
 	if (strcmp(c, "wechat") == 0)
@@ -40,7 +23,7 @@ static int channel_kind(const char *c)
 static int event(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int visible,
 		 const char *label, pd_errbuf *eb)
 {
-	return exec_q(tx,
+	return pd_txn_exec(tx,
 		      "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label) VALUES ($1, $2, $3, $4, $5)",
 		      5, (const char *[]){ticket_id, kind, actor, visible ? "true" : "false", label}, eb);
 }
@@ -69,7 +52,7 @@ static int emit_ticket_event(pd_txn *tx, const char *topic, int kind, PGresult *
 static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf *eb)
 {
 	int err;
-	PGresult *r = q(tx, "INSERT INTO router.applied_commands(command_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1",
+	PGresult *r = pd_txn_query(tx, "INSERT INTO router.applied_commands(command_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1",
 			1, (const char *[]){c->command_id}, &err, eb);
 	if (!r)
 		return err;
@@ -82,7 +65,7 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 	if (c->action_case == PEAKDESK__V1__AGENT_COMMAND__ACTION_PRESENCE) {
 		const char *p = c->presence->presence == PEAKDESK__V1__PRESENCE__PRESENCE_ONLINE ? "online"
 				: c->presence->presence == PEAKDESK__V1__PRESENCE__PRESENCE_AWAY ? "away" : "offline";
-		int rc = exec_q(tx, "UPDATE router.agents SET presence = $2, idle_since = CASE WHEN $2 = 'online' THEN now() "
+		int rc = pd_txn_exec(tx, "UPDATE router.agents SET presence = $2, idle_since = CASE WHEN $2 = 'online' THEN now() "
 				    "ELSE idle_since END WHERE agent_id = $1",
 				2, (const char *[]){c->agent_id, p}, eb);
 		/* An agent coming online takes waiting tickets at once. */
@@ -90,7 +73,7 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 			rc = rt_assign_waiting(tx, "", eb);
 		return rc;
 	}
-	PGresult *t = q(tx,
+	PGresult *t = pd_txn_query(tx,
 			"SELECT ticket_id, public_id, customer_id, channel, account, external_user_id, subject, category, "
 			"priority::text, (SELECT m.message_id::text FROM router.ticket_messages m WHERE m.ticket_id = t.ticket_id "
 			" AND m.direction = 'in' ORDER BY at DESC LIMIT 1) FROM router.tickets t WHERE public_id = $1 FOR UPDATE",
@@ -114,11 +97,11 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		}
 		char mid[PD_UUID_TEXT];
 		pd_uuid_new_text(mid);
-		rc = exec_q(tx,
+		rc = pd_txn_exec(tx,
 			    "INSERT INTO router.ticket_messages(message_id, ticket_id, direction, text, at) VALUES ($1, $2, 'out', $3, now())",
 			    3, (const char *[]){mid, tid, rep->text}, eb);
 		if (rc == PD_OK)
-			rc = exec_q(tx,
+			rc = pd_txn_exec(tx,
 				    "UPDATE router.tickets SET first_response_at = coalesce(first_response_at, now()), "
 				    "status = 'pending_customer', agent_id = CASE WHEN agent_id = '' THEN $2 ELSE agent_id END, "
 				    "updated_at = now() WHERE ticket_id = $1",
@@ -129,7 +112,7 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 			break;
 		/* The gateway's message id of the customer's last message threads an
 		 * e-mail reply; the gateway maps it to the Message-ID. */
-		PGresult *ext = q(tx, "SELECT external_message_id FROM gateway.inbound_messages WHERE message_id = $1::uuid",
+		PGresult *ext = pd_txn_query(tx, "SELECT external_message_id FROM gateway.inbound_messages WHERE message_id = $1::uuid",
 				  1, (const char *[]){PQgetvalue(t, 0, 9)}, &err, eb);
 		if (!ext) {
 			rc = err;
@@ -156,7 +139,7 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 	case PEAKDESK__V1__AGENT_COMMAND__ACTION_TRANSFER: {
 		const Peakdesk__V1__AgentTransfer *tr = c->transfer;
 		const char *to = *tr->department ? tr->department : tr->group;
-		rc = exec_q(tx,
+		rc = pd_txn_exec(tx,
 			    "UPDATE router.tickets SET group_name = $2, agent_id = '', updated_at = now(), "
 			    "status = CASE WHEN $3 THEN 'pending_department' ELSE 'open' END WHERE ticket_id = $1",
 			    3, (const char *[]){tid, to, *tr->department ? "true" : "false"}, eb);
@@ -170,7 +153,7 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		break;
 	}
 	case PEAKDESK__V1__AGENT_COMMAND__ACTION_RESOLVE:
-		rc = exec_q(tx, "UPDATE router.tickets SET status = 'resolved', resolved_at = now(), updated_at = now() WHERE ticket_id = $1",
+		rc = pd_txn_exec(tx, "UPDATE router.tickets SET status = 'resolved', resolved_at = now(), updated_at = now() WHERE ticket_id = $1",
 			    1, (const char *[]){tid}, eb);
 		if (rc == PD_OK)
 			rc = event(tx, tid, "resolved", actor, 1, "问题已解决 / Resolved", eb);

@@ -16,23 +16,6 @@
 #include "router.h"
 #include "sla.h"
 
-static PGresult *q(pd_txn *tx, const char *sql, int n, const char *const *vals, int *err, pd_errbuf *eb)
-{
-	char name[32];
-	snprintf(name, sizeof(name), "rd_%p", (const void *)sql);
-	return pd_db_query(pd_txn_db(tx), name, sql, n, vals, err, eb);
-}
-
-static int exec_q(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb)
-{
-	int err;
-	PGresult *r = q(tx, sql, n, vals, &err, eb);
-	if (!r)
-		return err;
-	PQclear(r);
-	return PD_OK;
-}
-
 static int classify(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
 		    const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
 {
@@ -51,7 +34,7 @@ static int classify(pd_txn *tx, const rt_context *ctx, const char *ticket_id, co
 	pd_sb_add(&tags, "}", 1);
 	char prio[8];
 	snprintf(prio, sizeof(prio), "%d", res.priority ? res.priority : 2);
-	int rc = exec_q(tx,
+	int rc = pd_txn_exec(tx,
 			"UPDATE router.tickets SET category = $2, priority = greatest(priority, $3::smallint), "
 			"group_name = CASE WHEN group_name = '' THEN $4 ELSE group_name END, tags = $5::text[], rule_id = $6 "
 			"WHERE ticket_id = $1",
@@ -67,7 +50,7 @@ static int link_refs(pd_txn *tx, const char *ticket_id, const char *text, pd_err
 	if (n > 16)
 		n = 16;
 	for (size_t i = 0; i < n; i++) {
-		int rc = exec_q(tx, "INSERT INTO router.ticket_refs(ticket_id, kind, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+		int rc = pd_txn_exec(tx, "INSERT INTO router.ticket_refs(ticket_id, kind, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
 				3, (const char *[]){ticket_id, rt_ref_kind_name(refs[i].kind), refs[i].value}, eb);
 		if (rc != PD_OK)
 			return rc;
@@ -78,7 +61,7 @@ static int link_refs(pd_txn *tx, const char *ticket_id, const char *text, pd_err
 static int risk(pd_txn *tx, const char *ticket_id, pd_errbuf *eb)
 {
 	int err;
-	PGresult *r = q(tx,
+	PGresult *r = pd_txn_query(tx,
 			"SELECT direction, (extract(epoch FROM at) * 1000)::bigint, text FROM ("
 			" SELECT direction, at, text FROM router.ticket_messages WHERE ticket_id = $1 ORDER BY at DESC LIMIT 30"
 			") m ORDER BY at",
@@ -105,16 +88,16 @@ static int risk(pd_txn *tx, const char *ticket_id, pd_errbuf *eb)
 	char score[8], prio_floor[8];
 	snprintf(score, sizeof(score), "%d", res.score);
 	snprintf(prio_floor, sizeof(prio_floor), "%d", rt_risk_priority(1, res.score, &pol));
-	rc = exec_q(tx,
+	rc = pd_txn_exec(tx,
 		    "UPDATE router.tickets SET risk_score = $2::int, risk_flagged = $3::boolean, "
 		    "priority = greatest(priority, $4::smallint) WHERE ticket_id = $1",
 		    4, (const char *[]){ticket_id, score, res.flagged ? "true" : "false", prio_floor}, eb);
 	if (rc == PD_OK)
-		rc = exec_q(tx, "DELETE FROM router.ticket_risk_signals WHERE ticket_id = $1", 1, (const char *[]){ticket_id}, eb);
+		rc = pd_txn_exec(tx, "DELETE FROM router.ticket_risk_signals WHERE ticket_id = $1", 1, (const char *[]){ticket_id}, eb);
 	for (size_t i = 0; rc == PD_OK && i < res.n_signals; i++) {
 		char w[8];
 		snprintf(w, sizeof(w), "%d", res.signals[i].weight);
-		rc = exec_q(tx, "INSERT INTO router.ticket_risk_signals(ticket_id, code, weight, evidence) VALUES ($1, $2, $3::int, $4)",
+		rc = pd_txn_exec(tx, "INSERT INTO router.ticket_risk_signals(ticket_id, code, weight, evidence) VALUES ($1, $2, $3::int, $4)",
 			    4, (const char *[]){ticket_id, rt_risk_code_name(res.signals[i].code), w, res.signals[i].evidence}, eb);
 	}
 	return rc;
@@ -126,7 +109,7 @@ static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *e
 {
 	*assigned = 0;
 	int err;
-	PGresult *t = q(tx, "SELECT group_name, priority, agent_id, public_id, customer_id, channel, account, category "
+	PGresult *t = pd_txn_query(tx, "SELECT group_name, priority, agent_id, public_id, customer_id, channel, account, category "
 			"FROM router.tickets WHERE ticket_id = $1",
 			1, (const char *[]){ticket_id}, &err, eb);
 	if (!t)
@@ -135,7 +118,7 @@ static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *e
 		PQclear(t);
 		return PD_OK;
 	}
-	PGresult *a = q(tx,
+	PGresult *a = pd_txn_query(tx,
 			"SELECT a.agent_id, a.tier, a.capacity, (extract(epoch FROM a.idle_since) * 1000)::bigint, "
 			"(SELECT count(*) FROM router.tickets x WHERE x.agent_id = a.agent_id AND x.status NOT IN ('resolved', 'closed')) "
 			"FROM router.agents a WHERE a.presence = 'online' AND ($1 = '' OR $1 = ANY (a.groups)) FOR UPDATE OF a",
@@ -164,12 +147,12 @@ static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *e
 	if (n && rt_assign_pick(agents, n, &qt, &pick) == 1) {
 		const char *agent = agents[pick].id;
 		*assigned = 1;
-		rc = exec_q(tx, "UPDATE router.tickets SET agent_id = $2, assigned_at = now() WHERE ticket_id = $1", 2,
+		rc = pd_txn_exec(tx, "UPDATE router.tickets SET agent_id = $2, assigned_at = now() WHERE ticket_id = $1", 2,
 			    (const char *[]){ticket_id, agent}, eb);
 		if (rc == PD_OK)
-			rc = exec_q(tx, "UPDATE router.agents SET idle_since = now() WHERE agent_id = $1", 1, (const char *[]){agent}, eb);
+			rc = pd_txn_exec(tx, "UPDATE router.agents SET idle_since = now() WHERE agent_id = $1", 1, (const char *[]){agent}, eb);
 		if (rc == PD_OK)
-			rc = exec_q(tx,
+			rc = pd_txn_exec(tx,
 				    "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label) "
 				    "VALUES ($1, 'assigned', 'router', true, '已分配客服为您处理 / An agent is on it')",
 				    1, (const char *[]){ticket_id}, eb);
@@ -216,7 +199,7 @@ int rt_assign_waiting(pd_txn *tx, const char *group, pd_errbuf *eb)
 	int err;
 	/* The group queue in order: priority, then age (SLA deadlines follow
 	 * from both until the SLA clocks are wired in). */
-	PGresult *r = q(tx,
+	PGresult *r = pd_txn_query(tx,
 			"SELECT ticket_id FROM router.tickets WHERE agent_id = '' AND status = 'open' "
 			"AND ($1 = '' OR group_name = $1) ORDER BY priority DESC, created_at LIMIT 100",
 			1, (const char *[]){group ? group : ""}, &err, eb);

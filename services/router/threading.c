@@ -14,23 +14,6 @@
 
 #define TICKET_OPEN "status NOT IN ('resolved', 'closed')"
 
-static PGresult *q(pd_txn *tx, const char *sql, int n, const char *const *vals, int *err, pd_errbuf *eb)
-{
-	char name[32];
-	snprintf(name, sizeof(name), "rt_%p", (const void *)sql);
-	return pd_db_query(pd_txn_db(tx), name, sql, n, vals, err, eb);
-}
-
-static int exec_q(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb)
-{
-	int err;
-	PGresult *r = q(tx, sql, n, vals, &err, eb);
-	if (!r)
-		return err;
-	PQclear(r);
-	return PD_OK;
-}
-
 static const char *channel_name(int c)
 {
 	switch (c) {
@@ -70,7 +53,7 @@ static int emit_ticket(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEventK
 static int add_event(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int visible,
 		     const char *label, pd_errbuf *eb)
 {
-	return exec_q(tx,
+	return pd_txn_exec(tx,
 		      "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label) "
 		      "VALUES ($1, $2, $3, $4, $5)",
 		      5, (const char *[]){ticket_id, kind, actor, visible ? "true" : "false", label}, eb);
@@ -80,7 +63,7 @@ static int add_event(pd_txn *tx, const char *ticket_id, const char *kind, const 
 static int find_customer(pd_txn *tx, const Peakdesk__V1__CustomerMessage *m, char out[PD_UUID_TEXT], pd_errbuf *eb)
 {
 	int err;
-	PGresult *r = q(tx,
+	PGresult *r = pd_txn_query(tx,
 			"SELECT coalesce(c.merged_into, c.customer_id) FROM router.identities i "
 			"JOIN router.customers c USING (customer_id) WHERE i.account = $1 AND i.external_user_id = $2",
 			2, (const char *[]){m->account, m->external_user_id}, &err, eb);
@@ -93,10 +76,10 @@ static int find_customer(pd_txn *tx, const Peakdesk__V1__CustomerMessage *m, cha
 	}
 	PQclear(r);
 	pd_uuid_new_text(out);
-	int rc = exec_q(tx, "INSERT INTO router.customers(customer_id, display_name) VALUES ($1, $2)", 2,
+	int rc = pd_txn_exec(tx, "INSERT INTO router.customers(customer_id, display_name) VALUES ($1, $2)", 2,
 			(const char *[]){out, m->external_user_name}, eb);
 	if (rc == PD_OK)
-		rc = exec_q(tx,
+		rc = pd_txn_exec(tx,
 			    "INSERT INTO router.identities(account, external_user_id, channel, customer_id, display_name) "
 			    "VALUES ($1, $2, $3, $4, $5)",
 			    5, (const char *[]){m->account, m->external_user_id, channel_name(m->channel), out, m->external_user_name},
@@ -127,7 +110,7 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 {
 	int err;
 	/* Already applied? (a message id is unique across the suite) */
-	PGresult *r = q(tx, "SELECT 1 FROM router.ticket_messages WHERE message_id = $1", 1,
+	PGresult *r = pd_txn_query(tx, "SELECT 1 FROM router.ticket_messages WHERE message_id = $1", 1,
 			(const char *[]){m->message_id}, &err, eb);
 	if (!r)
 		return err;
@@ -145,7 +128,7 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	snprintf(hours, sizeof(hours), "%d", ctx->reopen_hours);
 	snprintf(sent, sizeof(sent), "%lld", (long long)(m->sent_at_ms ? m->sent_at_ms : pd_now_ms()));
 	/* The ticket named in the message, else the open one, else a recent one. */
-	r = q(tx,
+	r = pd_txn_query(tx,
 	      "SELECT ticket_id, public_id, status, category, priority, "
 	      "  (status IN ('resolved', 'closed') AND resolved_at > now() - make_interval(hours => $3::int)) AS recent "
 	      "FROM router.tickets WHERE customer_id = $1 AND ($2 = '' OR public_id = $2) "
@@ -168,7 +151,7 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	PQclear(r);
 
 	if (found && (is_open || reopen)) {
-		rc = exec_q(tx,
+		rc = pd_txn_exec(tx,
 			    "UPDATE router.tickets SET updated_at = now(), last_customer_message_at = to_timestamp($2::bigint / 1000.0), "
 			    "status = CASE WHEN status IN ('pending_customer', 'resolved', 'closed') THEN 'open' ELSE status END, "
 			    "resolved_at = CASE WHEN status IN ('resolved', 'closed') THEN NULL ELSE resolved_at END "
@@ -185,7 +168,7 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 		subject_of(m, subject);
 		pd_uuid_new_text(t.ticket_id);
 		pd_public_id_new(t.public_id);
-		rc = exec_q(tx,
+		rc = pd_txn_exec(tx,
 			    "INSERT INTO router.tickets(ticket_id, public_id, customer_id, channel, account, external_user_id, "
 			    "subject, category, priority, last_customer_message_at) "
 			    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::smallint, to_timestamp($10::bigint / 1000.0))",
@@ -199,7 +182,7 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 			rc = emit_ticket(tx, "ticket.created", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_CREATED, &t, m, eb);
 	}
 	if (rc == PD_OK)
-		rc = exec_q(tx,
+		rc = pd_txn_exec(tx,
 			    "INSERT INTO router.ticket_messages(message_id, ticket_id, direction, text, at) "
 			    "VALUES ($1, $2, 'in', $3, to_timestamp($4::bigint / 1000.0))",
 			    4, (const char *[]){m->message_id, t.ticket_id, m->text, sent}, eb);

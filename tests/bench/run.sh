@@ -9,6 +9,12 @@
 #   (b) bus: PUB -> SUB -> consumer commit at a fixed rate (latency, nothing
 #       lost) and flat out, vs raw NNG PUB/SUB with frames of the same size
 #       and vs one raw durable commit. Target p99 < 20 ms at 5,000 events/s.
+#   (c) gateway webhook (tests/bench/gateway.sh): signed customer messages
+#       acknowledged per second under wrk vs pgbench inserting the same row one
+#       transaction per message, and vs a bare evhttp handler on the same HTTP
+#       stack. Target >= 3 x pgbench.
+#   (d) the same webhook open loop at 5,000 msg/s: target p99 < 20 ms; and
+#       the gateway's RSS under that load.
 #
 # One throwaway PostgreSQL with normal durability (fsync and synchronous
 # commit on; not the tests' "fast" mode) serves baseline and measured path.
@@ -23,7 +29,9 @@
 # BENCH_INGEST_CONNS (4), BENCH_ROUNDS (5), BENCH_BUS_RATE (5000),
 # BENCH_BUS_SECONDS (10), BENCH_BUS_MAX_EVENTS (100000), BENCH_RAW_SECONDS (5),
 # BENCH_INGEST_ARGS (extra bench_ingest options, e.g. "--staged no" skips the
-# staged-upsert reference), BENCH_KEEP=1 keeps the work directory.
+# staged-upsert reference), BENCH_KEEP=1 keeps the work directory; the gateway
+# part's knobs are listed in tests/bench/gateway.sh (BENCH_GW_*, BENCH_PGBENCH_*,
+# BENCH_BARE_*).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,7 +52,8 @@ MAX_EVENTS=${BENCH_BUS_MAX_EVENTS:-100000}
 RAW_SECONDS=${BENCH_RAW_SECONDS:-5}
 
 for f in "$BIN/peakdesk" "$BIN/peakdesk-logistics" "$TOOLS/bench_ingest" "$TOOLS/bench_commit_raw" \
-         "$TOOLS/bench_nng_raw" "$TOOLS/bench_bus_pub" "$TOOLS/bench_bus_sub"; do
+         "$TOOLS/bench_nng_raw" "$TOOLS/bench_bus_pub" "$TOOLS/bench_bus_sub" "$BIN/peakdesk-gateway" \
+         "$TOOLS/bench_http_bare" "$TOOLS/bench_webhook_load"; do
   [ -x "$f" ] || { echo "bench: $f is missing; run 'make all' first" >&2; exit 1; }
 done
 
@@ -67,13 +76,20 @@ cleanup() {
   done
   "$ROOT/deploy/local/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
   if [ "$rc" -ne 0 ] || [ -n "${BENCH_KEEP:-}" ]; then
-    for f in "$WORK"/*.log; do [ -f "$f" ] && { say "--- $f (last 20 lines)"; tail -n 20 "$f" >&2; }; done
+    for f in "$WORK"/*.log "$WORK"/gateway/*.log; do [ -f "$f" ] && { say "--- $f (last 20 lines)"; tail -n 20 "$f" >&2; }; done
   fi
   if [ -n "${BENCH_KEEP:-}" ]; then say "bench: work directory kept: $WORK"; else rm -rf "$WORK"; fi
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# Run copies of the binaries: a rebuild of build/ during the run (other work
+# on a shared machine) must not swap or remove them half-way.
+mkdir -p "$WORK/bin" "$WORK/tools"
+cp "$BIN"/peakdesk "$BIN"/peakdesk-* "$WORK/bin/"
+cp "$TOOLS"/bench_* "$WORK/tools/"
+BIN=$WORK/bin
+TOOLS=$WORK/tools
 
 # RESULT lines -> values: val FILE LABEL KEY
 val() { sed -n "s/^RESULT $2 \(.* \)*$3=\([^ ]*\).*/\2/p" "$1" | tail -n 1; }
@@ -175,12 +191,27 @@ kill "$TAIL_PID" 2>/dev/null || true
 wait "$TAIL_PID" 2>/dev/null || true
 TAIL_PID=
 
+# ---- (c), (d) gateway webhook -----------------------------------------------------------
+GW_RC=0
+BENCH_PGDIR=$PGDIR BENCH_T_START=$T_START BENCH_BIN=$BIN BENCH_TOOLS=$TOOLS "$ROOT/tests/bench/gateway.sh" "$WORK/gateway" \
+  >"$WORK/gateway.out" || GW_RC=1
+show "$WORK/gateway.out" >&2
+
 # ---- summary ----------------------------------------------------------------------------
 ratio=$(val "$WORK/ingest.out" ingest ratio)
 p99=$(val "$WORK/bus.sub.out" bus p99_us)
 lost=$(val "$WORK/bus.sub.out" bus lost)
 verdict_a=$(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 0.5) ? "met" : "NOT met" }')
 verdict_b=$(awk -v p="$p99" -v l="$lost" 'BEGIN { print (p != "" && p + 0 < 20000 && l == "0") ? "met" : "NOT met" }')
+gw_ratio=$(val "$WORK/gateway.out" gateway_webhook ratio_pgbench)
+gw_mps=$(val "$WORK/gateway.out" gateway_webhook msgs_per_s)
+gw_p99=$(val "$WORK/gateway.out" gateway_fixed p99_us)
+gw_rate=$(val "$WORK/gateway.out" gateway_fixed rate)
+# every request of the fixed-rate run answered 200 ("" when the run did not happen)
+gw_bad=$(awk -v a="$(val "$WORK/gateway.out" gateway_fixed non200)" -v b="$(val "$WORK/gateway.out" gateway_fixed errors)" \
+  -v c="$(val "$WORK/gateway.out" gateway_fixed missing)" 'BEGIN { print (a == "" || b == "" || c == "") ? 1 : a + b + c }')
+verdict_c=$(awk -v r="$gw_ratio" 'BEGIN { print (r != "" && r != "?" && r + 0 >= 3) ? "met" : "NOT met" }')
+verdict_d=$(awk -v p="$gw_p99" -v b="$gw_bad" 'BEGIN { print (p != "" && p + 0 < 20000 && b == "0") ? "met" : "NOT met" }')
 {
   echo "$HEADER"
   echo
@@ -191,15 +222,22 @@ verdict_b=$(awk -v p="$p99" -v l="$lost" 'BEGIN { print (p != "" && p + 0 < 2000
   show "$WORK/bus.sub.out"
   show "$WORK/bus_max.pub.out"
   show "$WORK/bus_max.sub.out"
+  show "$WORK/gateway.out"
   echo
   echo "target (a) ingest >= 0.5 x raw COPY: $verdict_a (${ratio:-?} x)"
   echo "target (b) p99 < 20 ms at $RATE events/s, nothing lost: $verdict_b (p99 $(awk -v p="$p99" 'BEGIN { printf "%.1f", p / 1000 }') ms, lost ${lost:-?})"
+  if [ -n "$gw_mps" ]; then
+    echo "target (c) gateway webhook >= 3 x pgbench one-txn-per-message: $verdict_c (${gw_ratio:-?} x, $(awk -v m="$gw_mps" 'BEGIN { printf "%.0f", m }') msg/s)"
+    echo "target (d) gateway webhook p99 < 20 ms at ${gw_rate:-?} msg/s, every request answered 200: $verdict_d (p99 $(awk -v p="$gw_p99" 'BEGIN { printf "%.1f", p / 1000 }') ms)"
+  else
+    echo "target (c), (d) gateway webhook: NOT measured (the gateway benchmark failed)"
+  fi
 } >"$RESULTS.tmp"
 {
   cat "$RESULTS.tmp"
   echo
   cat "$WORK/ingest.out" "$WORK/commit.out" "$WORK/raw.out" "$WORK/bus.pub.out" "$WORK/bus.sub.out" \
-    "$WORK/bus_max.pub.out" "$WORK/bus_max.sub.out" | grep '^RESULT '
+    "$WORK/bus_max.pub.out" "$WORK/bus_max.sub.out" "$WORK/gateway.out" | grep '^RESULT '
 } >"$RESULTS"
 rm -f "$RESULTS.tmp"
 say "[$(elapsed)] done"
@@ -208,4 +246,5 @@ echo "==========================================================================
 sed -n '/^RESULT /!p' "$RESULTS" | sed '${/^$/d}'
 echo "================================================================================"
 echo "(also in ${RESULTS#"$ROOT"/})"
-exit $BUS_RC
+[ "$GW_RC" = 0 ] || say "bench: the gateway webhook benchmark failed (see above)"
+[ "$BUS_RC" = 0 ] && [ "$GW_RC" = 0 ]
