@@ -34,6 +34,11 @@ struct pd_job {
 	/* Runs on the writer thread after COMMIT (err = PD_OK) or when the job
 	 * finally failed. eb explains the failure. Must not block. */
 	void (*done)(pd_job *job, int err, const pd_errbuf *eb);
+	/* Optional: applies a run of consecutive queued jobs that share this
+	 * function in one call (one multi-row statement instead of one round
+	 * trip per job). When set it is used instead of apply; a job re-run
+	 * alone after a failed batch comes with n = 1. Same rules as apply. */
+	int (*apply_batch)(pd_txn *tx, pd_job **jobs, size_t n);
 	pd_job *next; /* owned by the bus while queued */
 };
 

@@ -39,6 +39,8 @@ struct pd_txn {
 	struct hook hooks[4];
 	int n_hooks;
 	int savepoint_depth;
+	pd_job **batch; /* scratch for apply_batch runs */
+	size_t cap_batch;
 };
 
 struct pd_bus {
@@ -391,8 +393,25 @@ static int run_txn(pd_bus *bus, pd_txn *tx, pd_job *jobs, pd_job **failed, pd_er
 	int rc = pd_db_exec(bus->db, "BEGIN", eb);
 	if (rc != PD_OK)
 		return rc;
-	for (pd_job *j = jobs; j; j = j->next) {
-		rc = j->apply(tx, j);
+	for (pd_job *j = jobs; j;) {
+		pd_job *next = j->next;
+		if (j->apply_batch) {
+			/* A run of jobs of the same kind goes in one call. */
+			size_t n = 1;
+			for (pd_job *k = next; k && k->apply_batch == j->apply_batch; k = k->next)
+				n++;
+			if (n > tx->cap_batch) {
+				tx->cap_batch = n;
+				tx->batch = pd_xrealloc(tx->batch, n * sizeof(*tx->batch));
+			}
+			pd_job *k = j;
+			for (size_t i = 0; i < n; i++, k = k->next)
+				tx->batch[i] = k;
+			next = k;
+			rc = j->apply_batch(tx, tx->batch, n);
+		} else {
+			rc = j->apply(tx, j);
+		}
 		if (rc != PD_OK) {
 			if (rc != PD_EDBDOWN)
 				*failed = j;
@@ -400,6 +419,7 @@ static int run_txn(pd_bus *bus, pd_txn *tx, pd_job *jobs, pd_job **failed, pd_er
 				pd_fail(eb, rc, "%s", pd_strerror(rc));
 			goto abort;
 		}
+		j = next;
 	}
 	rc = flush_outbox(tx, eb);
 	for (int i = 0; rc == PD_OK && i < tx->n_hooks; i++)
@@ -545,6 +565,7 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&bus->mu);
 	}
 	free(tx.rows);
+	free(tx.batch);
 	return NULL;
 }
 

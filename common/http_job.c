@@ -39,6 +39,26 @@ static int run(pd_txn *tx, pd_job *job)
 	return hj->apply(tx, hj);
 }
 
+/* Every batching HTTP job shares this trampoline, so the bus hands over
+ * runs that may mix request kinds: split them by the caller's function. */
+static int run_batch(pd_txn *tx, pd_job **jobs, size_t n)
+{
+	pd_http_job **hjs = (pd_http_job **)jobs; /* pd_job is the first member */
+	for (size_t i = 0; i < n; i++)
+		clear_reply(hjs[i]);
+	size_t start = 0;
+	while (start < n) {
+		size_t end = start + 1;
+		while (end < n && hjs[end]->apply_batch == hjs[start]->apply_batch)
+			end++;
+		int rc = hjs[start]->apply_batch(tx, hjs + start, end - start);
+		if (rc != PD_OK)
+			return rc;
+		start = end;
+	}
+	return PD_OK;
+}
+
 static void send_on_loop(void *arg)
 {
 	pd_http_job *hj = arg;
@@ -72,5 +92,10 @@ void pd_http_job_submit(pd_bus *bus, pd_http_job *hj)
 {
 	hj->job.apply = run;
 	hj->job.done = done;
+	/* Batching groups consecutive jobs with the same apply_batch; keying it
+	 * on the caller's function keeps different request kinds apart. */
+	hj->job.apply_batch = NULL;
+	if (hj->apply_batch)
+		hj->job.apply_batch = run_batch;
 	pd_bus_submit(bus, &hj->job);
 }

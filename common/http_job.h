@@ -18,6 +18,9 @@ struct pd_http_job {
 	/* Writer thread, inside the transaction: do the work and set the reply
 	 * with pd_http_job_reply_json(). May be re-run after a rollback. */
 	int (*apply)(pd_txn *tx, pd_http_job *hj);
+	/* Optional instead of apply: consecutive requests of the same kind in
+	 * one call (see pd_job.apply_batch); each job's reply is set by it. */
+	int (*apply_batch)(pd_txn *tx, pd_http_job **hjs, size_t n);
 	/* Frees the caller's data (and hj itself, which the caller allocated). */
 	void (*release)(pd_http_job *hj);
 	/* The reply: set by apply (last call wins). */

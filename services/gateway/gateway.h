@@ -42,6 +42,11 @@ int gw_accounts_count(void);
 int gw_store_inbound(pd_txn *tx, Peakdesk__V1__CustomerMessage *msg, int *duplicate,
 		     char message_id[37], pd_errbuf *eb);
 
+/* Same for n messages in one statement (the webhook's group commit):
+ * duplicate[i] and message_ids[i] per message. */
+int gw_store_inbound_batch(pd_txn *tx, Peakdesk__V1__CustomerMessage **msgs, size_t n, int *duplicate,
+			   char (*message_ids)[37], pd_errbuf *eb);
+
 /* Cuts text to at most max bytes at a UTF-8 character boundary (in place). */
 void gw_truncate_utf8(char *text, size_t max);
 

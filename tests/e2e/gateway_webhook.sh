@@ -37,6 +37,21 @@ eq "one message.inbound event" 1 "$(psql_q "SELECT count(*) FROM bus.outbox WHER
 check "a consumer sees the customer message on the bus" grep -q '"externalUserId":"visitor-42"' "$WORK/in.jsonl"
 check "with channel and account" grep -q '"channel":"CHANNEL_KIND_WEBHOOK","account":"webchat"' "$WORK/in.jsonl"
 
+# 40 concurrent requests share group commits: 20 distinct messages each sent
+# twice at once. Every one is answered 200, each message stored once, and
+# exactly one of each pair says accepted.
+for i in $(seq 1 20); do
+  printf '{"externalUserId":"burst","messageId":"burst-%d","text":"第%d条"}' "$i" "$i" >"$WORK/b$i.json"
+done
+for i in $(seq 1 20) $(seq 1 20); do echo "$i"; done | xargs -P 40 -I{} sh -c "
+  ts=\$(date +%s); sig=sha256=\$( { printf '%s.' \"\$ts\"; cat '$WORK/b{}.json'; } | openssl dgst -sha256 -hmac '$SECRET' -r | cut -d' ' -f1)
+  curl -sS -w ' %{http_code}\n' -H 'Content-Type: application/json' -H \"X-Peakdesk-Timestamp: \$ts\" -H \"X-Peakdesk-Signature: \$sig\" --data-binary @'$WORK/b{}.json' '$URL'" >"$WORK/burst.out"
+eq "all 40 answered 200" 40 "$(grep -o ' 200' "$WORK/burst.out" | wc -l | tr -d ' ')"
+eq "20 accepted, 20 duplicates" "20 20" "$(grep -o '"accepted"' "$WORK/burst.out" | wc -l | tr -d ' ') $(grep -o '"duplicate"' "$WORK/burst.out" | wc -l | tr -d ' ')"
+eq "each stored once" 20 "$(psql_q "SELECT count(*) FROM gateway.inbound_messages WHERE external_user_id = 'burst'")"
+eq "one message.inbound each" 21 "$(psql_q "SELECT count(*) FROM bus.outbox WHERE topic = 'message.inbound'")"
+psql_q "DELETE FROM gateway.inbound_messages WHERE external_user_id = 'burst'"
+
 # Refusals: nothing stored for any of them.
 r=$(post "$WORK/m1.json" "$(date +%s)" "sha256=0000000000000000000000000000000000000000000000000000000000000000")
 eq "wrong signature -> 401" 401 "${r%% *}"
