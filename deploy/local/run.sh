@@ -2,47 +2,62 @@
 # `make run`: the suite on this machine, with a sample Double 11 promo day.
 #
 # At this stage: a private PostgreSQL in var/pg, migrations, the logistics
-# service, a durable `peakdesk tail` writing var/events.jsonl, then a replay
-# of tests/data/sample (orders, shipment updates with one impossible
-# transition, Kuaidi100 carrier pushes, a return) and one stalled parcel that
-# the delay timer turns into logistics.delayed. Prints what happened and how
-# to look, then runs until Ctrl-C (SIGINT/SIGTERM) and stops everything in
-# order: tail, service, PostgreSQL.
+# service, the channel gateway and the ticket router, a durable `peakdesk
+# tail` writing var/events.jsonl, then a replay of tests/data/sample (orders,
+# shipment updates with one impossible transition, Kuaidi100 carrier pushes,
+# a return) and one stalled parcel that the delay timer turns into
+# logistics.delayed. Then the customers' side (tests/data/sample/channels):
+# customers write on web chat (signed webhook), WeChat (signed XML callback)
+# and e-mail (piped like an MTA does), the router opens their tickets, an
+# agent reads her queue and answers one web-chat and one e-mail ticket
+# through the agent API, and the gateway delivers the replies to a local
+# web-chat receiver (tests/tools/http_receiver.py, var/webchat-received.jsonl)
+# and to a stand-in sendmail (var/mail/NNN.eml). Prints what happened, the
+# customers' progress pages and how to look, then runs until Ctrl-C
+# (SIGINT/SIGTERM) and stops everything in order: tail, gateway, router,
+# logistics, receiver, PostgreSQL.
 #
 # Time. The sample is written with fixed dates (Double 11 2024, China time)
 # and replayed relative to now: every time in it (the *Ms fields of the
-# events, "time"/"ftime" of the Kuaidi100 scans, China time) is moved by one
-# shift, so that sample time 2024-11-13 18:05 CST, five minutes after the
-# stalled parcel's promised delivery, is the moment of the replay. That
-# promise has just been missed; every other promise (the orders', 11-16) is
-# still ahead; the Double 11 labels and scans are one to three days old. The
-# demo's no-scan window is 72 h, so those parcels are not late yet (with the
-# production 24 h, the ~25 parcels the sample has no carrier scans for would
-# all be late at once; try PEAKDESK_LOGISTICS_NO_SCAN_HOURS=24). The shifted
-# copies go to var/replay/ (the sample files keep their 2024 dates), and the
-# Kuaidi100 pushes are signed after the shift. Delays expected on a fresh var:
-# yunda YD431200241102 (promise missed) and, when ../shared/data has it,
+# events and web-chat messages, "time"/"ftime" of the Kuaidi100 scans, China
+# time, WeChat CreateTime, e-mail Date:) is moved by one shift, so that
+# sample time 2024-11-13 18:05 CST, five minutes after the stalled parcel's
+# promised delivery, is the moment of the replay. That promise has just been
+# missed; every other promise (the orders', 11-16) is still ahead; the
+# Double 11 labels and scans are one to three days old; the customers wrote
+# in the last half hour. The demo's no-scan window is 72 h, so those parcels
+# are not late yet (with the production 24 h, the ~25 parcels the sample has
+# no carrier scans for would all be late at once; try
+# PEAKDESK_LOGISTICS_NO_SCAN_HOURS=24). The shifted copies go to var/replay/
+# (the sample files keep their 2024 dates); the Kuaidi100 pushes, web-chat
+# posts and WeChat callbacks are signed when sent. Delays expected on a fresh
+# var: yunda YD431200241102 (promise missed) and, when ../shared/data has it,
 # Kuaidi100's documentation example V030344422 (last scan 2012: no scan).
 #
 # Re-running on the same var: the shift of the first run is read back from
 # the database (the stored order time of PD2411110001) and used again, so the
-# events come back DUPLICATE (their ids are fixed) and the re-sent pushes
-# store no scan twice. On a later day the stored times are still the first
-# day's: that story has aged and more parcels turn late; remove the var
-# directory for a fresh day.
+# events come back DUPLICATE (their ids are fixed), the re-sent pushes store
+# no scan twice, the customers' messages are duplicates (fixed message ids,
+# MsgIds and Message-IDs), and the agent's replies (Idempotency-Key per
+# ticket) are not sent twice. On a later day the stored times are still the
+# first day's: that story has aged and more parcels turn late; remove the
+# var directory for a fresh day.
 #
 #   PEAKDESK_VAR_DIR      the directory for all of it (cluster, logs, sockets,
-#                         events.jsonl, replay/); default ./var. A relative
-#                         path is taken from the caller's directory.
+#                         events.jsonl, replay/, mail/); default ./var. A
+#                         relative path is taken from the caller's directory.
 #   PEAKDESK_RUN_ONCE=1   stop right after the summary; exit 1 when the demo
 #                         did not produce what it should (tests, CI)
-#   PEAKDESK_LOGISTICS_HTTP  the service's address; default 127.0.0.1:8082,
-#                         or the first free port from 18082 when 8082 is taken
+#   PEAKDESK_LOGISTICS_HTTP, PEAKDESK_GATEWAY_HTTP, PEAKDESK_ROUTER_HTTP
+#                         the services' addresses; default 127.0.0.1:8082,
+#                         :8080 and :8081, or the first free port from 18082,
+#                         18080 and 18081 when the default is taken (the
+#                         web-chat receiver takes the first free one from 18090)
 #   PEAKDESK_KUAIDI100_SALT, PEAKDESK_LOGISTICS_NO_SCAN_HOURS,
 #   PEAKDESK_LOGISTICS_DELAY_CHECK_MS
 #                         override the demo defaults below
 #
-# Later issues add the other services here.
+# Later issues add the stock, promo and survey services here.
 set -u
 
 CALLER_DIR=$(pwd)
@@ -64,10 +79,10 @@ step() { printf '\n==> %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 
-for b in peakdesk peakdesk-logistics; do
+for b in peakdesk peakdesk-logistics peakdesk-gateway peakdesk-router; do
   [ -x "$BIN/$b" ] || die "$BIN/$b is missing: build first (make)"
 done
-for t in psql curl md5sum python3; do
+for t in psql curl md5sum sha1sum openssl python3; do
   command -v "$t" >/dev/null 2>&1 || die "$t not found (deploy/install-deps.sh installs it)"
 done
 
@@ -99,6 +114,22 @@ SAMPLE_PROMISE_S=1731492000
 SAMPLE_LAST_SCAN_S=1731351944
 SAMPLE_ORDER1_S=1731254500
 NO_SCAN_TEXT=$(awk -v h="$NO_SCAN_HOURS" 'BEGIN { m = h * 60; if (m < 120) printf "%g min", m; else printf "%g h", h }')
+# The customers' side: three channel accounts and one agent. The secrets are
+# the demo's own (printed in "how to look" so you can sign messages of your own).
+WEBCHAT_SECRET=peakdesk-demo-webchat-secret
+WECHAT_TOKEN=peakdeskDemoToken2024
+MAIL_FROM=service@peakdesk-shop.example
+AGENT=xiaomei
+# The two customers the agent answers (tests/data/sample/channels), and the
+# Message-ID of the e-mail she answers (the reply's In-Reply-To). The other
+# e-mail, a GB2312 complaint threatening 差评 and 12315, goes to the
+# complaints group, not to her frontline queue.
+WC_USER=app-u-100226
+MAIL_USER=xu.tao.2014@example.com
+MAIL_MSGID=CAPd11.20241113.0034.xu.tao@example.com
+COMPLAINT_USER=chen.jing.1984@example.com
+COMPLAINT_MSGID=20241113175231.63a1@mail.example.com
+CHANNEL_TIMEOUT=30
 
 # ---- helpers ---------------------------------------------------------------------
 # 0 when something listens on 127.0.0.1/any:PORT (read from /proc: no ss/netstat needed).
@@ -139,9 +170,11 @@ live_pid() {
   echo "$p"
 }
 
-# stop_proc NAME PID: SIGTERM, wait up to 20 s, then SIGKILL.
+# stop_proc NAME PID [TERM_OK]: SIGTERM, wait up to 20 s, then SIGKILL. With
+# TERM_OK, dying of that SIGTERM is a clean stop (python's http.server has no
+# handler of its own: exit status 143).
 stop_proc() {
-  name=$1 pid=$2
+  name=$1 pid=$2 term_ok=${3:-}
   [ -n "$pid" ] || return 0
   if ! kill -0 "$pid" 2>/dev/null; then
     wait "$pid" 2>/dev/null
@@ -161,7 +194,7 @@ stop_proc() {
   wait "$pid" 2>/dev/null
   st=$?
   # Our own children report their status; 127 means "not our child" (a leftover).
-  if [ "$st" = 0 ] || [ "$st" = 127 ]; then
+  if [ "$st" = 0 ] || [ "$st" = 127 ] || { [ -n "$term_ok" ] && [ "$st" = 143 ]; }; then
     info "$name stopped (SIGTERM)"
   else
     sig=""
@@ -173,24 +206,43 @@ stop_proc() {
 
 # ---- cleanup ---------------------------------------------------------------------
 TAIL_PID=""
-SVC_PID=""
+LOGISTICS_PID=""
+GATEWAY_PID=""
+ROUTER_PID=""
+RECEIVER_PID=""
 UNCLEAN=""
 PG_STARTED=""
 PGDIR=""
+RUNDIR=""
 CLEANED=""
+rmpid() { [ -n "$RUNDIR" ] && rm -f "$RUNDIR/$1.pid"; }
+# stop_svc NAME: stops peakdesk-NAME (PID in ${NAME}_PID) and removes its pid file.
+stop_svc() {
+  eval "pid=\${$(echo "$1" | tr a-z A-Z)_PID}"
+  stop_proc "peakdesk-$1" "$pid"
+  eval "$(echo "$1" | tr a-z A-Z)_PID="
+  rmpid "$1"
+}
 cleanup() {
   [ -n "$CLEANED" ] && return 0
   CLEANED=1
   step "stopping"
   stop_proc "peakdesk tail (demo)" "$TAIL_PID"
   TAIL_PID=""
-  rm -f "$RUNDIR/tail-demo.pid"
-  stop_proc "peakdesk-logistics" "$SVC_PID"
-  SVC_PID=""
-  if [ -n "${HTTP:-}" ] && curl -fsS -m 2 "http://$HTTP/healthz" >/dev/null 2>&1; then
-    info "warning: something still answers on http://$HTTP after the service stopped"
-  fi
-  rm -f "$RUNDIR/logistics.pid"
+  rmpid tail-demo
+  # Ingress first (no new messages or agent calls), then the router, then
+  # the department service; the receiver once nothing delivers to it.
+  stop_svc gateway
+  stop_svc router
+  stop_svc logistics
+  stop_proc "web-chat receiver (http_receiver.py)" "$RECEIVER_PID" term_ok
+  RECEIVER_PID=""
+  rmpid receiver
+  for a in "${HTTP:-}" "${GW_HTTP:-}" "${RT_HTTP:-}"; do
+    if [ -n "$a" ] && curl -fsS -m 2 "http://$a/healthz" >/dev/null 2>&1; then
+      info "warning: something still answers on http://$a after the services stopped"
+    fi
+  done
   if [ -n "$PG_STARTED" ]; then
     (cd / && "$PGSH" stop "$PGDIR") >/dev/null 2>&1
     if [ -f "$PGDIR/data/postmaster.pid" ]; then
@@ -244,8 +296,9 @@ if [ ${#RUNDIR} -gt 80 ]; then
 fi
 mkdir -p "$RUNDIR" || die "cannot create $RUNDIR"
 
-say "peakdesk make run: the logistics stage (a private PostgreSQL, peakdesk-logistics,"
-say "a sample Double 11 promo day, replayed relative to now). Later issues add the other services."
+say "peakdesk make run: a private PostgreSQL, peakdesk-logistics, -gateway and -router, and a sample"
+say "Double 11 promo day replayed relative to now: departments' events, customers on web chat, WeChat"
+say "and e-mail, their tickets and an agent's replies. Later issues add stock, promo and survey."
 say "var directory: $VAR_SHOWN"
 [ -n "${NOTE_RUNDIR:-}" ] && say "$NOTE_RUNDIR"
 
@@ -294,30 +347,78 @@ step "migrate"
 PEAKDESK_SCHEMA_DIR=$ROOT/schema "$BIN/peakdesk" migrate 2>&1 | sed 's/^/    /'
 q "SELECT 1 FROM pg_namespace WHERE nspname = 'logistics'" | grep -q 1 || die "migration failed"
 
-# ---- logistics -------------------------------------------------------------------
-step "peakdesk-logistics"
+# ---- services ----------------------------------------------------------------------
 PEAKDESK_RUN_DIR=$RUNDIR
 export PEAKDESK_RUN_DIR
-for f in logistics:peakdesk-logistics "tail-demo:tail --name demo"; do
+for f in logistics:peakdesk-logistics gateway:peakdesk-gateway router:peakdesk-router \
+  receiver:http_receiver.py "tail-demo:tail --name demo"; do
   name=${f%%:*} pat=${f#*:}
   if p=$(live_pid "$RUNDIR/$name.pid" "$pat"); then
-    [ "$name" = logistics ] && name=peakdesk-logistics || name="peakdesk tail (demo)"
+    case $name in
+    tail-demo) name="peakdesk tail (demo)" ;;
+    receiver) name="web-chat receiver (http_receiver.py)" ;;
+    *) name=peakdesk-$name ;;
+    esac
     info "$name (pid $p) from an earlier run is still running: stopping it"
-    stop_proc "$name" "$p"
+    stop_proc "$name" "$p" term_ok
   fi
 done
-if [ -z "${PEAKDESK_LOGISTICS_HTTP:-}" ]; then
-  # The suite's default port; when taken, one outside 8080-8085 (the other
-  # services' defaults, which `peakdesk status` probes).
-  port=8082
-  if port_in_use "$port"; then
-    port=18082
-    while port_in_use "$port" && [ "$port" -lt 18182 ]; do port=$((port + 1)); done
-    port_in_use "$port" && die "ports 8082 and 18082-18182 are all taken: set PEAKDESK_LOGISTICS_HTTP"
-    info "note: port 8082 is taken (another copy of peakdesk?); using $port"
+
+# pick_port VAR DEFAULT FALLBACK WHAT: sets VAR to 127.0.0.1:DEFAULT when that
+# port is free, else to the first free one from FALLBACK (outside 8080-8085,
+# the services' defaults, which `peakdesk status` probes); never a port this
+# run already gave to another program.
+CHOSEN_PORTS=" "
+chosen() { case "$CHOSEN_PORTS" in *" $1 "*) return 0 ;; esac; return 1; }
+pick_port() {
+  var=$1 port=$2 base=$3 what=$4
+  if [ -z "$port" ] || port_in_use "$port" || chosen "$port"; then
+    port=$base
+    while { port_in_use "$port" || chosen "$port"; } && [ "$port" -lt $((base + 100)) ]; do port=$((port + 1)); done
+    { port_in_use "$port" || chosen "$port"; } && die "ports ${2:+$2 and }$base-$((base + 100)) are all taken: set $var"
+    [ -n "$2" ] && info "note: port $2 is taken (another copy of peakdesk?); $what uses $port"
   fi
-  PEAKDESK_LOGISTICS_HTTP=127.0.0.1:$port
-fi
+  CHOSEN_PORTS="$CHOSEN_PORTS$port "
+  eval "$var=127.0.0.1:\$port"
+}
+# Addresses given by the caller are used as they are (and kept from the others).
+for v in PEAKDESK_LOGISTICS_HTTP PEAKDESK_GATEWAY_HTTP PEAKDESK_ROUTER_HTTP; do
+  eval "a=\${$v:-}"
+  [ -n "$a" ] && CHOSEN_PORTS="$CHOSEN_PORTS${a##*:} "
+done
+
+# start_service NAME: build/bin/peakdesk-NAME in its own session, log in
+# var/log/NAME.log, pid in ${NAME}_PID and run/NAME.pid; waits for /healthz
+# (its answer in HEALTH).
+start_service() {
+  name=$1
+  eval "addr=\$PEAKDESK_$(echo "$name" | tr a-z A-Z)_HTTP"
+  log=$VAR/log/$name.log
+  log_start=$(lines "$log")
+  $SETSID "$BIN/peakdesk-$name" >>"$log" 2>&1 </dev/null &
+  pid=$!
+  eval "$(echo "$name" | tr a-z A-Z)_PID=$pid"
+  echo "$pid" >"$RUNDIR/$name.pid"
+  i=0
+  HEALTH=""
+  while [ $i -lt 150 ]; do
+    if HEALTH=$(curl -fsS "http://$addr/healthz" 2>/dev/null); then break; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" 2>/dev/null
+      eval "$(echo "$name" | tr a-z A-Z)_PID="
+      say "peakdesk-$name exited at start; its log ($log):"
+      tail -n +"$((log_start + 1))" "$log" | tail -n 20
+      exit 1
+    fi
+    sleep 0.2
+    i=$((i + 1))
+  done
+  [ -n "$HEALTH" ] || { say "peakdesk-$name did not become healthy in 30 s; log:"; tail -n 20 "$log"; exit 1; }
+  info "pid $pid, http://$addr (healthz: $HEALTH)"
+}
+
+step "peakdesk-logistics"
+[ -n "${PEAKDESK_LOGISTICS_HTTP:-}" ] || pick_port PEAKDESK_LOGISTICS_HTTP 8082 18082 peakdesk-logistics
 export PEAKDESK_LOGISTICS_HTTP
 HTTP=$PEAKDESK_LOGISTICS_HTTP
 PEAKDESK_KUAIDI100_SALT=$SALT
@@ -327,30 +428,80 @@ PEAKDESK_LOGISTICS_PROMISE_GRACE_MINUTES=0
 export PEAKDESK_KUAIDI100_SALT PEAKDESK_LOGISTICS_NO_SCAN_HOURS PEAKDESK_LOGISTICS_DELAY_CHECK_MS
 export PEAKDESK_LOGISTICS_PROMISE_GRACE_MINUTES
 LOG=$VAR/log/logistics.log
-log_start=$(lines "$LOG")
-$SETSID "$BIN/peakdesk-logistics" >>"$LOG" 2>&1 </dev/null &
-SVC_PID=$!
-echo "$SVC_PID" >"$RUNDIR/logistics.pid"
-i=0
-health=""
-while [ $i -lt 150 ]; do
-  if health=$(curl -fsS "http://$HTTP/healthz" 2>/dev/null); then break; fi
-  if ! kill -0 "$SVC_PID" 2>/dev/null; then
-    wait "$SVC_PID" 2>/dev/null
-    SVC_PID=""
-    say "peakdesk-logistics exited at start; its log ($LOG):"
-    tail -n +"$((log_start + 1))" "$LOG" | tail -n 20
-    exit 1
-  fi
-  sleep 0.2
-  i=$((i + 1))
-done
-[ -n "$health" ] || { say "peakdesk-logistics did not become healthy in 30 s; log:"; tail -n 20 "$LOG"; exit 1; }
-info "pid $SVC_PID, http://$HTTP (healthz: $health)"
+start_service logistics
 info "ingest ipc://$PEAKDESK_RUN_DIR/logistics.ingest, events on ipc://$PEAKDESK_RUN_DIR/logistics.pub"
 info "log: $(rel "$LOG")"
 info "delay policy for the demo: late after ${NO_SCAN_TEXT} without a scan (production: 24 h)"
 info "or once a promised delivery time has passed (no grace); the timer runs every ${CHECK_MS} ms"
+
+# The channels' far ends, on this machine: a web-chat platform that records
+# what the gateway delivers to it (it answers like WeChat's send API too, so
+# no reply ever leaves the machine), and a sendmail that files each mail.
+RECEIVED=$VAR/webchat-received.jsonl
+RECEIVED_SHOWN=$(rel "$RECEIVED")
+MAILDIR=$VAR/mail
+MAILDIR_SHOWN=$(rel "$MAILDIR")
+mkdir -p "$MAILDIR" || die "cannot create $MAILDIR"
+pick_port RECEIVER_HTTP "" 18090 "the web-chat receiver"
+step "the web-chat platform's receiver (tests/tools/http_receiver.py) on http://$RECEIVER_HTTP"
+$SETSID python3 "$ROOT/tests/tools/http_receiver.py" "${RECEIVER_HTTP##*:}" "$RECEIVED" \
+  --body '{"ok":true,"errcode":0,"errmsg":"ok"}' >>"$VAR/log/receiver.log" 2>&1 </dev/null &
+RECEIVER_PID=$!
+echo "$RECEIVER_PID" >"$RUNDIR/receiver.pid"
+i=0
+while ! port_in_use "${RECEIVER_HTTP##*:}" && [ $i -lt 100 ]; do
+  kill -0 "$RECEIVER_PID" 2>/dev/null || break
+  sleep 0.1
+  i=$((i + 1))
+done
+if ! port_in_use "${RECEIVER_HTTP##*:}"; then
+  say "the web-chat receiver did not start; $(rel "$VAR/log/receiver.log"):"
+  tail -n 20 "$VAR/log/receiver.log"
+  exit 1
+fi
+info "pid $RECEIVER_PID; every POST it gets is a line in $RECEIVED_SHOWN ($(lines "$RECEIVED") from earlier runs)"
+
+# Accounts and agent before the gateway starts, so it knows them at once (it
+# reloads accounts every 2 s; agents' tokens are looked up per call).
+step "channel accounts and an agent (peakdesk account add, peakdesk agent add)"
+acct() {
+  out=$("$BIN/peakdesk" account add "$@" 2>&1) || { say "$out"; die "peakdesk account add failed"; }
+  info "$out"
+}
+acct --channel webhook --name webchat --secret "$WEBCHAT_SECRET" --url "http://$RECEIVER_HTTP/webchat"
+info "  web chat: the platform posts signed messages; replies go to http://$RECEIVER_HTTP/webchat"
+acct --channel wechat --name gh_shop --token "$WECHAT_TOKEN" --url "http://$RECEIVER_HTTP/wechat-api"
+info "  WeChat Official Account gh_5d1f0a2b7c11 calls back /wechat/gh_shop; its send API is the"
+info "  receiver here (http://$RECEIVER_HTTP/wechat-api), never api.weixin.qq.com"
+acct --channel email --name support
+info "  e-mail: the MTA pipes mail to \`peakdesk-gateway mail --account support\`"
+out=$("$BIN/peakdesk" agent add --name "$AGENT" --groups order,after-sale --tier frontline --capacity 8 2>&1) ||
+  { say "$out"; die "peakdesk agent add failed"; }
+AGENT_TOKEN=$(echo "$out" | sed -n 's/^token: //p')
+[ -n "$AGENT_TOKEN" ] || die "peakdesk agent add printed no token"
+info "$(echo "$out" | grep -v '^token: ')"
+info "  token: $(printf '%s' "$AGENT_TOKEN" | cut -c1-12)… (printed once by agent add, kept by this script for the"
+info "  demo only; each run makes a new one; only its SHA-256 is stored)"
+
+step "peakdesk-gateway (channels in, replies out, agent API, progress pages)"
+[ -n "${PEAKDESK_GATEWAY_HTTP:-}" ] || pick_port PEAKDESK_GATEWAY_HTTP 8080 18080 peakdesk-gateway
+export PEAKDESK_GATEWAY_HTTP
+GW_HTTP=$PEAKDESK_GATEWAY_HTTP
+# The gateway runs this command line with sh -c (popen): the quotes are for that shell.
+# shellcheck disable=SC2089,SC2090
+PEAKDESK_SENDMAIL="'$ROOT/tests/tools/fake_sendmail.sh' '$MAILDIR'"
+PEAKDESK_MAIL_FROM=$MAIL_FROM
+export PEAKDESK_SENDMAIL PEAKDESK_MAIL_FROM
+start_service gateway
+info "e-mail replies: PEAKDESK_SENDMAIL=tests/tools/fake_sendmail.sh $MAILDIR_SHOWN (each mail a file NNN.eml)"
+info "log: $(rel "$VAR/log/gateway.log")"
+
+step "peakdesk-router (customers, tickets)"
+[ -n "${PEAKDESK_ROUTER_HTTP:-}" ] || pick_port PEAKDESK_ROUTER_HTTP 8081 18081 peakdesk-router
+export PEAKDESK_ROUTER_HTTP
+RT_HTTP=$PEAKDESK_ROUTER_HTTP
+start_service router
+info "log: $(rel "$VAR/log/router.log")"
 
 # ---- tail --------------------------------------------------------------------------
 EVENTS=$VAR/events.jsonl
@@ -392,10 +543,13 @@ REPLAY=$VAR/replay
 REPLAY_SHOWN=$(rel "$REPLAY")
 rm -rf "$REPLAY"
 # Copies of tests/data/sample with every time moved by SHIFT_S seconds: the
-# fields ending in "Ms" (unix ms, proto3 JSON) and the Kuaidi100 scans'
-# "time"/"ftime" (text in China time). Nothing else changes, event ids included.
+# fields ending in "Ms" (unix ms, proto3 JSON), the Kuaidi100 scans'
+# "time"/"ftime" (text in China time), WeChat's CreateTime (unix seconds) and
+# the e-mails' Date: header. Nothing else changes, event and message ids
+# included; channels/ids.tsv lists the customer messages as the gateway keys
+# them (account, external message id), for the checks.
 python3 - "$SAMPLE" "$REPLAY" "$SHIFT_S" <<'PY' || die "could not write the shifted sample to $REPLAY"
-import datetime, glob, json, os, sys
+import datetime, email, email.policy, email.utils, glob, json, os, re, sys
 
 src, dst, shift = sys.argv[1], sys.argv[2], int(sys.argv[3])
 CST = datetime.timezone(datetime.timedelta(hours=8))
@@ -434,6 +588,52 @@ for path in sorted(glob.glob(os.path.join(src, "kuaidi100", "*.param.json"))):
         param = walk(json.load(f))
     with open(os.path.join(dst, "kuaidi100", os.path.basename(path)), "w", encoding="utf-8") as out:
         out.write(dump(param))  # no newline: the pushes are signed over exactly this text
+
+# The customers' side (tests/data/sample/channels).
+ch, chd = os.path.join(src, "channels"), os.path.join(dst, "channels")
+for d in ("wechat", "email"):
+    os.makedirs(os.path.join(chd, d))
+ids = []
+with open(os.path.join(ch, "webchat.jsonl"), encoding="utf-8") as f:
+    msgs = [walk(json.loads(line)) for line in f if line.strip()]
+with open(os.path.join(chd, "webchat.jsonl"), "w", encoding="utf-8") as out:
+    out.write("".join(dump(m) + "\n" for m in msgs))  # each line is a request body, signed as it is
+ids += [("webchat", m["messageId"]) for m in msgs]
+
+
+def create_time(m):
+    return b"<CreateTime>%d</CreateTime>" % (int(m.group(1)) + shift)
+
+
+for path in sorted(glob.glob(os.path.join(ch, "wechat", "*.xml"))):
+    with open(path, "rb") as f:
+        doc = re.sub(rb"<CreateTime>(\d+)</CreateTime>", create_time, f.read())
+    with open(os.path.join(chd, "wechat", os.path.basename(path)), "wb") as out:
+        out.write(doc)
+    msgid = re.search(rb"<MsgId>(\d+)</MsgId>", doc)
+    sender = re.search(rb"<FromUserName><!\[CDATA\[(.*?)\]\]>", doc).group(1).decode()
+    created = re.search(rb"<CreateTime>(\d+)</CreateTime>", doc).group(1).decode()
+    # The gateway's key: the MsgId for messages, sender and time for events.
+    ids.append(("gh_shop", "msgid:" + msgid.group(1).decode() if msgid else "event:%s:%s" % (sender, created)))
+
+
+def date_line(m):
+    t = email.utils.parsedate_to_datetime(m.group(2).decode("ascii"))
+    return m.group(1) + email.utils.format_datetime(t + datetime.timedelta(seconds=shift)).encode("ascii") + m.group(3)
+
+
+for path in sorted(glob.glob(os.path.join(ch, "email", "*.eml"))):
+    with open(path, "rb") as f:
+        raw = f.read()
+    blank = re.search(rb"\r?\n\r?\n", raw)  # the Date: header, not a "Date:" line in the body
+    head_end = blank.start() if blank else len(raw)
+    head = re.sub(rb"(?mi)^(Date:[ \t]*)([^\r\n]*)(\r?)$", date_line, raw[:head_end], count=1)
+    with open(os.path.join(chd, "email", os.path.basename(path)), "wb") as out:
+        out.write(head + raw[head_end:])
+    mid = email.message_from_bytes(raw, policy=email.policy.compat32)["Message-ID"].strip().strip("<>")
+    ids.append(("support", mid))
+with open(os.path.join(chd, "ids.tsv"), "w", encoding="utf-8") as out:
+    out.write("".join("%s\t%s\n" % i for i in ids))
 PY
 
 # ---- replay --------------------------------------------------------------------------
@@ -571,14 +771,188 @@ else
   done
   info "still not all delayed after ${DELAY_TIMEOUT} s"
 fi
-# Let the tail catch up with everything the service committed so far.
+# ---- the customers' side -------------------------------------------------------------
+# Customers write on the three channels, through the gateway's real surfaces:
+# web chat as the platform posts it (signed JSON), WeChat as its servers call
+# back (signed XML), e-mail as an MTA pipes it. Their ids are fixed, so a
+# re-run is answered "duplicate" and stores nothing twice.
+CH=$REPLAY/channels
+CH_SHOWN=$(rel "$CH")
+# The sample's messages as the gateway keys them, as SQL.
+SAMPLE_MSGS="(account, external_message_id) IN ($(awk -F '\t' -v q="'" \
+  '{ printf "%s(%s%s%s, %s%s%s)", (NR > 1 ? ", " : ""), q, $1, q, q, $2, q }' "$CH/ids.tsv"))"
+SAMPLE_N=$(lines "$CH/ids.tsv" | tr -d ' ')
+xml_field() { sed -n "s/.*<$2><!\[CDATA\[\(.*\)\]\]><\/$2>.*/\1/p" "$1" | head -n 1; }
+# wc_post BODY: prints "HTTP-status body"; signed the way the web-chat platform signs.
+wc_post() {
+  ts=$(date +%s)
+  sig=$(printf '%s.%s' "$ts" "$1" | openssl dgst -sha256 -hmac "$WEBCHAT_SECRET" -r | cut -d' ' -f1)
+  resp=$(curl -sS -m 10 -w ' %{http_code}' -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: $ts" \
+    -H "X-Peakdesk-Signature: sha256=$sig" --data-binary "$1" "http://$GW_HTTP/v1/channels/webchat/messages" 2>&1)
+  printf '%s %s' "${resp##* }" "${resp% *}"
+}
+# wx_post FILE N: as WeChat's servers call back (signature = SHA-1 of the sorted token, timestamp, nonce).
+wx_post() {
+  ts=$(date +%s)
+  nonce=$((ts % 100000 * 100 + $2))
+  sig=$(printf '%s\n' "$WECHAT_TOKEN" "$ts" "$nonce" | LC_ALL=C sort | tr -d '\n' | sha1sum | cut -c1-40)
+  resp=$(curl -sS -m 10 -w ' %{http_code}' -H 'Content-Type: text/xml' --data-binary "@$1" \
+    "http://$GW_HTTP/wechat/gh_shop?signature=$sig&timestamp=$ts&nonce=$nonce&openid=$(xml_field "$1" FromUserName)" 2>&1)
+  printf '%s %s' "${resp##* }" "${resp% *}"
+}
+stored_before() { q "SELECT count(*) FROM gateway.inbound_messages WHERE account = '$1' AND external_message_id = '$2'"; }
+
+step "customers write in ($CH_SHOWN: tests/data/sample/channels, times shifted too)"
+info "web chat -> POST http://$GW_HTTP/v1/channels/webchat/messages"
+info "  (X-Peakdesk-Signature: sha256=HMAC-SHA256(secret, timestamp.body), with openssl)"
+while IFS= read -r body; do
+  [ -n "$body" ] || continue
+  r=$(wc_post "$body")
+  info "$(printf '  %-16s %-13s %s' "$(field "$body" messageId)" "$(field "$body" externalUserId)" "$(field "$body" text)")"
+  info "$(printf '  %-30s -> %s %s' "" "${r%% *}" "$(field "$r" status)")"
+  case "$r" in
+  200*'"status":"accepted"'* | 200*'"status":"duplicate"'*) ;;
+  *) problem "web-chat message $(field "$body" messageId) answered: $r" ;;
+  esac
+done <"$CH/webchat.jsonl"
+info "WeChat -> POST http://$GW_HTTP/wechat/gh_shop?signature=&timestamp=&nonce=&openid="
+info "  (signature = SHA-1 of token, timestamp and nonce sorted and joined, with sha1sum)"
+n=0
+for f in "$CH"/wechat/*.xml; do
+  n=$((n + 1))
+  what=$(xml_field "$f" Content)
+  [ "$(xml_field "$f" MsgType)" = event ] && what="(event $(xml_field "$f" Event), $(xml_field "$f" EventKey))"
+  # WeChat is answered "success" either way: whether it was new shows in the table.
+  key=$(sed -n 's/.*<MsgId>\([0-9]*\)<\/MsgId>.*/msgid:\1/p' "$f")
+  [ -n "$key" ] || key="event:$(xml_field "$f" FromUserName):$(sed -n 's/.*<CreateTime>\([0-9]*\)<\/CreateTime>.*/\1/p' "$f")"
+  was=$(stored_before gh_shop "$key")
+  r=$(wx_post "$f" "$n")
+  info "$(printf '  %-16s %-13s %s' "$(basename "$f" .xml)" "$(xml_field "$f" FromUserName | cut -c1-12)…" "$what")"
+  [ "$was" = 1 ] && res="duplicate: WeChat's retry of $key, stored once" || res="stored as $key"
+  info "$(printf '  %-30s -> %s (%s)' "" "$r" "$res")"
+  [ "$r" = "200 success" ] || problem "WeChat callback $(basename "$f") answered: $r"
+done
+info "e-mail -> peakdesk-gateway mail --account support < FILE (as an MTA pipes it; sysexits)"
+for f in "$CH"/email/*.eml; do
+  # From, Subject and charset as a mail reader shows them (Python's email package).
+  hdr=$(python3 -c 'import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+print(m["Message-ID"].strip().strip("<>")); print(m["From"]); print(m["Subject"])
+print("%s, %s" % (m.get_content_charset(), m["Content-Transfer-Encoding"]))' "$f" 2>/dev/null)
+  mid=$(echo "$hdr" | sed -n 1p)
+  was=$(stored_before support "$mid")
+  "$BIN/peakdesk-gateway" mail --account support <"$f" 2>"$VAR/log/mail-in.err"
+  rc=$?
+  info "$(printf '  %-22s %s' "$(basename "$f" .eml)" "$(echo "$hdr" | sed -n 2p)")"
+  info "$(printf '  %-22s %s  [%s]' "" "$(echo "$hdr" | sed -n 3p)" "$(echo "$hdr" | sed -n 4p)")"
+  if [ "$rc" = 0 ]; then
+    [ "$was" = 1 ] && res="duplicate (this Message-ID is stored already)" || res="stored"
+    info "$(printf '  %-22s -> exit 0, %s' "" "$res")"
+  else
+    info "$(printf '  %-22s -> exit %s: %s' "" "$rc" "$(cat "$VAR/log/mail-in.err")")"
+    problem "e-mail $(basename "$f") was not taken: exit $rc"
+  fi
+done
+
+step "the router opens tickets (message.inbound -> peakdesk-router)"
+unrouted_sql="SELECT count(*) FROM gateway.inbound_messages g WHERE $SAMPLE_MSGS
+  AND NOT EXISTS (SELECT 1 FROM router.ticket_messages m WHERE m.message_id = g.message_id)"
+sample_tickets="SELECT DISTINCT m.ticket_id FROM router.ticket_messages m JOIN gateway.inbound_messages g USING (message_id) WHERE $SAMPLE_MSGS"
+start=$(date +%s)
+while [ "$(q "$unrouted_sql")" != 0 ] && [ $(($(date +%s) - start)) -lt "$CHANNEL_TIMEOUT" ]; do sleep 0.25; done
+waited=$(($(date +%s) - start))
+if [ "$(q "$unrouted_sql")" = 0 ]; then
+  info "every customer message is in a ticket (after ${waited} s; piped mail has no PUB socket:"
+  info "the router reads it from bus.outbox on its next poll, within 5 s)"
+else
+  problem "$(q "$unrouted_sql") customer messages not in a ticket after ${CHANNEL_TIMEOUT} s"
+fi
+table "SELECT t.public_id, t.channel, left(t.external_user_id, 16) AS customer,
+  (SELECT count(*) FROM router.ticket_messages m WHERE m.ticket_id = t.ticket_id AND m.direction = 'in') AS msgs,
+  t.category, t.group_name AS group, t.priority AS prio, t.risk_score AS risk, left(replace(t.subject, E'\n', ' '), 16) AS subject
+  FROM router.tickets t WHERE t.ticket_id IN ($sample_tickets) ORDER BY t.created_at, t.public_id"
+
+# ---- the agent --------------------------------------------------------------------------
+WC_PID=$(q "SELECT public_id FROM router.tickets WHERE account = 'webchat' AND external_user_id = '$WC_USER' ORDER BY created_at DESC LIMIT 1")
+MAIL_PID=$(q "SELECT public_id FROM router.tickets WHERE account = 'support' AND external_user_id = '$MAIL_USER' ORDER BY created_at DESC LIMIT 1")
+WC_OUT=demo-reply-$WC_PID
+MAIL_OUT=demo-reply-$MAIL_PID
+APIOUT=$VAR/log/agent-api.last
+# api METHOD PATH [BODY [IDEMPOTENCY-KEY]]: prints "HTTP-status body". The
+# token goes to curl on stdin (-K -), not on its command line.
+api() {
+  set -- "$1" "$2" "${3:-}" "${4:-}"
+  st=$({
+    printf 'header = "Authorization: Bearer %s"\n' "$AGENT_TOKEN"
+    [ -n "$4" ] && printf 'header = "Idempotency-Key: %s"\n' "$4"
+    [ -n "$3" ] && printf 'data-binary = "%s"\n' "$(printf '%s' "$3" | sed 's/["\\]/\\&/g')"
+  } | curl -sS -m 10 -K - -o "$APIOUT" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
+    "http://$GW_HTTP$2" 2>&1)
+  printf '%s %s' "$st" "$(cat "$APIOUT" 2>/dev/null)"
+}
+step "the agent $AGENT answers through the agent API (http://$GW_HTTP, Authorization: Bearer <her token>)"
+r=$(api PUT /v1/agent/presence '{"presence":"online"}')
+info "PUT  /v1/agent/presence {\"presence\":\"online\"} -> ${r%% *} $(field "$r" status)"
+r=$(api GET /v1/agent/queue)
+info "GET  /v1/agent/queue -> ${r%% *}"
+case "$r" in 200*) ;; *) problem "the agent's queue answered: $r" ;; esac
+printf '%s' "${r#* }" | python3 -c 'import json, sys
+try:
+    q = json.load(sys.stdin)
+except ValueError:
+    sys.exit(0)
+t = q.get("tickets") or []
+print("      %d open tickets for %s (hers, and unassigned ones of her groups or of none):" % (len(t), q.get("agentId")))
+for x in t[:10]:
+    s = (x.get("subject") or "").replace("\n", " ")
+    print("      %s  %-16s %-8s prio %s  %-10s %s" % (x["publicId"], x["status"], x["agentId"] or "-", x["priority"], x["group"] or "-",
+                                                  s[:22] + ("…" if len(s) > 22 else "")))
+if len(t) > 10:
+    print("      ... %d more" % (len(t) - 10))'
+# reply PID TEXT WHAT: POST /v1/tickets/PID/reply with Idempotency-Key demo-reply-PID.
+reply() {
+  if [ -z "$1" ]; then
+    problem "no ticket for the $3 customer: the agent cannot answer it"
+    return
+  fi
+  printf '%s' "${QUEUE:-}" | grep -q "\"publicId\":\"$1\"" && where="from her queue" || where="by its id"
+  r=$(api POST "/v1/tickets/$1/reply" "{\"text\":\"$2\"}" "demo-reply-$1")
+  info "POST /v1/tickets/$1/reply ($3, $where; Idempotency-Key: demo-reply-$1)"
+  info "     \"$2\""
+  info "  -> ${r%% *} $(field "$r" status)"
+  case "$r" in
+  202*'"status":"accepted"'* | 200*'"status":"duplicate"'*) ;;
+  *) problem "the reply to the $3 ticket answered: $r" ;;
+  esac
+}
+QUEUE=${r#* }
+reply "$WC_PID" "您好，查到您的订单PD2411110002（韵达YD431200241102）在转运中心滞留，已超过承诺送达时间。已催促韵达优先派送，并为您登记了延误补偿，有进展第一时间通知您。" "web-chat $WC_USER"
+reply "$MAIL_PID" "徐先生您好，双11订单量大，让您久等了，非常抱歉。您的订单PD2411110034已在义乌仓加急打包，预计明天发出，发货后会短信通知您快递单号。" "e-mail $MAIL_USER"
+[ "${r%% *}" = 200 ] && info "(duplicate: an earlier run already sent these replies; nothing is sent twice)"
+
+step "the replies reach the customers (agent.command -> router -> message.outbound -> gateway)"
+outbound_status() { q "SELECT status || ' after ' || attempts || ' attempt(s)' FROM gateway.outbound_messages WHERE outbound_id = '$1'"; }
+is_delivered() { q "SELECT status FROM gateway.outbound_messages WHERE outbound_id = '$1'" | grep -qx delivered; }
+mail_file() { grep -il "^Message-Id: <$1@peakdesk>" "$MAILDIR"/*.eml 2>/dev/null | head -n 1; }
+replies_done() {
+  is_delivered "$WC_OUT" && grep -qF "\"$WC_OUT\"" "$RECEIVED" 2>/dev/null &&
+    is_delivered "$MAIL_OUT" && [ -n "$(mail_file "$MAIL_OUT")" ]
+}
+start=$(date +%s)
+while ! replies_done && [ $(($(date +%s) - start)) -lt "$CHANNEL_TIMEOUT" ]; do sleep 0.25; done
+waited=$(($(date +%s) - start))
+info "web chat: $(outbound_status "$WC_OUT") -> POST http://$RECEIVER_HTTP/webchat, recorded in $RECEIVED_SHOWN"
+info "e-mail:   $(outbound_status "$MAIL_OUT") -> PEAKDESK_SENDMAIL, filed in $MAILDIR_SHOWN/$(basename "$(mail_file "$MAIL_OUT")")"
+replies_done && info "(after ${waited} s)" || info "not both delivered after ${CHANNEL_TIMEOUT} s (see $(rel "$VAR/log/gateway.log"))"
+
+# Let the tail catch up with everything committed so far, by every publisher.
 PUBLISHER=$(q "SELECT publisher FROM bus.publishers WHERE publisher LIKE 'logistics-%' ORDER BY started_at DESC LIMIT 1")
-lag_sql="SELECT coalesce((SELECT max(seq) FROM bus.outbox WHERE publisher = '$PUBLISHER'), 0)
-  - coalesce((SELECT seq FROM bus.offsets WHERE consumer = 'tail:demo' AND publisher = '$PUBLISHER'), 0)"
+lag_sql="SELECT coalesce(sum(o.seq - coalesce(f.seq, 0)), 0) FROM (SELECT publisher, max(seq) AS seq FROM bus.outbox GROUP BY publisher) o
+  LEFT JOIN bus.offsets f ON f.consumer = 'tail:demo' AND f.publisher = o.publisher"
 i=0
-while [ "$(q "$lag_sql")" != 0 ] && [ $i -lt 40 ]; do sleep 0.25; i=$((i + 1)); done
+while [ "$(q "$lag_sql")" != 0 ] && [ $i -lt 60 ]; do sleep 0.25; i=$((i + 1)); done
 lag=$(q "$lag_sql")
-[ "$lag" = 0 ] || problem "peakdesk tail is $lag events behind $PUBLISHER"
+[ "$lag" = 0 ] || problem "peakdesk tail is $lag events behind the publishers"
 
 # ---- summary -------------------------------------------------------------------------------
 CST="AT TIME ZONE INTERVAL '+08:00'"
@@ -616,12 +990,12 @@ info "  $STALLED_NU: the sample's stalled parcel, its promise passed 5 minutes b
 [ -n "$DOC_PUSHED" ] && info "  $DOC_NU: Kuaidi100's documentation example, scanned in 2012 and never since"
 info "  the other parcels' promises are ahead and their labels/scans younger than ${NO_SCAN_TEXT}"
 say ""
-info "events emitted (bus.outbox, publisher $PUBLISHER):"
-table "SELECT topic, count(*) AS events, max(seq) AS last_seq FROM bus.outbox GROUP BY topic ORDER BY topic"
+info "events emitted (bus.outbox; publishers $PUBLISHER, gateway-1, gateway-mail for piped mail, router-1):"
+table "SELECT publisher, topic, count(*) AS events, max(seq) AS last_seq FROM bus.outbox GROUP BY publisher, topic ORDER BY publisher, topic"
 say ""
 events_now=$(lines "$EVENTS")
-info "$EVENTS_SHOWN (peakdesk tail): $events_now lines, $((events_now - events_before)) from this run; the last ones:"
-tail -n 6 "$EVENTS" | awk '{
+info "$EVENTS_SHOWN (peakdesk tail): $events_now lines, $((events_now - events_before)) from this run; the last logistics ones:"
+grep '"topic":"logistics\.' "$EVENTS" 2>/dev/null | tail -n 6 | awk '{
   out = ""
   n = split("seq topic orderId carrier trackingNo state previousState reason returnId", k, " ")
   for (i = 1; i <= n; i++)
@@ -635,6 +1009,72 @@ tail -n 6 "$EVENTS" | awk '{
 info "the delay event as peakdesk tail wrote it:"
 grep '"logistics.delayed"' "$EVENTS" 2>/dev/null | grep "$STALLED_NU" | tail -n 1 | sed 's/^/      /'
 info "(all of it: cat $EVENTS_SHOWN)"
+say ""
+info "customers (web chat, WeChat, e-mail -> gateway -> router -> agent API -> gateway -> channel):"
+info "messages:    $(q "SELECT string_agg(CASE channel WHEN 'webhook' THEN 'web chat' WHEN 'wechat' THEN 'WeChat' ELSE 'e-mail' END
+  || ' ' || n || ' (' || types || ')', ', ' ORDER BY array_position(ARRAY['webhook', 'wechat', 'email'], channel))
+  FROM (SELECT channel, sum(k) AS n, string_agg(k || ' ' || message_type, ', ' ORDER BY message_type DESC) AS types
+  FROM (SELECT channel, message_type, count(*) AS k FROM gateway.inbound_messages
+  WHERE account IN ('webchat', 'gh_shop', 'support') GROUP BY 1, 2) a GROUP BY channel) b")"
+info "tickets:     $(q "SELECT sum(n) || ' opened for the sample''s customers (' || string_agg(CASE channel WHEN 'webhook' THEN 'web chat'
+  WHEN 'wechat' THEN 'WeChat' ELSE 'e-mail' END || ' ' || n, ', ' ORDER BY array_position(ARRAY['webhook', 'wechat', 'email'], channel)) || ')'
+  FROM (SELECT channel, count(*) AS n FROM router.tickets WHERE ticket_id IN ($sample_tickets) GROUP BY channel) s")"
+info "             $(q "SELECT count(*) || ' tickets in all, ' || count(*) FILTER (WHERE status NOT IN ('resolved', 'closed')) || ' not resolved; '
+  || (SELECT count(*) FROM router.ticket_messages) || ' messages in them' FROM router.tickets")"
+say ""
+table "SELECT t.public_id, t.channel, left(t.external_user_id, 16) AS customer, t.group_name AS group,
+  coalesce(nullif(t.agent_id, ''), '-') AS agent, t.status,
+  (SELECT count(*) FROM router.ticket_messages m WHERE m.ticket_id = t.ticket_id AND m.direction = 'in') || '/' ||
+  (SELECT count(*) FROM router.ticket_messages m WHERE m.ticket_id = t.ticket_id AND m.direction = 'out') AS \"in/out\",
+  coalesce(to_char(t.first_response_at $CST, 'HH24:MI:SS'), '') AS answered
+  FROM router.tickets t WHERE t.ticket_id IN ($sample_tickets) ORDER BY t.created_at, t.public_id"
+info "  the GB2312 complaint ($COMPLAINT_USER, 差评 and 12315): $(q "SELECT 'category ' || category || ', group ' || group_name
+  || ', priority ' || priority || ', risk ' || risk_score FROM router.tickets WHERE account = 'support' AND external_user_id = '$COMPLAINT_USER'
+  ORDER BY created_at DESC LIMIT 1"):"
+info "  not a frontline ticket, so not in $AGENT's queue (order, after-sale)"
+say ""
+info "the agent's replies, delivered:"
+info "  web chat ($WC_USER): the receiver's line in $RECEIVED_SHOWN (headers shortened):"
+grep -F "\"$WC_OUT\"" "$RECEIVED" 2>/dev/null | tail -n 1 | python3 -c 'import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    h = {k: v for k, v in r["headers"].items() if k.lower().startswith("x-peakdesk")}
+    sig = h.get("X-Peakdesk-Signature", "")
+    if sig:
+        h["X-Peakdesk-Signature"] = sig[:20] + "…"
+    print("      " + json.dumps({"path": r["path"], "headers": h, "body": json.loads(r["body"]), "answered": r["answered"]},
+                                ensure_ascii=False))'
+MAIL_FILE=$(mail_file "$MAIL_OUT")
+info "  e-mail ($MAIL_USER): ${MAIL_FILE:+$(rel "$MAIL_FILE"), as sendmail got it:}"
+if [ -n "$MAIL_FILE" ]; then
+  # The headers as written (folded, RFC 2047-encoded), then decoded.
+  awk '/^$/ { exit } /^[^ \t]/ { h = tolower($0); show = h ~ /^(from|to|subject|message-id|in-reply-to|references):/ } show { print "      " $0 }' "$MAIL_FILE"
+  python3 -c 'import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+print("      (decoded) Subject: %s" % m["Subject"])
+print("      (decoded) body: %s" % m.get_content().strip().replace("\n", " "))' "$MAIL_FILE" 2>/dev/null
+  info "    In-Reply-To is the customer's Message-ID <$MAIL_MSGID>: her mail program threads the reply"
+else
+  info "    (no file in $MAILDIR_SHOWN)"
+fi
+say ""
+info "progress pages (the customers' view: JSON, or a phone-sized HTML page with Accept: text/html):"
+# track WHO PID: the page's status and steps, and how to open it.
+track() {
+  [ -n "$2" ] || return 0
+  url=http://$GW_HTTP/v1/track/$2
+  info "  $1:"
+  info "    $url"
+  curl -sS -m 10 "$url" 2>/dev/null | python3 -c 'import json, sys
+try:
+    d = json.load(sys.stdin)
+    print("        status: %s; steps: %s" % (d["statusLabel"], ", ".join(s["kind"] for s in d["timeline"])))
+except Exception as e:
+    print("        (no JSON: %s)" % e)'
+  info "    curl -H 'Accept: text/html' $url"
+}
+track "web chat, $WC_USER (PD2411110002, the stalled parcel)" "$WC_PID"
+track "e-mail, $MAIL_USER (PD2411110034, not shipped yet)" "$MAIL_PID"
 
 # ---- checks --------------------------------------------------------------------------------
 chk() { # chk "what" SQL expected
@@ -658,8 +1098,43 @@ if [ -n "$FRESH" ] && [ -n "$NO_SCAN_DEFAULT" ]; then
   chk "delayed shipments (exactly)" "SELECT coalesce(string_agg(tracking_no, ' ' ORDER BY tracking_no), '') FROM logistics.shipments WHERE delay_episodes > 0" "$EXPECT_DELAYED"
   chk "logistics.delayed events (exactly)" "SELECT count(*) FROM bus.outbox WHERE topic = 'logistics.delayed'" "$(echo "$EXPECT_DELAYED" | wc -w | tr -d " ")"
 fi
-for topic in logistics.shipment_updated logistics.exception logistics.return_updated logistics.delayed; do
+for topic in logistics.shipment_updated logistics.exception logistics.return_updated logistics.delayed \
+  message.inbound ticket.created agent.command message.outbound; do
   grep -q "\"$topic\"" "$EVENTS" 2>/dev/null || problem "no $topic in $EVENTS_SHOWN"
+done
+# The customers' side.
+chk "the sample's customer messages stored once by the gateway" "SELECT count(*) FROM gateway.inbound_messages WHERE $SAMPLE_MSGS" "$SAMPLE_N"
+chk "customer messages per account" "SELECT string_agg(account || ' ' || n, ', ' ORDER BY account)
+  FROM (SELECT account, count(*) AS n FROM gateway.inbound_messages WHERE $SAMPLE_MSGS GROUP BY account) s" "gh_shop 3, support 2, webchat 3"
+chk "every customer message in a ticket" "$unrouted_sql" 0
+chk "tickets opened for the sample's customers (one per customer)" "SELECT count(*) FROM ($sample_tickets) s" 6
+chk "the web-chat customer's two messages in one ticket" "SELECT count(*) FROM router.ticket_messages m JOIN router.tickets t USING (ticket_id)
+  WHERE t.public_id = '$WC_PID' AND m.direction = 'in'" 2
+chk "the WeChat subscribe event and message in one ticket" "SELECT count(DISTINCT m.ticket_id) || ' ' || count(*) FROM router.ticket_messages m
+  JOIN gateway.inbound_messages g USING (message_id) WHERE g.account = 'gh_shop' AND g.external_user_id = 'oQIAB-Tyra2Wbx-euRae47ZQ1C7k'" "1 2"
+chk "the GB2312 e-mail decoded" "SELECT count(*) FROM gateway.inbound_messages WHERE account = 'support'
+  AND external_message_id = '$COMPLAINT_MSGID' AND subject LIKE '投诉%' AND text LIKE '%12315%'" 1
+chk "the agent's web-chat reply delivered" "SELECT status FROM gateway.outbound_messages WHERE outbound_id = '$WC_OUT'" delivered
+chk "the agent's e-mail reply delivered" "SELECT status FROM gateway.outbound_messages WHERE outbound_id = '$MAIL_OUT'" delivered
+chk "both answered tickets wait on the customer, first response recorded" "SELECT string_agg(status || ' ' || (first_response_at IS NOT NULL), ', ')
+  FROM router.tickets WHERE public_id IN ('$WC_PID', '$MAIL_PID')" "pending_customer true, pending_customer true"
+n=$(grep -cF "\"$WC_OUT\"" "$RECEIVED" 2>/dev/null)
+[ "${n:-0}" = 1 ] || problem "the web-chat reply $WC_OUT reached the receiver ${n:-0} times (expected once; $RECEIVED_SHOWN)"
+if [ -z "$MAIL_FILE" ]; then
+  problem "the e-mail reply $MAIL_OUT is not in $MAILDIR_SHOWN"
+else
+  grep -qi "^In-Reply-To: <$MAIL_MSGID>" "$MAIL_FILE" || problem "the e-mail reply does not answer <$MAIL_MSGID> (In-Reply-To)"
+  python3 -c 'import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+sys.exit(0 if m["Subject"].startswith("Re: ") and m["Subject"].endswith("[#PD-%s]" % sys.argv[2]) else 1)' "$MAIL_FILE" "$MAIL_PID" ||
+    problem "the e-mail reply's Subject is not \"Re: ... [#PD-$MAIL_PID]\""
+fi
+for p in "$WC_PID" "$MAIL_PID"; do
+  [ -n "$p" ] || continue
+  curl -sS -m 10 "http://$GW_HTTP/v1/track/$p" 2>/dev/null | grep -q '"kind":"agent_reply"' ||
+    problem "the progress page of $p does not show the agent's reply"
+  curl -sS -m 10 -H 'Accept: text/html' "http://$GW_HTTP/v1/track/$p" 2>/dev/null | grep -q '<ol id="timeline">' ||
+    problem "the progress page of $p has no HTML form"
 done
 
 # ---- how to look ---------------------------------------------------------------------------
@@ -667,6 +1142,7 @@ step "how to look (in another terminal)"
 cat <<EOF
     export PEAKDESK_DB="$PEAKDESK_DB"
     export PEAKDESK_RUN_DIR="$PEAKDESK_RUN_DIR" PEAKDESK_LOGISTICS_HTTP=$HTTP
+    export PEAKDESK_GATEWAY_HTTP=$GW_HTTP PEAKDESK_ROUTER_HTTP=$RT_HTTP
     export PATH="$BIN:\$PATH"
 
     peakdesk tail --name you                      # every event kept, then live; re-run it and it goes on where it stopped
@@ -680,11 +1156,27 @@ cat <<EOF
     # a Kuaidi100 push of your own (salt "$SALT"; the stalled parcel's push as replayed, times shifted):
     p=\$(cat $REPLAY_SHOWN/kuaidi100/03_stalled.param.json); s=\$(printf %s%s "\$p" '$SALT' | md5sum | cut -c1-32 | tr a-f A-F)
     curl --data-urlencode "param=\$p" --data-urlencode "sign=\$s" http://$HTTP/v1/carriers/kuaidi100
+
+    # the customers' side
+    peakdesk account list; peakdesk agent list
+    psql "\$PEAKDESK_DB" -c 'SELECT public_id, channel, external_user_id, status, subject FROM router.tickets ORDER BY updated_at DESC LIMIT 10'
+    psql "\$PEAKDESK_DB" -c 'SELECT outbound_id, channel, status, attempts, last_error FROM gateway.outbound_messages'
+    tail -f $RECEIVED_SHOWN                   # what the web-chat platform (and the WeChat API) received
+    ls $MAILDIR_SHOWN                                    # the e-mail replies, one file each
+    curl -H 'Accept: text/html' http://$GW_HTTP/v1/track/${WC_PID:-PUBLIC_ID}
+    # write as a web-chat customer (secret "$WEBCHAT_SECRET"); then watch the ticket:
+    b='{"externalUserId":"visitor-1","messageId":"you-1","text":"优惠券怎么用？"}'; t=\$(date +%s)
+    s=\$(printf %s.%s "\$t" "\$b" | openssl dgst -sha256 -hmac '$WEBCHAT_SECRET' -r | cut -d' ' -f1)
+    curl -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: \$t" -H "X-Peakdesk-Signature: sha256=\$s" \\
+      --data-binary "\$b" http://$GW_HTTP/v1/channels/webchat/messages
+    # answer as an agent: \`peakdesk agent add --name you --groups order --tier frontline --capacity 5\` prints your token
+    curl -H "Authorization: Bearer \$TOKEN" http://$GW_HTTP/v1/agent/queue
+    curl -H "Authorization: Bearer \$TOKEN" --data '{"text":"您好！"}' http://$GW_HTTP/v1/tickets/PUBLIC_ID/reply
 EOF
 
 if [ -n "$FAILURES" ]; then
   step "the demo did NOT produce what it should:$FAILURES"
-  info "logs: $VAR_SHOWN/log/ (logistics.log, tail.log, publish-*)"
+  info "logs: $VAR_SHOWN/log/ (logistics.log, gateway.log, router.log, receiver.log, tail.log, publish-*)"
   if [ -n "$RUN_ONCE" ]; then exit 1; fi
 else
   step "demo OK: every expected row and event is there"
@@ -696,7 +1188,7 @@ if [ -n "$RUN_ONCE" ]; then
 fi
 
 # ---- run until Ctrl-C ------------------------------------------------------------------------
-step "running; Ctrl-C stops the tail, the service and PostgreSQL"
+step "running; Ctrl-C stops the tail, the services, the receiver and PostgreSQL"
 # When the next parcel turns late by the service's rules: a window without a
 # scan (from the last scan, else the label) or a promise passing.
 win_s=$(awk -v h="$NO_SCAN_HOURS" 'BEGIN { printf "%d", h * 3600 }')
@@ -707,17 +1199,28 @@ next_due=$(q "SELECT $(ts 'min(t)') FROM (
   SELECT promised_delivery FROM logistics.shipments
   WHERE NOT delay_open AND state NOT IN ('delivered', 'returned', 'exception', 'returning')) s")
 info "parcels with no new scan for ${NO_SCAN_TEXT}, or whose promise passes, turn late, once each:"
-info "new logistics.delayed show up here (the next one is due ${next_due:-never} CST)"
+info "new logistics.delayed show up here (the next one is due ${next_due:-never} CST),"
+info "and so do new tickets and delivered replies (write in yourself: see above)"
 seen=$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'logistics.delayed'")
+seen_tickets=$(q "SELECT count(*) FROM router.tickets")
+seen_out=$(q "SELECT count(*) FROM gateway.outbound_messages WHERE status IN ('delivered', 'dead')")
 while :; do
   sleep 2
-  if ! kill -0 "$SVC_PID" 2>/dev/null; then
-    wait "$SVC_PID" 2>/dev/null
-    st=$?
-    SVC_PID=""
-    say "peakdesk-logistics exited on its own (status $st); its last lines:"
-    tail -n 15 "$LOG"
-    exit 1
+  for svc in logistics gateway router; do
+    eval "pid=\$$(echo "$svc" | tr a-z A-Z)_PID"
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" 2>/dev/null
+      st=$?
+      eval "$(echo "$svc" | tr a-z A-Z)_PID="
+      say "peakdesk-$svc exited on its own (status $st); its last lines:"
+      tail -n 15 "$VAR/log/$svc.log"
+      exit 1
+    fi
+  done
+  if [ -n "$RECEIVER_PID" ] && ! kill -0 "$RECEIVER_PID" 2>/dev/null; then
+    wait "$RECEIVER_PID" 2>/dev/null
+    RECEIVER_PID=""
+    say "the web-chat receiver exited on its own; see $VAR_SHOWN/log/receiver.log"
   fi
   if ! kill -0 "$TAIL_PID" 2>/dev/null; then
     wait "$TAIL_PID" 2>/dev/null
@@ -732,5 +1235,20 @@ while :; do
     [ "$new" -gt 5 ] && list="$list and $((new - 5)) more"
     info "$(date +%H:%M:%S) logistics.delayed x$new: $list"
     seen=$now
+  fi
+  now=$(q "SELECT count(*) FROM router.tickets")
+  if [ -n "$now" ] && [ -n "$seen_tickets" ] && [ "$now" -gt "$seen_tickets" ]; then
+    q "SELECT public_id || ' ' || channel || ' ' || external_user_id || ': ' || left(replace(subject, E'\n', ' '), 40)
+      FROM router.tickets ORDER BY created_at DESC LIMIT least($((now - seen_tickets)), 5)" | while IFS= read -r t; do
+      info "$(date +%H:%M:%S) new ticket $t"
+    done
+    seen_tickets=$now
+  fi
+  now=$(q "SELECT count(*) FROM gateway.outbound_messages WHERE status IN ('delivered', 'dead')")
+  if [ -n "$now" ] && [ -n "$seen_out" ] && [ "$now" -gt "$seen_out" ]; then
+    q "SELECT status || ' ' || channel || ' to ' || external_user_id || ' (' || outbound_id || ')' FROM gateway.outbound_messages
+      WHERE status IN ('delivered', 'dead') ORDER BY coalesce(delivered_at, next_attempt_at) DESC LIMIT least($((now - seen_out)), 5)" |
+      while IFS= read -r o; do info "$(date +%H:%M:%S) reply $o"; done
+    seen_out=$now
   fi
 done

@@ -7,10 +7,15 @@
 # Kuaidi100's documentation example from 2012 when ../shared has it), not
 # the sample's dozens of 2024 promises; nothing of it may be left running.
 # The second run on the same directory gets DUPLICATE acks and the same
-# delays. Uses the binaries of the build (make test builds them first).
+# delays. The customers' side too: messages on web chat, WeChat and e-mail
+# become six tickets, the agent's two replies reach the web-chat receiver and
+# the mail directory once each (checked here with Python's hmac and email
+# packages, not with peakdesk code), the progress pages are printed, and the
+# second run sends nothing twice. Both runs together stay under a minute.
+# Uses the binaries of the build (make test builds them first).
 . "$(dirname "$0")/../lib.sh"
 
-for b in peakdesk peakdesk-logistics; do
+for b in peakdesk peakdesk-logistics peakdesk-gateway peakdesk-router; do
   [ -x "$BIN/$b" ] || { echo "$BIN/$b is missing: build first (make)"; exit 1; }
 done
 T=$(mktemp -d /tmp/peakdesk-make-run.XXXXXX)
@@ -35,7 +40,7 @@ cleanup() {
   [ -f "$T/pg/data/postmaster.pid" ] && "$ROOT/deploy/local/pg.sh" stop "$T/pg" >/dev/null 2>&1
   for p in $(leftovers | cut -d: -f1); do kill -TERM "$p" 2>/dev/null; done
   if [ "$FAILED" -gt 0 ]; then
-    for f in "$T"/run*.out "$T"/log/logistics.log; do
+    for f in "$T"/run*.out "$T"/log/logistics.log "$T"/log/gateway.log "$T"/log/router.log "$T"/log/receiver.log; do
       [ -f "$f" ] && { echo "--- $f (last 40 lines)"; tail -n 40 "$f"; }
     done
   fi
@@ -48,7 +53,8 @@ trap 'exit 1' INT TERM
 run_demo() {
   start_s=$(date +%s)
   env -u PEAKDESK_LOGISTICS_HTTP -u PEAKDESK_LOGISTICS_NO_SCAN_HOURS -u PEAKDESK_LOGISTICS_DELAY_CHECK_MS \
-    -u PEAKDESK_KUAIDI100_SALT PEAKDESK_RUN_ONCE=1 PEAKDESK_VAR_DIR="$T" \
+    -u PEAKDESK_KUAIDI100_SALT -u PEAKDESK_GATEWAY_HTTP -u PEAKDESK_ROUTER_HTTP -u PEAKDESK_SENDMAIL \
+    -u PEAKDESK_MAIL_FROM PEAKDESK_RUN_ONCE=1 PEAKDESK_VAR_DIR="$T" \
     timeout -k 10 50 "$ROOT/deploy/local/run.sh" >"$T/run$1.out" 2>&1 </dev/null
   RC=$?
   pd_log "run $1: exit $RC after $(($(date +%s) - start_s)) s"
@@ -61,6 +67,51 @@ delays() {
 expected="YD431200241102 PROMISE_MISSED"
 [ -f "$SHARED_PUSH" ] && expected="V030344422 NO_SCAN $expected"
 
+# The web-chat receiver's lines that carry an agent's reply (run.sh sends
+# them with Idempotency-Key demo-reply-<ticket>), each checked against the
+# webhook signature (HMAC-SHA256 of "timestamp.body" with the demo's secret):
+# prints "<count> <bad signatures> <externalUserId> <text>" of the last one.
+webchat_replies() {
+  python3 - "$T/webchat-received.jsonl" peakdesk-demo-webchat-secret <<'PY'
+import hashlib, hmac, json, os, sys
+path, secret = sys.argv[1], sys.argv[2].encode()
+n = bad = 0
+last = {}
+for line in open(path, encoding="utf-8") if os.path.exists(path) else []:
+    r = json.loads(line)
+    h = {k.lower(): v for k, v in r["headers"].items()}
+    if not h.get("x-peakdesk-outbound-id", "").startswith("demo-reply-"):
+        continue
+    n += 1
+    mac = hmac.new(secret, (h["x-peakdesk-timestamp"] + "." + r["body"]).encode(), hashlib.sha256).hexdigest()
+    bad += h.get("x-peakdesk-signature") != "sha256=" + mac
+    last = json.loads(r["body"])
+print(n, bad, last.get("externalUserId", "-"), last.get("text", "-")[:21])
+PY
+}
+# The agent's e-mail replies in the mail directory (Message-Id <demo-reply-...@peakdesk>),
+# read with Python's email package: prints "<count>|To|decoded Subject|In-Reply-To" of the last one.
+mail_replies() {
+  python3 - "$T/mail" <<'PY'
+import email, email.policy, glob, sys
+n, last = 0, "-|-|-"
+for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+    if (m["Message-Id"] or "").startswith("<demo-reply-"):
+        n += 1
+        last = "%s|%s|%s" % (m["To"], m["Subject"], m["In-Reply-To"])
+print("%d|%s" % (n, last))
+PY
+}
+# The demo's web-chat receiver, if it is still running.
+receiver_left() {
+  for d in /proc/[0-9]*; do
+    c=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)
+    case "$c" in *http_receiver.py*"$T"*) printf '%s:%s\n' "${d#/proc/}" "$c" ;; esac
+  done
+}
+
+suite_start=$(date +%s)
 run_demo 1
 OUT=$T/run1.out
 eq "first run exits 0" 0 "$RC"
@@ -76,7 +127,22 @@ ago=$((start_s - ${promised_s:-0}))
 check "its promise passed minutes before the run, not in 2024 ($ago s ago)" test "$ago" -ge 240 -a "$ago" -le 420
 eq "the other promises lie ahead: no logistics.delayed besides those" "$(echo "$expected" | wc -w | awk '{ print $1 / 2 }')" \
   "$(grep -c '"topic":"logistics.delayed"' "$T/events.jsonl")"
+# The customers' side.
+check "customers wrote on every channel" grep -qF 'messages:    web chat 3 (3 text), WeChat 3 (2 text, 1 event:subscribe), e-mail 2 (2 email)' "$OUT"
+check "the router opened a ticket for each of the six customers" grep -qF 'tickets:     6 opened for the sample'"'"'s customers (web chat 2, WeChat 2, e-mail 2)' "$OUT"
+check "the agent answered from her queue" sh -c "[ \$(grep -c 'reply (.*from her queue; Idempotency-Key: demo-reply-' '$OUT') = 2 ]"
+eq "one agent reply delivered to the web-chat receiver, correctly signed" "1 0 app-u-100226 您好，查到您的订单PD2411110002" "$(webchat_replies)"
+r=$(mail_replies)
+eq "one agent reply in the mail directory" 1 "${r%%|*}"
+check "to the customer, threaded under her mail, with the ticket in the subject ($r)" sh -c "echo '$r' |
+  grep -Eq '^1\|xu.tao.2014@example.com\|Re: 订单PD2411110034还没发货 \[#PD-[a-km-np-z2-9]{22}\]\|<CAPd11.20241113.0034.xu.tao@example.com>\$'"
+eq "two progress page URLs, each with its HTML hint" "2 2" "$(grep -cE '^        http://127\.0\.0\.1:[0-9]+/v1/track/[a-km-np-z2-9]{22}$' "$OUT") $(grep -cE "^        curl -H 'Accept: text/html' http://127\.0\.0\.1:[0-9]+/v1/track/[a-km-np-z2-9]{22}$" "$OUT")"
+check "the progress page shows the agent's reply" grep -q 'status: 等待您的回复 / Waiting for your reply; steps: created, .*agent_reply' "$OUT"
+for svc in peakdesk-gateway peakdesk-router "web-chat receiver (http_receiver.py)"; do
+  check "$svc stopped cleanly" grep -qxF "    $svc stopped (SIGTERM)" "$OUT"
+done
 eq "nothing left running on the directory" "" "$(leftovers)"
+eq "the web-chat receiver is gone too" "" "$(receiver_left)"
 check "PostgreSQL is down (no postmaster.pid)" [ ! -f "$T/pg/data/postmaster.pid" ]
 check "the sample files keep their 2024 dates" grep -q '"time":"2024-11-12 03:05:44"' "$ROOT/tests/data/sample/kuaidi100/03_stalled.param.json"
 
@@ -88,5 +154,15 @@ check "second run: it says so" grep -q '(DUPLICATE: an earlier run already appli
 check "second run: it replays with the first run's shift" grep -q "the shift of the run that first stored the sample" "$OUT"
 check "second run: the demo is OK" grep -q '^==> demo OK' "$OUT"
 eq "second run: the same delays, none twice" "$expected" "$(delays)"
+check "second run: the customers' messages are duplicates" sh -c "[ \$(grep -cE -- '^ {20,}-> 200 duplicate\$' '$OUT') = 3 ] &&
+  [ \$(grep -c 'duplicate: WeChat.s retry of' '$OUT') = 3 ] && [ \$(grep -c -- '-> exit 0, duplicate' '$OUT') = 2 ]"
+check "second run: the same six tickets" grep -qF 'tickets:     6 opened for the sample'"'"'s customers (web chat 2, WeChat 2, e-mail 2)' "$OUT"
+check "second run: the agent's replies are duplicates" grep -qF '(duplicate: an earlier run already sent these replies; nothing is sent twice)' "$OUT"
+eq "second run: still one reply at the receiver" "1 0 app-u-100226 您好，查到您的订单PD2411110002" "$(webchat_replies)"
+r=$(mail_replies)
+eq "second run: still one reply in the mail directory" 1 "${r%%|*}"
 eq "second run: nothing left running" "" "$(leftovers)"
+eq "second run: the web-chat receiver is gone too" "" "$(receiver_left)"
+took=$(($(date +%s) - suite_start))
+check "both runs took under a minute ($took s)" [ "$took" -lt 60 ]
 pd_done
