@@ -110,7 +110,7 @@ static int agent_apply(pd_txn *tx, pd_http_job *hj)
 	struct agent_job *j = (struct agent_job *)hj;
 	pd_errbuf eb = {{0}};
 	int err;
-	PGresult *a = pd_txn_query(tx, "SELECT agent_id, array_to_string(groups, ',') FROM router.agents WHERE token_sha256 = $1",
+	PGresult *a = pd_txn_query(tx, "SELECT agent_id, array_to_string(groups, ','), tier FROM router.agents WHERE token_sha256 = $1",
 			1, (const char *[]){j->token_hash}, &err, &eb);
 	if (!a)
 		return err;
@@ -119,9 +119,13 @@ static int agent_apply(pd_txn *tx, pd_http_job *hj)
 		pd_http_job_reply_json(hj, 401, err_json("unauthorized", "unknown or revoked agent token"));
 		return PD_OK;
 	}
-	char agent[80], groups[600];
+	char agent[80], groups[600], glist[600];
 	snprintf(agent, sizeof(agent), "%s", PQgetvalue(a, 0, 0));
-	snprintf(groups, sizeof(groups), "{%s}", PQgetvalue(a, 0, 1));
+	snprintf(groups, sizeof(groups), "{%.590s}", PQgetvalue(a, 0, 1));
+	snprintf(glist, sizeof(glist), ",%.590s,", PQgetvalue(a, 0, 1)); /* ",order,after-sale," */
+	/* Leads and supervisors act on any ticket; frontline agents on theirs
+	 * and on unassigned ones waiting in their groups. */
+	int senior = strcmp(PQgetvalue(a, 0, 2), "frontline") != 0;
 	PQclear(a);
 	int rc = PD_OK;
 	if (j->act == ACT_QUEUE) {
@@ -150,6 +154,16 @@ static int agent_apply(pd_txn *tx, pd_http_job *hj)
 		if (PQntuples(t) != 1) {
 			PQclear(t);
 			pd_http_job_reply_json(hj, 404, err_json("not_found", "no ticket with this id"));
+			return PD_OK;
+		}
+		const char *owner = PQgetvalue(t, 0, 6), *tgroup = PQgetvalue(t, 0, 5);
+		char needle[80];
+		snprintf(needle, sizeof(needle), ",%.70s,", tgroup);
+		int mine = strcmp(owner, agent) == 0 || (!*owner && (!*tgroup || strstr(glist, needle)));
+		if (!senior && !mine) {
+			PQclear(t);
+			pd_http_job_reply_json(hj, 403, err_json("forbidden",
+								 "this ticket belongs to another agent or group; ask a lead"));
 			return PD_OK;
 		}
 		if (j->act == ACT_TICKET) {

@@ -124,6 +124,10 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	int rc = find_customer(tx, m, t.customer_id, eb);
 	if (rc != PD_OK)
 		return rc;
+	/* Channel events (a WeChat follow, a menu click) say who the customer
+	 * is but ask nothing: they must not open tickets or take an agent. */
+	if (strncmp(m->message_type, "event:", 6) == 0)
+		return PD_OK;
 	char hours[12], sent[24];
 	snprintf(hours, sizeof(hours), "%d", ctx->reopen_hours);
 	snprintf(sent, sizeof(sent), "%lld", (long long)(m->sent_at_ms ? m->sent_at_ms : pd_now_ms()));

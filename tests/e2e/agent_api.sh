@@ -53,12 +53,21 @@ eq "and it was not sent to the customer" 1 "$(wc -l <"$WORK/hook.jsonl" | tr -d 
 
 api POST "/v1/tickets/$PID/transfer" '{"department":"warehouse","note":"查件"}' >/dev/null
 check "transfer to the warehouse" wait_for "transfer" 20 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc 'SELECT status || group_name FROM router.tickets')\" = pending_departmentwarehouse ]"
-api POST "/v1/tickets/$PID/resolve" '{"resolution":"包裹已送达","resolutionCode":"delivered"}' >/dev/null
-check "resolve" wait_for "resolved" 20 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc 'SELECT status FROM router.tickets')\" = resolved ]"
+# Now with the warehouse, the ticket is no longer alice's to close; a lead may.
+r=$(api POST "/v1/tickets/$PID/resolve" '{"resolution":"x","resolutionCode":"x"}')
+eq "the frontline agent cannot close the warehouse's ticket -> 403" 403 "${r%% *}"
+LEAD=$("$BIN/peakdesk" agent add --name lily --groups order --tier lead --capacity 5 | sed -n 's/^token: //p')
+curl -s -o /dev/null -X POST -H "Authorization: Bearer $LEAD" -H 'Content-Type: application/json' \
+  --data '{"resolution":"包裹已送达","resolutionCode":"delivered"}' "$GW/v1/tickets/$PID/resolve"
+check "a lead resolves it" wait_for "resolved" 20 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc 'SELECT status FROM router.tickets')\" = resolved ]"
 eq "ticket.resolved on the bus" 1 "$(psql_q "SELECT count(*) FROM bus.outbox WHERE topic = 'ticket.resolved'")"
 api PUT /v1/agent/presence '{"presence":"online"}' >/dev/null
 check "presence" wait_for "presence" 20 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT presence FROM router.agents WHERE agent_id = 'alice'\")\" = online ]"
 
+OTHER=$("$BIN/peakdesk" agent add --name eve --groups presale --tier frontline --capacity 5 | sed -n 's/^token: //p')
+r=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $OTHER" -H 'Content-Type: application/json' \
+  --data '{"text":"not mine"}' "$GW/v1/tickets/$PID/reply")
+eq "a frontline agent of another group may not reply to alice's ticket -> 403" 403 "$r"
 eq "no token -> 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' "$GW/v1/agent/queue")"
 eq "a wrong token -> 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer pdagent_0000000000000000000000' "$GW/v1/agent/queue")"
 r=$(api POST "/v1/tickets/$PID/reply" '{"text":""}')
