@@ -180,6 +180,29 @@ static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *e
 	return rc;
 }
 
+/* A ticket waiting for its first response gets its deadline from its
+ * (possibly just raised) priority and its channel; set once. */
+static int set_due(pd_txn *tx, const rt_context *ctx, const char *ticket_id, pd_errbuf *eb)
+{
+	int err;
+	PGresult *r = pd_txn_query(tx, "SELECT priority::text, channel FROM router.tickets WHERE ticket_id = $1 "
+				       "AND first_response_at IS NULL AND first_response_due IS NULL",
+				   1, (const char *[]){ticket_id}, &err, eb);
+	if (!r)
+		return err;
+	int rc = PD_OK;
+	if (PQntuples(r) == 1) {
+		char ms[24];
+		snprintf(ms, sizeof(ms), "%lld",
+			 (long long)rt_first_response_ms(ctx, atoi(PQgetvalue(r, 0, 0)), PQgetvalue(r, 0, 1)));
+		rc = pd_txn_exec(tx, "UPDATE router.tickets SET first_response_due = created_at + make_interval(secs => $2::bigint / 1000.0) "
+				     "WHERE ticket_id = $1",
+				 2, (const char *[]){ticket_id, ms}, eb);
+	}
+	PQclear(r);
+	return rc;
+}
+
 int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
 	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
 {
@@ -188,6 +211,8 @@ int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const ch
 		rc = link_refs(tx, ticket_id, m->text, eb);
 	if (rc == PD_OK)
 		rc = risk(tx, ticket_id, eb);
+	if (rc == PD_OK)
+		rc = set_due(tx, ctx, ticket_id, eb);
 	int assigned;
 	if (rc == PD_OK)
 		rc = assign(tx, ticket_id, &assigned, eb);

@@ -1,5 +1,6 @@
 /* peakdesk-router: turns customer messages into tickets (threading,
  * classification, assignment, SLA) and emits ticket.* events. */
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,11 +10,14 @@
 #include "router.h"
 #include "service.h"
 
-static char reopen_hours[16];
+static char reopen_hours[16], fr_minutes[16], sla_check_ms[16];
 
 static const pd_config_extra extras[] = {
 	{"PEAKDESK_ROUTER_REOPEN_HOURS", "72", "a message this soon after resolution reopens the ticket", reopen_hours,
 	 sizeof(reopen_hours), 0},
+	{"PEAKDESK_ROUTER_FIRST_RESPONSE_MINUTES", "", "override every first-response target (minutes; empty: the SLA table)",
+	 fr_minutes, sizeof(fr_minutes), 0},
+	{"PEAKDESK_ROUTER_SLA_CHECK_MS", "1000", "how often overdue SLAs are checked", sla_check_ms, sizeof(sla_check_ms), 0},
 	{NULL, NULL, NULL, NULL, 0, 0},
 };
 
@@ -21,11 +25,21 @@ struct app {
 	pd_service svc;
 	rt_context ctx;
 	pd_consumer *consumer;
+	struct event *ev_sla;
 };
+
+static void on_sla_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct app *a = arg;
+	rt_sla_sweep_submit(a->svc.bus, &a->ctx);
+}
 
 static void stop_ingress(pd_service *s, void *arg)
 {
 	struct app *a = arg;
+	if (a->ev_sla)
+		event_free(a->ev_sla);
+	a->ev_sla = NULL;
 	pd_consumer_stop(a->consumer);
 	a->consumer = NULL;
 }
@@ -72,6 +86,11 @@ int main(int argc, char **argv)
 	}
 	a.svc.on_stop = stop_ingress;
 	a.svc.on_stop_arg = &a;
+	a.ctx.first_response_override_min = atof(fr_minutes);
+	int every = atoi(sla_check_ms) > 0 ? atoi(sla_check_ms) : 1000;
+	a.ev_sla = event_new(a.svc.base, -1, EV_PERSIST, on_sla_tick, &a);
+	struct timeval tv = {every / 1000, (every % 1000) * 1000};
+	event_add(a.ev_sla, &tv);
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);
 	rt_rules_free(a.ctx.rules);

@@ -10,7 +10,13 @@ struct rt_rules;
 typedef struct rt_context {
 	int reopen_hours;       /* a message this soon after resolution reopens the ticket */
 	struct rt_rules *rules; /* compiled classification rules */
+	double first_response_override_min; /* > 0: every first-response target, minutes */
 } rt_context;
+
+/* First-response target (ms) for a ticket (sla_sweep.c). */
+int64_t rt_first_response_ms(const rt_context *ctx, int priority, const char *channel);
+/* Timer job: records overdue first responses and escalates (sla_sweep.c). */
+void rt_sla_sweep_submit(pd_bus *bus, const rt_context *ctx);
 
 /* Classification, linked numbers, risk and assignment for a ticket that
  * just received m (decide.c). category: the ticket's current category. */

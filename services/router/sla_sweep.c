@@ -1,0 +1,134 @@
+/* The SLA timer: tickets whose first response is overdue are recorded as
+ * breached once per tier and escalated frontline -> lead -> supervisor,
+ * each next tier getting another full target (sla.c decides targets and the
+ * chain). Emits ticket.sla_breached and ticket.escalated. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ids.h"
+#include "log.h"
+#include "router.h"
+#include "sla.h"
+
+static atomic_int g_in_flight;
+
+/* First-response target in milliseconds for a priority and channel: the
+ * operator's override when set, else the policy table. */
+int64_t rt_first_response_ms(const rt_context *ctx, int priority, const char *channel)
+{
+	if (ctx->first_response_override_min > 0)
+		return (int64_t)(ctx->first_response_override_min * 60000.0);
+	int ch = strcmp(channel, "wechat") == 0 ? PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT
+		 : strcmp(channel, "email") == 0 ? PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL
+						  : PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WEBHOOK;
+	rt_sla_policy pol = {0};
+	int32_t min = 0;
+	const char *campaign;
+	if (rt_sla_target(&pol, priority, ch, PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE, pd_now_ms(), &min,
+			  &campaign) != PD_OK || min <= 0)
+		min = 30;
+	return (int64_t)min * 60000;
+}
+
+static int emit(pd_txn *tx, const char *topic, int kind, PGresult *r, int i, const char *tier, pd_errbuf *eb)
+{
+	Peakdesk__V1__TicketEvent te = PEAKDESK__V1__TICKET_EVENT__INIT;
+	te.kind = kind;
+	te.ticket_id = PQgetvalue(r, i, 0);
+	te.public_id = PQgetvalue(r, i, 1);
+	te.priority = atoi(PQgetvalue(r, i, 2));
+	te.group = PQgetvalue(r, i, 5);
+	te.agent_id = PQgetvalue(r, i, 6);
+	te.tier = (char *)tier;
+	te.sla_kind = PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE;
+	te.sla_deadline_ms = strtoll(PQgetvalue(r, i, 7), NULL, 10);
+	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+	env.topic = (char *)topic;
+	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
+	env.ticket_event = &te;
+	return pd_txn_emit(tx, &env, eb);
+}
+
+struct sweep_job {
+	pd_job job;
+	const rt_context *ctx;
+};
+
+static int sweep_apply(pd_txn *tx, pd_job *job)
+{
+	const rt_context *ctx = ((struct sweep_job *)job)->ctx;
+	pd_errbuf eb = {{0}};
+	int err;
+	PGresult *r = pd_txn_query(tx,
+				   "SELECT ticket_id, public_id, priority::text, channel, escalation_tier, group_name, agent_id, "
+				   "(extract(epoch FROM first_response_due) * 1000)::bigint FROM router.tickets "
+				   "WHERE first_response_at IS NULL AND status = 'open' AND first_response_due <= now() "
+				   "ORDER BY first_response_due LIMIT 200 FOR UPDATE SKIP LOCKED",
+				   0, NULL, &err, &eb);
+	if (!r)
+		return err;
+	int rc = PD_OK;
+	for (int i = 0; i < PQntuples(r) && rc == PD_OK; i++) {
+		const char *tid = PQgetvalue(r, i, 0), *tier = PQgetvalue(r, i, 4);
+		PGresult *b = pd_txn_query(tx,
+					   "INSERT INTO router.sla_breaches(ticket_id, kind, tier, deadline) VALUES ($1, 'first_response', $2, "
+					   "to_timestamp($3::bigint / 1000.0)) ON CONFLICT DO NOTHING RETURNING 1",
+					   3, (const char *[]){tid, tier, PQgetvalue(r, i, 7)}, &err, &eb);
+		if (!b) {
+			rc = err;
+			break;
+		}
+		int fresh = PQntuples(b) == 1;
+		PQclear(b);
+		int cur = rt_tier_parse(tier);
+		int next = rt_sla_escalate(cur);
+		const char *next_name = rt_tier_name(next);
+		/* The next tier gets a full target; after the supervisor the clock
+		 * has nobody left to escalate to and stops. */
+		char due[24];
+		snprintf(due, sizeof(due), "%lld",
+			 next != cur ? (long long)rt_first_response_ms(ctx, atoi(PQgetvalue(r, i, 2)), PQgetvalue(r, i, 3)) : -1LL);
+		rc = pd_txn_exec(tx,
+				 "UPDATE router.tickets SET escalation_tier = $2, first_response_due = CASE WHEN $3::bigint < 0 THEN NULL "
+				 "ELSE now() + make_interval(secs => $3::bigint / 1000.0) END WHERE ticket_id = $1",
+				 3, (const char *[]){tid, next_name, due}, &eb);
+		if (rc != PD_OK || !fresh)
+			continue;
+		char label[120];
+		snprintf(label, sizeof(label), "first response overdue at tier %s; escalated to %s", tier, next_name);
+		rc = pd_txn_exec(tx, "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label) "
+				     "VALUES ($1, 'sla_breached', 'router', false, $2)",
+				 2, (const char *[]){tid, label}, &eb);
+		if (rc == PD_OK)
+			rc = emit(tx, "ticket.sla_breached", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_SLA_BREACHED, r, i,
+				  tier, &eb);
+		if (rc == PD_OK && next != cur)
+			rc = emit(tx, "ticket.escalated", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_ESCALATED, r, i,
+				  next_name, &eb);
+		pd_log_info("sla breached", "ticket=%s kind=first_response tier=%s escalated_to=%s", PQgetvalue(r, i, 1), tier,
+			    next_name);
+	}
+	PQclear(r);
+	return rc;
+}
+
+static void sweep_done(pd_job *job, int err, const pd_errbuf *eb)
+{
+	if (err != PD_OK)
+		pd_log_warn("sla sweep failed; next tick retries", "detail=\"%s\"", eb ? eb->msg : "");
+	free(job);
+	atomic_store(&g_in_flight, 0);
+}
+
+void rt_sla_sweep_submit(pd_bus *bus, const rt_context *ctx)
+{
+	if (atomic_exchange(&g_in_flight, 1))
+		return;
+	struct sweep_job *j = pd_xcalloc(1, sizeof(*j));
+	j->job.apply = sweep_apply;
+	j->job.done = sweep_done;
+	j->ctx = ctx;
+	pd_bus_submit(bus, &j->job);
+}
