@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "autoreply.h"
 #include "classify.h"
 #include "extract.h"
 #include "ids.h"
@@ -16,16 +17,20 @@
 #include "router.h"
 #include "sla.h"
 
+/* Classifies m. The ticket takes the category only while it has none (or
+ * only the fallback): later small talk must not reclassify a complaint. The
+ * rule's auto-reply template, if any, is returned for this message. */
 static int classify(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
-		    const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
+		    const Peakdesk__V1__CustomerMessage *m, char auto_reply[40], pd_errbuf *eb)
 {
-	/* A ticket keeps the category it has unless it has none yet (or only
-	 * the fallback): later small talk must not reclassify a complaint. */
-	if (strcmp(category, "unclassified") != 0 && strcmp(category, "other") != 0)
-		return PD_OK;
+	auto_reply[0] = 0;
 	rt_input in = {.text = m->text, .len = strlen(m->text), .channel = m->channel};
 	rt_result res;
 	if (rt_classify(ctx->rules, &in, &res) != PD_OK || res.n_applied == 0 || res.category == RT_CAT_NONE)
+		return PD_OK;
+	if (res.auto_reply)
+		snprintf(auto_reply, 40, "%s", res.auto_reply);
+	if (strcmp(category, "unclassified") != 0 && strcmp(category, "other") != 0)
 		return PD_OK;
 	pd_strbuf tags = {0};
 	pd_sb_add(&tags, "{", 1);
@@ -35,11 +40,97 @@ static int classify(pd_txn *tx, const rt_context *ctx, const char *ticket_id, co
 	char prio[8];
 	snprintf(prio, sizeof(prio), "%d", res.priority ? res.priority : 2);
 	int rc = pd_txn_exec(tx,
-			"UPDATE router.tickets SET category = $2, priority = greatest(priority, $3::smallint), "
-			"group_name = CASE WHEN group_name = '' THEN $4 ELSE group_name END, tags = $5::text[], rule_id = $6 "
-			"WHERE ticket_id = $1",
-			6, (const char *[]){ticket_id, res.category_name, prio, res.group ? res.group : "", tags.s, res.rule_id}, eb);
+			     "UPDATE router.tickets SET category = $2, priority = greatest(priority, $3::smallint), "
+			     "group_name = CASE WHEN group_name = '' THEN $4 ELSE group_name END, tags = $5::text[], rule_id = $6 "
+			     "WHERE ticket_id = $1",
+			     6, (const char *[]){ticket_id, res.category_name, prio, res.group ? res.group : "", tags.s, res.rule_id}, eb);
 	pd_sb_free(&tags);
+	return rc;
+}
+
+/* Answers from live facts when the rule names a template and the facts are
+ * there; at most one auto-reply of a kind per ticket every 10 minutes, so a
+ * customer asking twice is not answered twice by a machine. */
+static int auto_reply(pd_txn *tx, const char *ticket_id, const char *name, pd_errbuf *eb)
+{
+	if (!*name)
+		return PD_OK;
+	int err;
+	PGresult *r = pd_txn_query(tx,
+				   "SELECT 1 FROM router.ticket_events WHERE ticket_id = $1 AND kind = 'auto_reply' "
+				   "AND detail->>'template' = $2 AND at > now() - interval '10 minutes'",
+				   2, (const char *[]){ticket_id, name}, &err, eb);
+	if (!r)
+		return err;
+	int recent = PQntuples(r) > 0;
+	PQclear(r);
+	if (recent)
+		return PD_OK;
+	rt_facts f = {0};
+	PGresult *s = NULL;
+	if (rt_autoreply_needs_shipment(name)) {
+		s = pd_txn_query(tx,
+				 "SELECT s.carrier, s.tracking_no, s.state, s.last_scan_text, "
+				 "coalesce((extract(epoch FROM s.last_scan_at) * 1000)::bigint, 0), s.delay_open "
+				 "FROM router.ticket_refs r JOIN logistics.shipments s ON "
+				 " (r.kind = 'tracking' AND s.tracking_no = r.value) OR (r.kind = 'order' AND s.order_id = r.value) "
+				 "WHERE r.ticket_id = $1 ORDER BY s.updated_at DESC LIMIT 1",
+				 1, (const char *[]){ticket_id}, &err, eb);
+		if (!s)
+			return err;
+		if (PQntuples(s) == 1) {
+			f.has_shipment = 1;
+			f.carrier = PQgetvalue(s, 0, 0);
+			f.tracking_no = PQgetvalue(s, 0, 1);
+			f.state = PQgetvalue(s, 0, 2);
+			f.last_scan_text = PQgetvalue(s, 0, 3);
+			f.last_scan_at_ms = strtoll(PQgetvalue(s, 0, 4), NULL, 10);
+			f.delayed = PQgetvalue(s, 0, 5)[0] == 't';
+		}
+	}
+	char text[1024];
+	int rc = PD_OK;
+	if (rt_autoreply_render(name, &f, text, sizeof(text))) {
+		PGresult *t = pd_txn_query(tx, "SELECT public_id, channel, account, external_user_id, subject FROM router.tickets "
+					       "WHERE ticket_id = $1",
+					   1, (const char *[]){ticket_id}, &err, eb);
+		if (!t) {
+			rc = err;
+			goto out;
+		}
+		char id[PD_UUID_TEXT];
+		pd_uuid_new_text(id);
+		Peakdesk__V1__OutboundMessage o = PEAKDESK__V1__OUTBOUND_MESSAGE__INIT;
+		o.outbound_id = id;
+		const char *ch = PQgetvalue(t, 0, 1);
+		o.channel = strcmp(ch, "wechat") == 0 ? PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT
+			    : strcmp(ch, "email") == 0 ? PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL
+						      : PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WEBHOOK;
+		o.account = PQgetvalue(t, 0, 2);
+		o.external_user_id = PQgetvalue(t, 0, 3);
+		o.subject = PQgetvalue(t, 0, 4);
+		o.ticket_public_id = PQgetvalue(t, 0, 0);
+		o.text = text;
+		o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_AUTO_REPLY;
+		Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+		env.topic = "message.outbound";
+		env.body_case = PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE;
+		env.outbound_message = &o;
+		rc = pd_txn_emit(tx, &env, eb);
+		char detail[80];
+		snprintf(detail, sizeof(detail), "{\"template\":\"%.40s\"}", name);
+		if (rc == PD_OK)
+			rc = pd_txn_exec(tx,
+					 "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label, detail) "
+					 "VALUES ($1, 'auto_reply', 'router', true, $2, $3::jsonb)",
+					 3, (const char *[]){ticket_id, text, detail}, eb);
+		/* Not a ticket message: a machine's answer neither stops the
+		 * first-response clock nor counts as an agent's reply for risk. */
+		PQclear(t);
+	}
+out:
+	if (s)
+		PQclear(s);
 	return rc;
 }
 
@@ -206,9 +297,12 @@ static int set_due(pd_txn *tx, const rt_context *ctx, const char *ticket_id, pd_
 int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
 	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
 {
-	int rc = classify(tx, ctx, ticket_id, category, m, eb);
+	char template_name[40];
+	int rc = classify(tx, ctx, ticket_id, category, m, template_name, eb);
 	if (rc == PD_OK)
 		rc = link_refs(tx, ticket_id, m->text, eb);
+	if (rc == PD_OK)
+		rc = auto_reply(tx, ticket_id, template_name, eb);
 	if (rc == PD_OK)
 		rc = risk(tx, ticket_id, eb);
 	if (rc == PD_OK)

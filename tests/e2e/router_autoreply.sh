@@ -1,0 +1,40 @@
+#!/bin/sh
+# "Where is my parcel?" answered from live facts: the logistics service
+# knows the shipment, the customer's message names the order, the router's
+# rule picks the tracking-status template, and the gateway delivers the
+# answer to the channel before any agent touches the ticket.
+. "$(dirname "$0")/../lib.sh"
+pd_setup
+SECRET=webchat-secret-0123456789
+PORT=$(free_port)
+python3 "$ROOT/tests/tools/http_receiver.py" "$PORT" "$WORK/hook.jsonl" &
+PIDS="$PIDS $!"
+"$BIN/peakdesk" account add --channel webhook --name webchat --secret "$SECRET" --url "http://127.0.0.1:$PORT/hook" >/dev/null
+pd_start logistics || exit 1
+pd_start gateway PEAKDESK_GATEWAY_DELIVERY_TICK_MS=100 || exit 1
+pd_start router || exit 1
+scan_ms=$(( ($(date +%s) - 3600) * 1000 ))
+"$BIN/peakdesk" publish --to logistics --quiet >/dev/null 2>&1 <<JSON
+{"eventId":"20000000-0000-4000-8000-000000000001","order":{"orderId":"PD2411110002","items":[{"sku":"SKU-1","quantity":1}]}}
+{"eventId":"20000000-0000-4000-8000-000000000002","shipmentUpdate":{"orderId":"PD2411110002","carrier":"yunda","trackingNo":"YD431200241102","state":"SHIPMENT_STATE_COLLECTED"}}
+{"eventId":"20000000-0000-4000-8000-000000000003","trackingScan":{"carrier":"yunda","trackingNo":"YD431200241102","scannedAtMs":"$scan_ms","description":"快件已到达【义乌转运中心】","state":"SHIPMENT_STATE_IN_TRANSIT"}}
+JSON
+say() {
+  body=$(printf '{"externalUserId":"%s","messageId":"%s","text":"%s"}' "$1" "$2" "$3")
+  ts=$(date +%s); sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
+  curl -sS -o /dev/null -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: $ts" \
+    -H "X-Peakdesk-Signature: sha256=$sig" --data-binary "$body" "http://$(http_addr gateway)/v1/channels/webchat/messages"
+}
+say buyer m1 '我的订单PD2411110002到哪了？'
+check "an automatic answer reaches the customer" wait_for "auto" 30 sh -c "grep -q 'YD431200241102' '$WORK/hook.jsonl' 2>/dev/null"
+check "with the parcel's real state and last scan" sh -c "grep -q '运输中' '$WORK/hook.jsonl' && grep -q '义乌转运中心' '$WORK/hook.jsonl'"
+eq "sent as an auto-reply" 1 "$(psql_q "SELECT count(*) FROM gateway.outbound_messages WHERE reason = 2")"
+eq "the progress page shows it" 1 "$(curl -s "http://$(http_addr gateway)/v1/track/$(psql_q "SELECT public_id FROM router.tickets")" | grep -o '"kind":"auto_reply"' | wc -l | tr -d ' ')"
+eq "the first-response clock still waits for a person" t "$(psql_q "SELECT first_response_at IS NULL FROM router.tickets")"
+say buyer m2 '到底到哪了？'
+sleep 2
+eq "asking again within minutes is not answered twice by a machine" 1 "$(psql_q "SELECT count(*) FROM gateway.outbound_messages WHERE reason = 2")"
+say other m3 '我的快递到哪了'
+sleep 2
+eq "no shipment known: no vague auto-reply" 1 "$(psql_q "SELECT count(*) FROM gateway.outbound_messages WHERE reason = 2")"
+pd_done

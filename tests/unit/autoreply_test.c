@@ -1,0 +1,64 @@
+/* Auto-reply rendering from facts (services/router/autoreply.c). */
+#include <string.h>
+
+#include "../../services/router/autoreply.h"
+#include "pd_check.h"
+
+START_TEST(tracking_status_uses_the_shipment_facts)
+{
+	rt_facts f = {.has_shipment = 1, .carrier = "yunda", .tracking_no = "YD431200241102", .state = "in_transit",
+		      .last_scan_text = "快件已到达【义乌转运中心】", .last_scan_at_ms = 1731351944000, .delayed = 1};
+	char out[1024];
+	ck_assert_int_eq(rt_autoreply_render("tracking_status", &f, out, sizeof(out)), 1);
+	ck_assert_msg(strstr(out, "韵达 YD431200241102"), "%s", out);
+	ck_assert_msg(strstr(out, "运输中"), "%s", out);
+	ck_assert_msg(strstr(out, "义乌转运中心"), "%s", out);
+	ck_assert_msg(strstr(out, "11-12 03:05"), "China time of the last scan: %s", out);
+	ck_assert_msg(strstr(out, "催促"), "a delay is acknowledged: %s", out);
+}
+END_TEST
+
+START_TEST(no_facts_no_reply)
+{
+	char out[256];
+	rt_facts none = {0};
+	ck_assert_int_eq(rt_autoreply_render("tracking_status", &none, out, sizeof(out)), 0);
+	ck_assert_int_eq(rt_autoreply_render("tracking_status", NULL, out, sizeof(out)), 0);
+	rt_facts odd = {.has_shipment = 1, .tracking_no = "X1", .state = "teleported"};
+	ck_assert_int_eq(rt_autoreply_render("tracking_status", &odd, out, sizeof(out)), 0);
+	ck_assert_int_eq(rt_autoreply_render("restock_eta", &odd, out, sizeof(out)), 0);
+	ck_assert_int_eq(rt_autoreply_render("nonsense", &odd, out, sizeof(out)), 0);
+	ck_assert(rt_autoreply_needs_shipment("tracking_status"));
+	ck_assert(!rt_autoreply_needs_shipment("complaint_ack"));
+}
+END_TEST
+
+START_TEST(complaint_ack_needs_no_facts_and_small_buffers_stay_terminated)
+{
+	char out[64];
+	ck_assert_int_eq(rt_autoreply_render("complaint_ack", NULL, out, sizeof(out)), 1);
+	ck_assert_uint_lt(strlen(out), sizeof(out));
+	rt_facts f = {.has_shipment = 1, .carrier = "sf", .tracking_no = "SF1234567890123", .state = "delivered",
+		      .last_scan_text = "已签收"};
+	char tiny[16];
+	ck_assert_int_eq(rt_autoreply_render("tracking_status", &f, tiny, sizeof(tiny)), 1);
+	ck_assert_uint_lt(strlen(tiny), sizeof(tiny));
+	/* cut on a character boundary: the last byte is not a lone lead or a
+	 * dangling continuation */
+	size_t n = strlen(tiny);
+	ck_assert((unsigned char)tiny[n - 1] < 0x80 || ((unsigned char)tiny[n - 1] & 0xC0) == 0x80);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("autoreply");
+	TCase *tc = tcase_create("autoreply");
+	tcase_add_test(tc, tracking_status_uses_the_shipment_facts);
+	tcase_add_test(tc, no_facts_no_reply);
+	tcase_add_test(tc, complaint_ack_needs_no_facts_and_small_buffers_stay_terminated);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+PD_CHECK_MAIN(suite)
