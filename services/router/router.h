@@ -32,6 +32,9 @@ int rt_assign_waiting(pd_txn *tx, const char *group, pd_errbuf *eb);
  * recently resolved one, or opens a new one (ticket.created). */
 int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg);
 
+/* logistics.delayed: tell the customer before they ask (proactive.c). */
+int rt_apply_proactive(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
+
 /* agent.command: reply / note / transfer / resolve / presence (commands.c). */
 int rt_apply_command(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 

@@ -10,12 +10,12 @@ PORT=$(free_port)
 python3 "$ROOT/tests/tools/http_receiver.py" "$PORT" "$WORK/hook.jsonl" &
 PIDS="$PIDS $!"
 "$BIN/peakdesk" account add --channel webhook --name webchat --secret "$SECRET" --url "http://127.0.0.1:$PORT/hook" >/dev/null
-pd_start logistics || exit 1
+pd_start logistics PEAKDESK_LOGISTICS_NO_SCAN_HOURS=0.001 PEAKDESK_LOGISTICS_DELAY_CHECK_MS=300 || exit 1
 pd_start gateway PEAKDESK_GATEWAY_DELIVERY_TICK_MS=100 || exit 1
 pd_start router || exit 1
 scan_ms=$(( ($(date +%s) - 3600) * 1000 ))
 "$BIN/peakdesk" publish --to logistics --quiet >/dev/null 2>&1 <<JSON
-{"eventId":"20000000-0000-4000-8000-000000000001","order":{"orderId":"PD2411110002","items":[{"sku":"SKU-1","quantity":1}]}}
+{"eventId":"20000000-0000-4000-8000-000000000001","order":{"orderId":"PD2411110002","customer":{"channel":"CHANNEL_KIND_WEBHOOK","account":"webchat","externalUserId":"buyer"},"items":[{"sku":"SKU-1","quantity":1}]}}
 {"eventId":"20000000-0000-4000-8000-000000000002","shipmentUpdate":{"orderId":"PD2411110002","carrier":"yunda","trackingNo":"YD431200241102","state":"SHIPMENT_STATE_COLLECTED"}}
 {"eventId":"20000000-0000-4000-8000-000000000003","trackingScan":{"carrier":"yunda","trackingNo":"YD431200241102","scannedAtMs":"$scan_ms","description":"快件已到达【义乌转运中心】","state":"SHIPMENT_STATE_IN_TRANSIT"}}
 JSON
@@ -37,4 +37,10 @@ eq "asking again within minutes is not answered twice by a machine" 1 "$(psql_q 
 say other m3 '我的快递到哪了'
 sleep 2
 eq "no shipment known: no vague auto-reply" 1 "$(psql_q "SELECT count(*) FROM gateway.outbound_messages WHERE reason = 2")"
+# The parcel stalls (no scan for 3.6 s in this test): the customer is told
+# before they ask, once.
+check "a proactive delay notice reaches the customer" wait_for "notice" 30 sh -c "grep -q '比预期慢' '$WORK/hook.jsonl' 2>/dev/null"
+sleep 1
+eq "sent once, as a proactive notice" 1 "$(psql_q "SELECT count(*) FROM gateway.outbound_messages WHERE reason = 3")"
+eq "recorded for the order's delay episode" "PD2411110002|delay|1" "$(psql_q "SELECT order_id || '|' || kind || '|' || episode FROM router.proactive_notices")"
 pd_done

@@ -1,0 +1,71 @@
+/* Proactive care: a customer whose parcel is late hears it from us before
+ * they ask. logistics.delayed carries the order's customer (channel,
+ * account, user); the notice goes out as message.outbound (reason
+ * PROACTIVE_NOTICE) once per order and delay episode. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ids.h"
+#include "log.h"
+#include "router.h"
+
+static const char *channel_name(int c)
+{
+	switch (c) {
+	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT: return "wechat";
+	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL: return "email";
+	default: return "webhook";
+	}
+}
+
+static int on_delayed(pd_txn *tx, const Peakdesk__V1__ShipmentDelayed *d, pd_errbuf *eb)
+{
+	const Peakdesk__V1__CustomerRef *c = d->customer;
+	/* Without a reachable customer (no channel identity on the order) there
+	 * is nobody to tell; agents still see the delay on the order. */
+	if (!c || !*c->account || !*c->external_user_id || !*d->order_id)
+		return PD_OK;
+	char id[PD_UUID_TEXT], ep[12];
+	pd_uuid_new_text(id);
+	snprintf(ep, sizeof(ep), "%d", d->episode > 0 ? d->episode : 1);
+	int err;
+	PGresult *r = pd_txn_query(tx,
+				   "INSERT INTO router.proactive_notices(order_id, kind, episode, customer_id, account, external_user_id, outbound_id) "
+				   "SELECT $1, 'delay', $2::int, (SELECT customer_id FROM router.identities WHERE account = $3 AND external_user_id = $4), "
+				   "$3, $4, $5 ON CONFLICT DO NOTHING RETURNING 1",
+				   5, (const char *[]){d->order_id, ep, c->account, c->external_user_id, id}, &err, eb);
+	if (!r)
+		return err;
+	int fresh = PQntuples(r) == 1;
+	PQclear(r);
+	if (!fresh)
+		return PD_OK;
+	char text[600];
+	snprintf(text, sizeof(text),
+		 "您好，您的订单%.64s（%.32s %.40s）比预期慢了，我们已联系快递加急处理，有进展会第一时间通知您，"
+		 "给您添麻烦了。/ Your parcel for order %.64s is running late; we have chased the carrier and will keep you posted.",
+		 d->order_id, d->carrier, d->tracking_no, d->order_id);
+	Peakdesk__V1__OutboundMessage o = PEAKDESK__V1__OUTBOUND_MESSAGE__INIT;
+	o.outbound_id = id;
+	o.channel = c->channel;
+	o.account = c->account;
+	o.external_user_id = c->external_user_id;
+	o.text = text;
+	o.subject = "您的包裹比预期慢 / Your parcel is running late";
+	o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_PROACTIVE_NOTICE;
+	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+	env.topic = "message.outbound";
+	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE;
+	env.outbound_message = &o;
+	pd_log_info("proactive delay notice", "order_id=%s channel=%s account=%s", d->order_id, channel_name(c->channel),
+		    c->account);
+	return pd_txn_emit(tx, &env, eb);
+}
+
+int rt_apply_proactive(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb)
+{
+	if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_DELAYED)
+		return on_delayed(tx, env->shipment_delayed, eb);
+	return PD_OK;
+}
