@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 		addrs[na] = addrbuf[na];
 		na++;
 	}
-	static const char *prefixes[] = {"message.inbound", "agent.command", "logistics.delayed", NULL};
+	static const char *prefixes[] = {"message.inbound", "agent.command", "logistics.delayed", "logistics.return_updated", NULL};
 	pd_consumer_options co = {.name = a.svc.cfg.instance, .pub_addrs = addrs, .prefixes = prefixes};
 	static const pd_consumer_ops ops = {.apply = rt_apply_event};
 	pd_errbuf eb = {{0}};

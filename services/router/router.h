@@ -35,6 +35,9 @@ int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg);
 /* logistics.delayed: tell the customer before they ask (proactive.c). */
 int rt_apply_proactive(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 
+/* logistics.return_updated: return steps on the customer's page (returns.c). */
+int rt_apply_return(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
+
 /* agent.command: reply / note / transfer / resolve / presence (commands.c). */
 int rt_apply_command(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 

@@ -208,6 +208,8 @@ int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
 		rc = rt_apply_command(tx, env, &eb);
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_DELAYED)
 		rc = rt_apply_proactive(tx, env, &eb);
+	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_RETURN_UPDATE)
+		rc = rt_apply_return(tx, env, &eb);
 	if (rc != PD_OK)
 		pd_log_warn("event not applied", "publisher=%s seq=%llu topic=%s detail=\"%s\"", env->publisher,
 			    (unsigned long long)env->seq, env->topic, eb.msg);

@@ -43,4 +43,14 @@ check "a proactive delay notice reaches the customer" wait_for "notice" 30 sh -c
 sleep 1
 eq "sent once, as a proactive notice" 1 "$(psql_q "SELECT count(*) FROM gateway.outbound_messages WHERE reason = 3")"
 eq "recorded for the order's delay episode" "PD2411110002|delay|1" "$(psql_q "SELECT order_id || '|' || kind || '|' || episode FROM router.proactive_notices")"
+
+# The customer returns the item: every step of the return shows on the page
+# of the ticket that mentions the order.
+"$BIN/peakdesk" publish --to logistics --quiet >/dev/null 2>&1 <<JSON
+{"eventId":"20000000-0000-4000-8000-000000000011","returnUpdate":{"returnId":"RT1","orderId":"PD2411110002","state":"RETURN_STATE_REQUESTED","reason":"不想要了"}}
+{"eventId":"20000000-0000-4000-8000-000000000012","returnUpdate":{"returnId":"RT1","orderId":"PD2411110002","state":"RETURN_STATE_APPROVED"}}
+{"eventId":"20000000-0000-4000-8000-000000000013","returnUpdate":{"returnId":"RT1","orderId":"PD2411110002","state":"RETURN_STATE_PARCEL_SENT"}}
+JSON
+TRACK="http://$(http_addr gateway)/v1/track/$(psql_q "SELECT public_id FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = 'buyer'")"
+check "the return's three steps appear on the customer's page" wait_for "steps" 20 sh -c "[ \$(curl -s '$TRACK' | grep -o '\"kind\":\"return_step\"' | wc -l) -eq 3 ]"
 pd_done
