@@ -66,6 +66,17 @@ void pd_config_service_addr(const char *service, const char *kind,
 		out[0] = 0;
 }
 
+int pd_config_pub_addrs(const char *run_dir, char (*buf)[PD_CFG_STR], const char **addrs)
+{
+	int n = 0;
+	for (const pd_service_info *s = pd_services; s->name && n < PD_SERVICES_MAX; s++, n++) {
+		pd_config_service_addr(s->name, "PUB", run_dir, buf[n], PD_CFG_STR);
+		addrs[n] = buf[n];
+	}
+	addrs[n] = NULL;
+	return n;
+}
+
 /* Core keys: name pattern ("%s" = upper-case service), default, help. */
 struct core_key {
 	const char *pattern;

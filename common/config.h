@@ -60,6 +60,12 @@ int pd_config_load(pd_config *cfg, const char *service, const char *synopsis,
 void pd_config_service_addr(const char *service, const char *kind,
 			    const char *run_dir, char *out, size_t outlen);
 
+/* The PUB addresses of every service (what a consumer dials): fills
+ * buf[0..n) and addrs[0..n) with addrs[n] = NULL; returns n. buf and addrs
+ * need room for PD_SERVICES_MAX (+1 for addrs). */
+#define PD_SERVICES_MAX 8
+int pd_config_pub_addrs(const char *run_dir, char (*buf)[PD_CFG_STR], const char **addrs);
+
 /* Resolves PEAKDESK_RUN_DIR (default ./var/run) into out. */
 void pd_config_run_dir(char *out, size_t outlen);
 

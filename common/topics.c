@@ -96,3 +96,22 @@ int pd_topic_check_ingest(Peakdesk__V1__Envelope *env, const char *service, pd_e
 			       (long long)env->occurred_at_ms);
 	return PD_OK;
 }
+
+const char *pd_channel_name(int kind)
+{
+	switch (kind) {
+	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WEBHOOK: return "webhook";
+	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT: return "wechat";
+	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL: return "email";
+	default: return "";
+	}
+}
+
+int pd_channel_parse(const char *name)
+{
+	if (name && strcmp(name, "wechat") == 0)
+		return PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT;
+	if (name && strcmp(name, "email") == 0)
+		return PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL;
+	return PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WEBHOOK;
+}

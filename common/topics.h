@@ -26,6 +26,12 @@ const pd_topic *pd_topic_for_ingest_body(Peakdesk__V1__Envelope__BodyCase body);
  * sane. Sets env->topic when it was empty (to a static string). */
 int pd_topic_check_ingest(Peakdesk__V1__Envelope *env, const char *service, pd_errbuf *eb);
 
+/* Channel kinds as the database stores them: "webhook", "wechat", "email"
+ * ("" for UNSPECIFIED), and back (unknown names give WEBHOOK, the generic
+ * channel). */
+const char *pd_channel_name(int kind);
+int pd_channel_parse(const char *name);
+
 #define PD_TOPIC_HEARTBEAT "bus.heartbeat"
 #define PD_TOPIC_HEARTBEAT_NAME ((char *)PD_TOPIC_HEARTBEAT)
 

@@ -201,14 +201,9 @@ int cmd_tail(int argc, char **argv)
 			return 1;
 		}
 	}
-	const char *addrs[8] = {0};
-	char addrbuf[7][PD_CFG_STR];
-	int na = 0;
-	for (const pd_service_info *s = pd_services; s->name && na < 7; s++) {
-		pd_config_service_addr(s->name, "PUB", cfg.run_dir, addrbuf[na], sizeof(addrbuf[na]));
-		addrs[na] = addrbuf[na];
-		na++;
-	}
+	static char addrbuf[PD_SERVICES_MAX][PD_CFG_STR];
+	const char *addrs[PD_SERVICES_MAX + 1];
+	pd_config_pub_addrs(cfg.run_dir, addrbuf, addrs);
 	pd_consumer_options co = {.name = t.name, .pub_addrs = addrs, .prefixes = n_prefix ? prefixes : NULL};
 	pd_consumer_ops ops = {.apply = tail_apply, .before_commit = tail_before_commit,
 			       .after_batch = tail_after_batch};

@@ -7,16 +7,8 @@
 #include <string.h>
 
 #include "gateway.h"
+#include "topics.h"
 #include "ids.h"
-
-static const char *channel_name(int c)
-{
-	switch (c) {
-	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT: return "wechat";
-	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL: return "email";
-	default: return "webhook";
-	}
-}
 
 void gw_truncate_utf8(char *text, size_t max)
 {
@@ -56,7 +48,7 @@ int gw_store_inbound_batch(pd_txn *tx, Peakdesk__V1__CustomerMessage **msgs, siz
 		}
 		char sent[24];
 		snprintf(sent, sizeof(sent), "%lld", (long long)m->sent_at_ms);
-		const char *v[12] = {message_ids[i], m->account, channel_name(m->channel), m->external_user_id,
+		const char *v[12] = {message_ids[i], m->account, pd_channel_name(m->channel), m->external_user_id,
 				     m->external_user_name, m->external_message_id,
 				     m->message_type && *m->message_type ? m->message_type : "text", m->text, m->subject,
 				     json_object_to_json_string_ext(att, JSON_C_TO_STRING_PLAIN), m->in_reply_to, sent};

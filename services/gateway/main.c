@@ -98,14 +98,9 @@ int main(int argc, char **argv)
 	snprintf(oc.deliver.sendmail, sizeof(oc.deliver.sendmail), "%s", sendmail);
 	snprintf(oc.deliver.mail_from, sizeof(oc.deliver.mail_from), "%s", mail_from);
 	gw_outbound_start(a.svc.bus, &oc);
-	static char addrbuf[8][PD_CFG_STR];
-	const char *addrs[8] = {0};
-	int na = 0;
-	for (const pd_service_info *si = pd_services; si->name && na < 7; si++) {
-		pd_config_service_addr(si->name, "PUB", a.svc.cfg.run_dir, addrbuf[na], sizeof(addrbuf[na]));
-		addrs[na] = addrbuf[na];
-		na++;
-	}
+	static char addrbuf[PD_SERVICES_MAX][PD_CFG_STR];
+	const char *addrs[PD_SERVICES_MAX + 1];
+	pd_config_pub_addrs(a.svc.cfg.run_dir, addrbuf, addrs);
 	static const char *prefixes[] = {"message.outbound", NULL};
 	pd_consumer_options co = {.name = a.svc.cfg.instance, .pub_addrs = addrs, .prefixes = prefixes};
 	static const pd_consumer_ops ops = {.apply = gw_outbound_store};

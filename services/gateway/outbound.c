@@ -16,6 +16,7 @@
 #include "consumer.h"
 #include "deliver.h"
 #include "gateway.h"
+#include "topics.h"
 #include "ids.h"
 #include "log.h"
 #include "mail_parse.h"
@@ -43,16 +44,6 @@ static struct {
 
 /* ---- consumer: store message.outbound ------------------------------------------- */
 
-static const char *channel_name(int c)
-{
-	switch (c) {
-	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT: return "wechat";
-	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL: return "email";
-	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WEBHOOK: return "webhook";
-	default: return "";
-	}
-}
-
 int gw_outbound_store(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
 {
 	if (env->body_case != PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE)
@@ -67,7 +58,7 @@ int gw_outbound_store(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
 		pd_uuid_format(env->event_id.data, id);
 	else
 		pd_uuid_new_text(id);
-	const char *vals[9] = {*m->outbound_id ? m->outbound_id : id, m->account, channel_name(m->channel),
+	const char *vals[9] = {*m->outbound_id ? m->outbound_id : id, m->account, pd_channel_name(m->channel),
 			       m->external_user_id, m->ticket_public_id, m->subject, m->text,
 			       m->reply_to_external_message_id, reason};
 	pd_errbuf eb = {{0}};

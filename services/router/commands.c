@@ -10,15 +10,7 @@
 #include "ids.h"
 #include "log.h"
 #include "router.h"
-
-static int channel_kind(const char *c)
-{
-	if (strcmp(c, "wechat") == 0)
-		return PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT;
-	if (strcmp(c, "email") == 0)
-		return PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL;
-	return PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WEBHOOK;
-}
+#include "topics.h"
 
 static int event(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int visible,
 		 const char *label, pd_errbuf *eb)
@@ -36,7 +28,7 @@ static int emit_ticket_event(pd_txn *tx, const char *topic, int kind, PGresult *
 	te.ticket_id = PQgetvalue(t, 0, 0);
 	te.public_id = PQgetvalue(t, 0, 1);
 	te.customer_id = PQgetvalue(t, 0, 2);
-	te.channel = channel_kind(PQgetvalue(t, 0, 3));
+	te.channel = pd_channel_parse(PQgetvalue(t, 0, 3));
 	te.account = PQgetvalue(t, 0, 4);
 	te.category = PQgetvalue(t, 0, 7);
 	te.priority = atoi(PQgetvalue(t, 0, 8));
@@ -120,7 +112,7 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		}
 		Peakdesk__V1__OutboundMessage out = PEAKDESK__V1__OUTBOUND_MESSAGE__INIT;
 		out.outbound_id = c->command_id;
-		out.channel = channel_kind(PQgetvalue(t, 0, 3));
+		out.channel = pd_channel_parse(PQgetvalue(t, 0, 3));
 		out.account = PQgetvalue(t, 0, 4);
 		out.external_user_id = PQgetvalue(t, 0, 5);
 		out.text = rep->text;

@@ -16,6 +16,7 @@
 #include "risk.h"
 #include "router.h"
 #include "sla.h"
+#include "topics.h"
 
 /* Classifies m. The ticket takes the category only while it has none (or
  * only the fallback): later small talk must not reclassify a complaint. The
@@ -102,10 +103,7 @@ static int auto_reply(pd_txn *tx, const char *ticket_id, const char *name, pd_er
 		pd_uuid_new_text(id);
 		Peakdesk__V1__OutboundMessage o = PEAKDESK__V1__OUTBOUND_MESSAGE__INIT;
 		o.outbound_id = id;
-		const char *ch = PQgetvalue(t, 0, 1);
-		o.channel = strcmp(ch, "wechat") == 0 ? PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT
-			    : strcmp(ch, "email") == 0 ? PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL
-						      : PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WEBHOOK;
+		o.channel = pd_channel_parse(PQgetvalue(t, 0, 1));
 		o.account = PQgetvalue(t, 0, 2);
 		o.external_user_id = PQgetvalue(t, 0, 3);
 		o.subject = PQgetvalue(t, 0, 4);

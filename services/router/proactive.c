@@ -9,15 +9,7 @@
 #include "ids.h"
 #include "log.h"
 #include "router.h"
-
-static const char *channel_name(int c)
-{
-	switch (c) {
-	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT: return "wechat";
-	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL: return "email";
-	default: return "webhook";
-	}
-}
+#include "topics.h"
 
 static int on_delayed(pd_txn *tx, const Peakdesk__V1__ShipmentDelayed *d, pd_errbuf *eb)
 {
@@ -58,7 +50,7 @@ static int on_delayed(pd_txn *tx, const Peakdesk__V1__ShipmentDelayed *d, pd_err
 	env.topic = "message.outbound";
 	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE;
 	env.outbound_message = &o;
-	pd_log_info("proactive delay notice", "order_id=%s channel=%s account=%s", d->order_id, channel_name(c->channel),
+	pd_log_info("proactive delay notice", "order_id=%s channel=%s account=%s", d->order_id, pd_channel_name(c->channel),
 		    c->account);
 	return pd_txn_emit(tx, &env, eb);
 }

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "router.h"
 #include "sla.h"
+#include "topics.h"
 
 static atomic_int g_in_flight;
 
@@ -20,9 +21,7 @@ int64_t rt_first_response_ms(const rt_context *ctx, int priority, const char *ch
 {
 	if (ctx->first_response_override_min > 0)
 		return (int64_t)(ctx->first_response_override_min * 60000.0);
-	int ch = strcmp(channel, "wechat") == 0 ? PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT
-		 : strcmp(channel, "email") == 0 ? PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL
-						  : PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WEBHOOK;
+	int ch = pd_channel_parse(channel);
 	rt_sla_policy pol = {0};
 	int32_t min = 0;
 	const char *campaign;

@@ -11,17 +11,9 @@
 #include "ids.h"
 #include "log.h"
 #include "router.h"
+#include "topics.h"
 
 #define TICKET_OPEN "status NOT IN ('resolved', 'closed')"
-
-static const char *channel_name(int c)
-{
-	switch (c) {
-	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WECHAT: return "wechat";
-	case PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL: return "email";
-	default: return "webhook";
-	}
-}
 
 struct ticket {
 	char ticket_id[PD_UUID_TEXT];
@@ -82,7 +74,7 @@ static int find_customer(pd_txn *tx, const Peakdesk__V1__CustomerMessage *m, cha
 		rc = pd_txn_exec(tx,
 			    "INSERT INTO router.identities(account, external_user_id, channel, customer_id, display_name) "
 			    "VALUES ($1, $2, $3, $4, $5)",
-			    5, (const char *[]){m->account, m->external_user_id, channel_name(m->channel), out, m->external_user_name},
+			    5, (const char *[]){m->account, m->external_user_id, pd_channel_name(m->channel), out, m->external_user_name},
 			    eb);
 	return rc;
 }
@@ -177,7 +169,7 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 			    "subject, category, priority, last_customer_message_at) "
 			    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::smallint, to_timestamp($10::bigint / 1000.0))",
 			    10,
-			    (const char *[]){t.ticket_id, t.public_id, t.customer_id, channel_name(m->channel), m->account,
+			    (const char *[]){t.ticket_id, t.public_id, t.customer_id, pd_channel_name(m->channel), m->account,
 					     m->external_user_id, subject, t.category, "2", sent},
 			    eb);
 		if (rc == PD_OK)
