@@ -52,7 +52,8 @@ void gw_truncate_utf8(char *text, size_t max);
 
 /* ---- HTTP surfaces ------------------------------------------------------------ */
 int gw_webhook_route(pd_http *http, pd_bus *bus);
-int gw_wechat_route(pd_http *http, pd_bus *bus);
+/* welcome: passive reply to new followers ("" = none). */
+int gw_wechat_route(pd_http *http, pd_bus *bus, const char *welcome);
 int gw_track_route(pd_http *http, pd_bus *bus);
 int gw_agent_route(pd_http *http, pd_bus *bus);
 

@@ -13,7 +13,8 @@
 #include "outbound.h"
 #include "service.h"
 
-static char max_attempts[16], retry_base[16], timeout_ms[16], sendmail[256], mail_from[256], tick_ms[16];
+static char max_attempts[16], retry_base[16], timeout_ms[16], sendmail[256], mail_from[256], tick_ms[16],
+	welcome[1024];
 
 static const pd_config_extra extras[] = {
 	{"PEAKDESK_GATEWAY_MAX_ATTEMPTS", "8", "delivery attempts before an outbound message is dead", max_attempts,
@@ -26,6 +27,7 @@ static const pd_config_extra extras[] = {
 	{"PEAKDESK_SENDMAIL", "/usr/sbin/sendmail -t -i", "command that sends an e-mail read on stdin", sendmail,
 	 sizeof(sendmail), 0},
 	{"PEAKDESK_MAIL_FROM", "support@localhost", "From: address of e-mail replies", mail_from, sizeof(mail_from), 0},
+	{"PEAKDESK_WECHAT_WELCOME", "", "passive reply to a new WeChat follower (empty: none)", welcome, sizeof(welcome), 0},
 	{NULL, NULL, NULL, NULL, 0, 0},
 };
 
@@ -82,7 +84,7 @@ int main(int argc, char **argv)
 		return rc == 1 ? 0 : 1;
 	xmlInitParser(); /* once, before any thread parses XML */
 	gw_webhook_route(a.svc.http, a.svc.bus);
-	gw_wechat_route(a.svc.http, a.svc.bus);
+	gw_wechat_route(a.svc.http, a.svc.bus, welcome);
 	gw_track_route(a.svc.http, a.svc.bus);
 	gw_agent_route(a.svc.http, a.svc.bus);
 	a.svc.on_stop = stop_ingress;

@@ -11,11 +11,18 @@
 #include "gateway.h"
 #include "http_job.h"
 #include "log.h"
+#include "ids.h"
 #include "wechat_crypto.h"
+#include "wechat_reply.h"
 #include "wechat_sig.h"
 #include "wechat_xml.h"
 
 #define PREFIX "/wechat/"
+
+struct wx_route {
+	pd_bus *bus;
+	char welcome[1024]; /* passive reply to a new follower; "" = none */
+};
 
 struct wx_job {
 	pd_http_job hj;
@@ -26,6 +33,11 @@ struct wx_job {
 	char key[WX_DEDUPE_KEY_MAX];
 	char text[8192];
 	char type[80];
+	/* for a passive reply */
+	const struct wx_route *route;
+	int safe;
+	uint8_t aes[32];
+	char token[128], appid[64], timestamp[32], nonce[64];
 };
 
 /* The account named in the path, which must be an enabled WeChat account. */
@@ -70,10 +82,29 @@ static int store(pd_txn *tx, pd_http_job *hj)
 	int dup;
 	char id[37];
 	int rc = gw_store_inbound(tx, &j->msg, &dup, id, &eb);
-	if (rc == PD_OK)
-		/* A plain "success" is the documented answer in both modes. */
+	if (rc != PD_OK)
+		return rc;
+	/* A new follower gets the welcome as a passive reply inside WeChat's
+	 * 5 s window (encrypted in safe mode); everything else "success", the
+	 * documented answer in both modes. Replies from agents and auto-replies
+	 * go out later through the send API (outbound.c). */
+	char *xml = NULL, *enc = NULL;
+	if (!dup && j->wm.type == WX_MSG_EVENT && strcmp(j->wm.event, "subscribe") == 0 && *j->route->welcome &&
+	    wx_build_text_reply(j->wm.from_user, j->wm.to_user, pd_now_ms() / 1000, j->route->welcome, &xml, &eb) == PD_OK) {
+		if (j->safe &&
+		    wx_build_encrypted_reply(j->token, j->aes, j->appid, xml, strlen(xml), j->timestamp, j->nonce, NULL, NULL,
+					     &enc, &eb) == PD_OK)
+			pd_http_job_reply_text(hj, 200, "application/xml", enc);
+		else if (!j->safe)
+			pd_http_job_reply_text(hj, 200, "application/xml", xml);
+		else
+			pd_http_job_reply_text(hj, 200, "text/plain", "success");
+	} else {
 		pd_http_job_reply_text(hj, 200, "text/plain", "success");
-	return rc;
+	}
+	free(xml);
+	free(enc);
+	return PD_OK;
 }
 
 static void release(pd_http_job *hj)
@@ -96,7 +127,8 @@ static const char *error_for(int rc)
 
 static void handle_post(pd_http_req *req, void *arg)
 {
-	pd_bus *bus = arg;
+	const struct wx_route *route = arg;
+	pd_bus *bus = route->bus;
 	gw_account acc;
 	if (find_account(req, &acc) != PD_OK)
 		return;
@@ -107,7 +139,9 @@ static void handle_post(pd_http_req *req, void *arg)
 	int rc;
 	char *plain = NULL;
 	size_t plain_len = 0;
-	if (strcmp(q(req, "encrypt_type"), "aes") == 0) {
+	uint8_t aes_key[32] = {0};
+	int safe = strcmp(q(req, "encrypt_type"), "aes") == 0;
+	if (safe) {
 		/* Safe mode: signature over the ciphertext first, so forged input
 		 * never reaches the decryption. */
 		wx_envelope envl;
@@ -121,6 +155,7 @@ static void handle_post(pd_http_req *req, void *arg)
 				pd_fail(&eb, rc = PD_EINVAL, "the account's EncodingAESKey is not usable: %.100s", eb.msg);
 			else
 				rc = wx_decrypt(key, acc.appid, envl.encrypt, strlen(envl.encrypt), &plain, &plain_len, &eb);
+			memcpy(aes_key, key, sizeof(aes_key));
 			wx_envelope_free(&envl);
 		}
 	} else {
@@ -143,6 +178,13 @@ static void handle_post(pd_http_req *req, void *arg)
 		return;
 	}
 	snprintf(j->account, sizeof(j->account), "%s", acc.name);
+	j->route = route;
+	j->safe = safe;
+	memcpy(j->aes, aes_key, sizeof(j->aes));
+	snprintf(j->token, sizeof(j->token), "%s", acc.token);
+	snprintf(j->appid, sizeof(j->appid), "%s", acc.appid);
+	snprintf(j->timestamp, sizeof(j->timestamp), "%.30s", ts);
+	snprintf(j->nonce, sizeof(j->nonce), "%.60s", nonce);
 	wx_dedupe_key(&j->wm, j->key, sizeof(j->key));
 	wx_message_text(&j->wm, j->text, sizeof(j->text)); /* cut at a character boundary when long */
 	if (j->wm.type == WX_MSG_EVENT)
@@ -171,8 +213,11 @@ static void handle_post(pd_http_req *req, void *arg)
 	pd_http_job_submit(bus, &j->hj);
 }
 
-int gw_wechat_route(pd_http *http, pd_bus *bus)
+int gw_wechat_route(pd_http *http, pd_bus *bus, const char *welcome)
 {
+	static struct wx_route route; /* lives as long as the process */
+	route.bus = bus;
+	snprintf(route.welcome, sizeof(route.welcome), "%s", welcome ? welcome : "");
 	int rc = pd_http_route(http, "GET", PREFIX, handle_verify, bus);
-	return rc ? rc : pd_http_route(http, "POST", PREFIX, handle_post, bus);
+	return rc ? rc : pd_http_route(http, "POST", PREFIX, handle_post, &route);
 }

@@ -10,7 +10,7 @@ v() { sed -n "s/^$1=//p" "$D/aes_vector.txt"; }
 TOKEN=$(v token)
 "$BIN/peakdesk" account add --channel wechat --name gh_shop --token "$TOKEN" --aes-key "$(v encoding_aes_key)" --appid "$(v appid)" >/dev/null
 "$BIN/peakdesk" account add --channel wechat --name doc --token AAAAA >/dev/null
-pd_start gateway || exit 1
+pd_start gateway "PEAKDESK_WECHAT_WELCOME=欢迎关注！有问题直接发消息给我们。" || exit 1
 BASE="http://$(http_addr gateway)/wechat"
 sig() { printf '%s\n' "$@" | LC_ALL=C sort | tr -d '\n' | sha1sum | cut -c1-40; }
 post() { # post FILE [signature] -> "STATUS BODY"
@@ -33,11 +33,17 @@ eq "a text message is answered success" "200 success" "$r"
 r=$(post "$D/text_zh.xml"); r=$(post "$D/text_zh.xml")
 eq "WeChat's retries are answered too" "200 success" "$r"
 eq "but stored once (by MsgId)" 1 "$(stored)"
-for f in voice_recognition.xml event_subscribe_qrscene.xml event_click.xml location_zh.xml image.xml link.xml; do
+for f in voice_recognition.xml event_click.xml location_zh.xml image.xml link.xml; do
   r=$(post "$D/$f")
   eq "$f accepted" "200 success" "$r"
 done
 eq "voice is stored as its recognised text" 1 "$(psql_q "SELECT count(*) FROM gateway.inbound_messages WHERE message_type = 'voice' AND text <> ''")"
+r=$(post "$D/event_subscribe_qrscene.xml")
+check "a new follower gets the welcome as a passive XML reply" python3 -c "
+import sys, xml.etree.ElementTree as ET
+st, body = sys.argv[1].split(' ', 1)
+x = ET.fromstring(body)
+sys.exit(0 if st == '200' and x.findtext('MsgType') == 'text' and x.findtext('Content') == '欢迎关注！有问题直接发消息给我们。' and x.findtext('FromUserName') and x.findtext('ToUserName') else 1)" "$r"
 eq "events keep their kind" 1 "$(psql_q "SELECT count(*) FROM gateway.inbound_messages WHERE message_type = 'event:subscribe'")"
 eq "the image's URL is an attachment" 1 "$(psql_q "SELECT count(*) FROM gateway.inbound_messages WHERE message_type = 'image' AND attachments->0->>'url' LIKE 'http%'")"
 n=$(stored)
@@ -50,6 +56,14 @@ eq "safe-mode message decrypted and stored" "200 success" "$r $(cat "$WORK/r")"
 # The vector's plaintext is text_zh.xml, posted in plain mode above: the
 # decrypted message carries the same MsgId, so it is that message again.
 eq "the decrypted message is recognised by its MsgId (no second row)" "$n" "$(stored)"
+# Safe mode, encrypted the way WeChat does it (openssl, not our code): a
+# follow gets the welcome as an encrypted passive reply.
+printf '<xml><ToUserName><![CDATA[gh_shop]]></ToUserName><FromUserName><![CDATA[oSafeFollower]]></FromUserName><CreateTime>1731254500</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event></xml>' |
+  python3 "$ROOT/tests/tools/wx_safe.py" encrypt "$(v encoding_aes_key)" "$(v appid)" "$TOKEN" 1731254500 77 >"$WORK/senv.xml" 2>"$WORK/sq"
+curl -sS --data-binary "@$WORK/senv.xml" "$BASE/gh_shop?$(cat "$WORK/sq")" >"$WORK/sreply.xml"
+python3 "$ROOT/tests/tools/wx_safe.py" decrypt "$(v encoding_aes_key)" "$(v appid)" "$TOKEN" <"$WORK/sreply.xml" >"$WORK/splain.xml"
+check "the encrypted reply verifies and decrypts to the welcome" grep -q '欢迎关注' "$WORK/splain.xml"
+check "addressed to the follower" grep -q 'oSafeFollower' "$WORK/splain.xml"
 r=$(curl -sS -o /dev/null -w '%{http_code}' --data-binary "@$E" \
   "$BASE/gh_shop?timestamp=$(v timestamp)&nonce=$(v nonce)&encrypt_type=aes&msg_signature=0123456789012345678901234567890123456789")
 eq "wrong msg_signature -> 401" 401 "$r"
@@ -59,7 +73,7 @@ if [ -d "$ROOT/../shared/data/wechat" ]; then
   for f in "$ROOT"/../shared/data/wechat/*.xml; do
     m=$((m + 1))
     r=$(post "$f")
-    [ "$r" = "200 success" ] || { bad=$((bad + 1)); pd_log "$(basename "$f"): $r"; }
+    case "$r" in "200 success" | "200 <xml>"*) ;; *) bad=$((bad + 1)); pd_log "$(basename "$f"): $r" ;; esac
   done
   eq "every real WeChat sample accepted ($m files)" 0 "$bad"
 else
