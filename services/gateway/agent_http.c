@@ -193,6 +193,19 @@ static int agent_apply(pd_txn *tx, pd_http_job *hj)
 			}
 			json_object_object_add(o, "timeline", rows_to_json(e));
 			PQclear(e);
+			/* What reached the customer: agents see failed and dead deliveries. */
+			PGresult *d = pd_txn_query(tx,
+						   "SELECT outbound_id AS \"outboundId\", status, attempts::text, last_error AS \"lastError\", "
+						   "CASE reason WHEN 1 THEN 'agent_reply' WHEN 2 THEN 'auto_reply' WHEN 3 THEN 'proactive_notice' "
+						   "WHEN 4 THEN 'survey' ELSE 'other' END AS reason "
+						   "FROM gateway.outbound_messages WHERE ticket_public_id = $1 ORDER BY created_at",
+						   1, (const char *[]){j->public_id}, &err, &eb);
+			if (!d) {
+				json_object_put(o);
+				return err;
+			}
+			json_object_object_add(o, "deliveries", rows_to_json(d));
+			PQclear(d);
 			pd_http_job_reply_json(hj, 200, o);
 			return PD_OK;
 		}

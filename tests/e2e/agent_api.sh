@@ -43,6 +43,7 @@ check "the reply reaches the customer's channel" wait_for "delivered" 30 sh -c "
 sleep 1
 eq "exactly once" 1 "$(grep -c '明天送达' "$WORK/hook.jsonl")"
 eq "first response recorded, waiting on the customer" "t|pending_customer" "$(psql_q "SELECT first_response_at IS NOT NULL, status FROM router.tickets")"
+check "the agent's ticket view shows the reply as delivered" sh -c "curl -s -H 'Authorization: Bearer $TOKEN' '$GW/v1/tickets/$PID' | grep -q '\"outboundId\":\"reply-1\",\"status\":\"delivered\"'"
 check "the progress page shows the reply step" sh -c "curl -s '$GW/v1/track/$PID' | grep -q agent_reply"
 
 api POST "/v1/tickets/$PID/note" '{"text":"客户是老客户，注意语气"}' >/dev/null
