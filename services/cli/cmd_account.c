@@ -11,12 +11,12 @@ static void usage(void)
 {
 	printf("Usage:\n"
 	       "  peakdesk account add --channel webhook|wechat|email --name NAME\n"
-	       "                       [--secret S] [--token T --aes-key K --appid A] [--url U]\n"
+	       "                       [--secret S] [--token T --aes-key K --appid A --access-token X] [--url U]\n"
 	       "  peakdesk account list\n"
 	       "  peakdesk account disable --name NAME\n\n"
 	       "webhook: --secret is the HMAC-SHA256 key the channel signs with; --url receives replies.\n"
 	       "wechat:  --token (signature), --aes-key (43-character EncodingAESKey, safe mode), --appid,\n"
-	       "         --url (API base for the customer-service send API).\n"
+	       "         --url (API base for the customer-service send API), --access-token (its token).\n"
 	       "email:   no secret; mail for it is piped to `peakdesk-gateway mail --account NAME`.\n"
 	       "Adding an existing name updates it. The gateway picks changes up within seconds.\n"
 	       "Secrets are stored for the gateway role only and never printed.\n");
@@ -24,7 +24,8 @@ static void usage(void)
 
 static int add(int argc, char **argv)
 {
-	const char *channel = NULL, *name = NULL, *secret = "", *token = "", *aes = "", *appid = "", *url = "";
+	const char *channel = NULL, *name = NULL, *secret = "", *token = "", *aes = "", *appid = "", *url = "",
+		   *access = "";
 	for (int i = 2; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v) {
@@ -38,6 +39,7 @@ static int add(int argc, char **argv)
 		else if (strcmp(argv[i], "--aes-key") == 0) aes = v;
 		else if (strcmp(argv[i], "--appid") == 0) appid = v;
 		else if (strcmp(argv[i], "--url") == 0) url = v;
+		else if (strcmp(argv[i], "--access-token") == 0) access = v;
 		else {
 			fprintf(stderr, "peakdesk account add: unknown option %s (see --help)\n", argv[i]);
 			return 2;
@@ -59,14 +61,14 @@ static int add(int argc, char **argv)
 	PGconn *c = cli_db("account");
 	if (!c)
 		return 1;
-	const char *vals[7] = {name, channel, secret, token, aes, appid, url};
+	const char *vals[8] = {name, channel, secret, token, aes, appid, url, access};
 	PGresult *r = PQexecParams(c,
-				   "INSERT INTO gateway.accounts(name, channel, secret, token, aes_key, appid, url) "
-				   "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET "
+				   "INSERT INTO gateway.accounts(name, channel, secret, token, aes_key, appid, url, access_token) "
+				   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO UPDATE SET "
 				   "channel = excluded.channel, secret = excluded.secret, token = excluded.token, "
 				   "aes_key = excluded.aes_key, appid = excluded.appid, url = excluded.url, "
-				   "disabled = false, updated_at = now() RETURNING (xmax = 0)",
-				   7, NULL, vals, NULL, NULL, 0);
+				   "access_token = excluded.access_token, disabled = false, updated_at = now() RETURNING (xmax = 0)",
+				   8, NULL, vals, NULL, NULL, 0);
 	int rc = 0;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "peakdesk account add: %s", PQresultErrorMessage(r));

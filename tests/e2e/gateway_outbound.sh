@@ -19,9 +19,8 @@ python3 "$ROOT/tests/tools/http_receiver.py" "$GONEPORT" "$WORK/gone.jsonl" --al
 PIDS="$PIDS $!"
 "$BIN/peakdesk" account add --channel webhook --name app --secret "$SECRET" --url "http://127.0.0.1:$PORT/hook" >/dev/null
 "$BIN/peakdesk" account add --channel webhook --name gone --secret "$SECRET" --url "http://127.0.0.1:$GONEPORT/" >/dev/null
-"$BIN/peakdesk" account add --channel wechat --name wx --token tok123 --url "http://127.0.0.1:$WXPORT" >/dev/null
+"$BIN/peakdesk" account add --channel wechat --name wx --token tok123 --access-token AT-1 --url "http://127.0.0.1:$WXPORT" >/dev/null
 "$BIN/peakdesk" account add --channel email --name mail >/dev/null
-psql_q "UPDATE gateway.accounts SET access_token = 'AT-1' WHERE name = 'wx'"
 # A WeChat user who wrote an hour ago (inside the window) and one who wrote 3 days ago.
 psql_q "INSERT INTO gateway.inbound_messages(message_id, account, channel, external_user_id, external_message_id, received_at) VALUES
   (gen_random_uuid(), 'wx', 'wechat', 'oRecent', 'm1', now() - interval '1 hour'),
