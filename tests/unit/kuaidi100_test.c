@@ -16,37 +16,11 @@
 #define SHARED_SAMPLE "../shared/data/logistics/kuaidi100_push_doc_example.param.json"
 #define SHARED_REPLY "../shared/data/logistics/kuaidi100_push_success_response.json"
 
-/* Whole file, NUL-terminated, or NULL when it cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = (n + 4096 + 1) * 2;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		size_t got = fread(buf + n, 1, 4096, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
-
 static char *fixture(const char *name, size_t *len)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/kuaidi100/%s", pd_test_data_dir(), name);
-	char *s = slurp(path, len);
+	char *s = pd_test_slurp(path, len);
 	ck_assert_msg(s != NULL, "cannot read fixture %s", path);
 	return s;
 }
@@ -208,7 +182,7 @@ END_TEST
 START_TEST(shared_doc_example)
 {
 	size_t len;
-	char *param = slurp(SHARED_SAMPLE, &len);
+	char *param = pd_test_slurp(SHARED_SAMPLE, &len);
 	if (!param) {
 		printf("skipped: ../shared/data not present (%s)\n", SHARED_SAMPLE);
 		return;
@@ -242,7 +216,7 @@ START_TEST(reply_constants)
 	json_object *fail = json_tokener_parse(LG_KD100_REPLY_FAIL);
 	ck_assert_ptr_nonnull(ok);
 	ck_assert_ptr_nonnull(fail);
-	char *want = slurp(SHARED_REPLY, NULL);
+	char *want = pd_test_slurp(SHARED_REPLY, NULL);
 	if (want) {
 		/* Same document as the answer Kuaidi100's demo sends. */
 		json_object *w = json_tokener_parse(want);

@@ -24,32 +24,6 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* Whole file, NUL-terminated, or NULL when it cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = (n + 4096 + 1) * 2;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		size_t got = fread(buf + n, 1, 4096, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
-
 static int shared_present(void)
 {
 	struct stat st;
@@ -111,7 +85,7 @@ static void parse_ok(const char *raw, size_t len, mail_message *m, const char *w
 static void parse_file(const char *path, mail_message *m)
 {
 	size_t len;
-	char *raw = slurp(path, &len);
+	char *raw = pd_test_slurp(path, &len);
 	ck_assert_msg(raw != NULL, "cannot read %s", path);
 	parse_ok(raw, len, m, path);
 	free(raw);
@@ -201,7 +175,7 @@ START_TEST(every_own_fixture_parses_with_crlf_and_lf)
 		char path[512];
 		snprintf(path, sizeof(path), "%s/email/%s", pd_test_data_dir(), names[i]);
 		size_t len;
-		char *crlf = slurp(path, &len);
+		char *crlf = pd_test_slurp(path, &len);
 		ck_assert_ptr_nonnull(crlf);
 		char *lf = malloc(len + 1);
 		size_t o = 0;
@@ -1045,7 +1019,7 @@ static void *parse_loop(void *arg)
 	char path[512];
 	snprintf(path, sizeof(path), "%s/email/gb2312_complaint.eml", pd_test_data_dir());
 	size_t len;
-	char *raw = slurp(path, &len);
+	char *raw = pd_test_slurp(path, &len);
 	for (int i = 0; i < 50 && raw; i++) {
 		mail_message m;
 		pd_errbuf eb;

@@ -32,4 +32,31 @@ static inline const char *pd_test_data_dir(void)
 	return d ? d : "tests/data";
 }
 
+/* Whole file, NUL-terminated, or NULL when it cannot be read; *len (may be
+ * NULL) gets its size. Caller frees. */
+static inline char *pd_test_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			cap = (n + 4096 + 1) * 2;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+		size_t got = fread(buf + n, 1, 4096, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
 #endif

@@ -22,37 +22,11 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* Whole file, NUL-terminated, or NULL when it cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = (n + 4096 + 1) * 2;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-		size_t got = fread(buf + n, 1, 4096, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
-
 static char *fixture(const char *name, size_t *len)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/wechat/%s", pd_test_data_dir(), name);
-	char *s = slurp(path, len);
+	char *s = pd_test_slurp(path, len);
 	ck_assert_msg(s != NULL, "cannot read fixture %s", path);
 	return s;
 }
@@ -62,7 +36,7 @@ static char *shared(const char *name, size_t *len)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/test_parser.test_parse_%s.xml", SHARED_DIR, name);
-	char *s = slurp(path, len);
+	char *s = pd_test_slurp(path, len);
 	if (!s)
 		printf("skipped: ../shared/data not present (%s)\n", path);
 	return s;
@@ -249,7 +223,7 @@ START_TEST(shared_all_parse)
 		char path[768];
 		snprintf(path, sizeof(path), "%s/%s", SHARED_DIR, e->d_name);
 		size_t len;
-		char *xml = slurp(path, &len);
+		char *xml = pd_test_slurp(path, &len);
 		ck_assert_ptr_nonnull(xml);
 		wx_message m;
 		pd_errbuf eb = { "" };
