@@ -40,6 +40,7 @@ static void stop_ingress(pd_service *s, void *arg)
 	if (a->ev_sla)
 		event_free(a->ev_sla);
 	a->ev_sla = NULL;
+	rt_rules_unlisten();
 	pd_consumer_stop(a->consumer);
 	a->consumer = NULL;
 }
@@ -56,6 +57,9 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return rc == 1 ? 0 : 1;
 	a.ctx.reopen_hours = atoi(reopen_hours) > 0 ? atoi(reopen_hours) : 72;
+	/* The shipped set until router.rules is loaded (and seeded from it when
+	 * empty) by the writer just below: no message is classified without
+	 * rules. */
 	size_t n_rules;
 	const rt_rule_def *defs = rt_default_rules(&n_rules);
 	pd_errbuf ceb = {{0}};
@@ -64,8 +68,8 @@ int main(int argc, char **argv)
 		pd_service_close(&a.svc);
 		return 1;
 	}
-	pd_log_info("classification rules loaded", "rules=%zu keywords=%zu", rt_rules_count(a.ctx.rules),
-		    rt_rules_keywords(a.ctx.rules));
+	rt_rules_reload(a.svc.bus, &a.ctx, 1);
+	rt_rules_listen(a.svc.base, a.svc.cfg.db, a.svc.bus, &a.ctx);
 	static char addrbuf[PD_SERVICES_MAX][PD_CFG_STR];
 	const char *addrs[PD_SERVICES_MAX + 1];
 	pd_config_pub_addrs(a.svc.cfg.run_dir, addrbuf, addrs);

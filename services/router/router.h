@@ -13,6 +13,14 @@ typedef struct rt_context {
 	double first_response_override_min; /* > 0: every first-response target, minutes */
 } rt_context;
 
+/* Classification rules from router.rules (rules_store.c): reload (seeding
+ * the shipped set when the table is empty and seed_if_empty), and a LISTEN
+ * connection on the loop that reloads on NOTIFY peakdesk_rules. */
+struct event_base;
+void rt_rules_reload(pd_bus *bus, rt_context *ctx, int seed_if_empty);
+void rt_rules_listen(struct event_base *base, const char *conninfo, pd_bus *bus, rt_context *ctx);
+void rt_rules_unlisten(void);
+
 /* First-response target (ms) for a ticket (sla_sweep.c). */
 int64_t rt_first_response_ms(const rt_context *ctx, int priority, const char *channel);
 /* Timer job: records overdue first responses and escalates (sla_sweep.c). */

@@ -49,6 +49,19 @@ curl -s -o /dev/null -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: 
 check "an agent of its group coming online takes the waiting ticket" wait_for "dave" 20 sh -c \
   "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT agent_id FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = 'parcel'\")\" = dave ]"
 
+# Rules live in router.rules: the shipped set was seeded, and a rule added
+# with psql takes effect in the running router (NOTIFY), no restart.
+check "the shipped rules were seeded into router.rules" test "$(psql_q "SELECT count(*) FROM router.rules")" -ge 30
+psql_q "INSERT INTO router.rules(rule_id, position, keywords_any, category, priority, group_name, tags)
+        VALUES ('gold-invoice', -1, '{金卡发票}', 'order', 4, 'vip', '{invoice}')"
+sleep 1
+say gold m4 '我要开金卡发票' >/dev/null
+check "the new rule classifies the next message" wait_for "gold" 20 sh -c \
+  "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT group_name || '|' || priority || '|' || rule_id FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = 'gold'\")\" = 'vip|4|gold-invoice' ]"
+psql_q "UPDATE router.rules SET category = 'no-such-category' WHERE rule_id = 'gold-invoice'"
+sleep 1
+check "a rule set that does not compile is refused; the router keeps working" grep -q 'classification rules refused' "$WORK/router.log"
+
 say calm m3 '请问这件衣服有XL码吗？' >/dev/null
 check "a presale question" wait_ticket calm
 eq "scores no risk" 0 "$(ticket_of calm risk_score)"
