@@ -99,6 +99,14 @@ pd_cleanup() {
 }
 
 pd_done() {
+  # Stop the services first so a sanitizer build reports leaks at exit, then
+  # fail on any sanitizer report in their logs.
+  for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+  for p in $PIDS; do wait "$p" 2>/dev/null; done
+  PIDS=""
+  if [ -n "${WORK:-}" ] && grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK"/*.log >/dev/null 2>&1; then
+    fail "sanitizer report in $(grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK"/*.log | xargs -n1 basename | tr '\n' ' ')"
+  fi
   echo "$TEST_NAME: $PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
 }

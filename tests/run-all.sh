@@ -31,7 +31,13 @@ if [ "${PEAKDESK_SKIP_FUZZ:-}" != 1 ]; then
   fi
 fi
 
-section "integration and end-to-end tests"
+section "integration and end-to-end tests (services from the ASan+UBSan build)"
+# The services and the CLI under test are the sanitizer build; a report in
+# any service log fails the test (tests/lib.sh pd_done). `make run`'s own
+# test uses the normal build, as `make run` does.
+export PEAKDESK_BIN="$PWD/build/san/bin"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 for t in tests/integration/*.sh tests/e2e/*.sh; do
   [ -f "$t" ] || continue
   printf -- '-- %s\n' "$t"
