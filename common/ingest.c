@@ -55,13 +55,14 @@ struct pd_ingest {
 
 /* ---- the job ------------------------------------------------------------------ */
 
-/* Builds a PostgreSQL uuid[] literal from the events still ACCEPTED. */
-static void uuid_array(pd_strbuf *sb, pd_ingest_item *items, size_t n, int status)
+/* Builds a PostgreSQL uuid[] literal of the event ids whose status is
+ * `status` (only those refused inside the transaction when in_txn_only). */
+static void uuid_array(pd_strbuf *sb, pd_ingest_item *items, size_t n, int status, int in_txn_only)
 {
 	pd_sb_add(sb, "{", 1);
 	int first = 1;
 	for (size_t i = 0; i < n; i++) {
-		if (items[i].status != status)
+		if (items[i].status != status || (in_txn_only && items[i].invalid))
 			continue;
 		char t[PD_UUID_TEXT];
 		pd_uuid_format(items[i].env->event_id.data, t);
@@ -89,7 +90,7 @@ static int ingest_apply(pd_txn *tx, pd_job *job)
 	/* 1. Claim the event ids; the ones already there are duplicates. A
 	 *    duplicate inside the same request is caught by the conflict too. */
 	pd_strbuf ids = {0};
-	uuid_array(&ids, j->items, j->n, ACK(ACCEPTED));
+	uuid_array(&ids, j->items, j->n, ACK(ACCEPTED), 0);
 	int err;
 	char sql[256];
 	snprintf(sql, sizeof(sql),
@@ -147,19 +148,7 @@ static int ingest_apply(pd_txn *tx, pd_job *job)
 		any_rej |= j->items[i].status == ACK(REJECTED) && !j->items[i].invalid;
 	if (any_rej) {
 		pd_strbuf rej = {0};
-		pd_sb_add(&rej, "{", 1);
-		int first = 1;
-		for (size_t i = 0; i < j->n; i++) {
-			if (j->items[i].status != ACK(REJECTED) || j->items[i].invalid)
-				continue;
-			char t[PD_UUID_TEXT];
-			pd_uuid_format(j->items[i].env->event_id.data, t);
-			if (!first)
-				pd_sb_add(&rej, ",", 1);
-			pd_sb_add(&rej, t, 36);
-			first = 0;
-		}
-		pd_sb_add(&rej, "}", 1);
+		uuid_array(&rej, j->items, j->n, ACK(REJECTED), 1);
 		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE event_id = ANY($1::uuid[])", ing->log_table);
 		r = pd_db_query(pd_txn_db(tx), "pd_ingest_unclaim", sql, 1, (const char *[]){rej.s}, &err, &eb);
 		pd_sb_free(&rej);

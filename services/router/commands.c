@@ -12,14 +12,6 @@
 #include "router.h"
 #include "topics.h"
 
-static int event(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int visible,
-		 const char *label, pd_errbuf *eb)
-{
-	return pd_txn_exec(tx,
-		      "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label) VALUES ($1, $2, $3, $4, $5)",
-		      5, (const char *[]){ticket_id, kind, actor, visible ? "true" : "false", label}, eb);
-}
-
 static int emit_ticket_event(pd_txn *tx, const char *topic, int kind, PGresult *t, const char *agent,
 			     const char *code, pd_errbuf *eb)
 {
@@ -84,7 +76,7 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 	case PEAKDESK__V1__AGENT_COMMAND__ACTION_REPLY: {
 		const Peakdesk__V1__AgentReply *rep = c->reply;
 		if (rep->internal_note) {
-			rc = event(tx, tid, "note", actor, 0, rep->text, eb);
+			rc = rt_timeline_add(tx, tid, "note", actor, 0, rep->text, NULL, eb);
 			break;
 		}
 		char mid[PD_UUID_TEXT];
@@ -99,7 +91,7 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 				    "updated_at = now() WHERE ticket_id = $1",
 				    2, (const char *[]){tid, c->agent_id}, eb);
 		if (rc == PD_OK)
-			rc = event(tx, tid, "agent_reply", actor, 1, "客服已回复 / An agent replied", eb);
+			rc = rt_timeline_add(tx, tid, "agent_reply", actor, 1, "客服已回复 / An agent replied", NULL, eb);
 		if (rc != PD_OK)
 			break;
 		/* The gateway's message id of the customer's last message threads an
@@ -139,7 +131,7 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		snprintf(label, sizeof(label), "已转交%s处理 / Passed to our %.60s team", *tr->department ? "相关部门" : "专员",
 			 to);
 		if (rc == PD_OK)
-			rc = event(tx, tid, "transferred", actor, 1, label, eb);
+			rc = rt_timeline_add(tx, tid, "transferred", actor, 1, label, NULL, eb);
 		if (rc == PD_OK)
 			rc = rt_assign_waiting(tx, to, eb);
 		break;
@@ -148,7 +140,7 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		rc = pd_txn_exec(tx, "UPDATE router.tickets SET status = 'resolved', resolved_at = now(), updated_at = now() WHERE ticket_id = $1",
 			    1, (const char *[]){tid}, eb);
 		if (rc == PD_OK)
-			rc = event(tx, tid, "resolved", actor, 1, "问题已解决 / Resolved", eb);
+			rc = rt_timeline_add(tx, tid, "resolved", actor, 1, "问题已解决 / Resolved", NULL, eb);
 		if (rc == PD_OK)
 			rc = emit_ticket_event(tx, "ticket.resolved", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_RESOLVED, t,
 					       c->agent_id, c->resolve->resolution_code, eb);

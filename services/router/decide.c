@@ -118,10 +118,7 @@ static int auto_reply(pd_txn *tx, const char *ticket_id, const char *name, pd_er
 		char detail[80];
 		snprintf(detail, sizeof(detail), "{\"template\":\"%.40s\"}", name);
 		if (rc == PD_OK)
-			rc = pd_txn_exec(tx,
-					 "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label, detail) "
-					 "VALUES ($1, 'auto_reply', 'router', true, $2, $3::jsonb)",
-					 3, (const char *[]){ticket_id, text, detail}, eb);
+			rc = rt_timeline_add(tx, ticket_id, "auto_reply", "router", 1, text, detail, eb);
 		/* Not a ticket message: a machine's answer neither stops the
 		 * first-response clock nor counts as an agent's reply for risk. */
 		PQclear(t);
@@ -241,10 +238,8 @@ static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *e
 		if (rc == PD_OK)
 			rc = pd_txn_exec(tx, "UPDATE router.agents SET idle_since = now() WHERE agent_id = $1", 1, (const char *[]){agent}, eb);
 		if (rc == PD_OK)
-			rc = pd_txn_exec(tx,
-				    "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label) "
-				    "VALUES ($1, 'assigned', 'router', true, '已分配客服为您处理 / An agent is on it')",
-				    1, (const char *[]){ticket_id}, eb);
+			rc = rt_timeline_add(tx, ticket_id, "assigned", "router", 1, "已分配客服为您处理 / An agent is on it",
+					     NULL, eb);
 		if (rc == PD_OK) {
 			Peakdesk__V1__TicketEvent te = PEAKDESK__V1__TICKET_EVENT__INIT;
 			te.kind = PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_ASSIGNED;

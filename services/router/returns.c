@@ -34,10 +34,7 @@ int rt_apply_return(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb
 		char label[300], detail[200];
 		snprintf(label, sizeof(label), "%s / %s", l->zh, l->en);
 		snprintf(detail, sizeof(detail), "{\"returnId\":\"%.60s\",\"step\":\"%s\"}", u->return_id, rt_wf_state_name(state));
-		rc = pd_txn_exec(tx,
-				 "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label, detail) "
-				 "VALUES ($1, 'return_step', $2, true, $3, $4::jsonb)",
-				 4, (const char *[]){PQgetvalue(r, 0, 0), rt_wf_actor_name(actor), label, detail}, eb);
+		rc = rt_timeline_add(tx, PQgetvalue(r, 0, 0), "return_step", rt_wf_actor_name(actor), 1, label, detail, eb);
 		if (rc == PD_OK)
 			rc = pd_txn_exec(tx, "UPDATE router.tickets SET updated_at = now() WHERE ticket_id = $1", 1,
 					 (const char *[]){PQgetvalue(r, 0, 0)}, eb);

@@ -26,6 +26,10 @@ int64_t rt_first_response_ms(const rt_context *ctx, int priority, const char *ch
 /* Timer job: records overdue first responses and escalates (sla_sweep.c). */
 void rt_sla_sweep_submit(pd_bus *bus, const rt_context *ctx);
 
+/* Adds a step to a ticket's timeline (timeline.c); detail_json may be NULL. */
+int rt_timeline_add(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int customer_visible,
+		    const char *label, const char *detail_json, pd_errbuf *eb);
+
 /* Classification, linked numbers, risk and assignment for a ticket that
  * just received m (decide.c). category: the ticket's current category. */
 int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,

@@ -97,9 +97,7 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 			continue;
 		char label[120];
 		snprintf(label, sizeof(label), "first response overdue at tier %s; escalated to %s", tier, next_name);
-		rc = pd_txn_exec(tx, "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label) "
-				     "VALUES ($1, 'sla_breached', 'router', false, $2)",
-				 2, (const char *[]){tid, label}, &eb);
+		rc = rt_timeline_add(tx, tid, "sla_breached", "router", 0, label, NULL, &eb);
 		if (rc == PD_OK)
 			rc = emit(tx, "ticket.sla_breached", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_SLA_BREACHED, r, i,
 				  tier, &eb);

@@ -42,15 +42,6 @@ static int emit_ticket(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEventK
 	return pd_txn_emit(tx, &env, eb);
 }
 
-static int add_event(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int visible,
-		     const char *label, pd_errbuf *eb)
-{
-	return pd_txn_exec(tx,
-		      "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label) "
-		      "VALUES ($1, $2, $3, $4, $5)",
-		      5, (const char *[]){ticket_id, kind, actor, visible ? "true" : "false", label}, eb);
-}
-
 /* The customer behind (account, external user), created on first contact. */
 static int find_customer(pd_txn *tx, const Peakdesk__V1__CustomerMessage *m, char out[PD_UUID_TEXT], pd_errbuf *eb)
 {
@@ -154,7 +145,7 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 			    "WHERE ticket_id = $1",
 			    2, (const char *[]){t.ticket_id, sent}, eb);
 		if (rc == PD_OK && reopen) {
-			rc = add_event(tx, t.ticket_id, "reopened", "customer", 1, "您的工单已重新打开 / Your request was reopened", eb);
+			rc = rt_timeline_add(tx, t.ticket_id, "reopened", "customer", 1, "您的工单已重新打开 / Your request was reopened", NULL, eb);
 			if (rc == PD_OK)
 				rc = emit_ticket(tx, "ticket.reopened", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_REOPENED,
 						 &t, m, eb);
@@ -173,7 +164,7 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 					     m->external_user_id, subject, t.category, "2", sent},
 			    eb);
 		if (rc == PD_OK)
-			rc = add_event(tx, t.ticket_id, "created", "customer", 1, "已收到您的消息 / We received your message", eb);
+			rc = rt_timeline_add(tx, t.ticket_id, "created", "customer", 1, "已收到您的消息 / We received your message", NULL, eb);
 		if (rc == PD_OK)
 			rc = emit_ticket(tx, "ticket.created", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_CREATED, &t, m, eb);
 	}
@@ -183,7 +174,7 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 			    "VALUES ($1, $2, 'in', $3, to_timestamp($4::bigint / 1000.0))",
 			    4, (const char *[]){m->message_id, t.ticket_id, m->text, sent}, eb);
 	if (rc == PD_OK && found && (is_open || reopen))
-		rc = add_event(tx, t.ticket_id, "message", "customer", 1, "您发送了新消息 / You wrote to us", eb);
+		rc = rt_timeline_add(tx, t.ticket_id, "message", "customer", 1, "您发送了新消息 / You wrote to us", NULL, eb);
 	if (rc == PD_OK)
 		rc = rt_decide(tx, ctx, t.ticket_id, t.category, m, eb);
 	return rc;

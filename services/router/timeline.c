@@ -1,0 +1,16 @@
+/* The ticket timeline: every step of a ticket, with who or what did it.
+ * Customer-visible steps make the customer's progress page. One writer of
+ * router.ticket_events for all of the router. */
+#include "router.h"
+
+int rt_timeline_add(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int customer_visible,
+		    const char *label, const char *detail_json, pd_errbuf *eb)
+{
+	return pd_txn_exec(tx,
+			   "INSERT INTO router.ticket_events(ticket_id, kind, actor, customer_visible, label, detail) "
+			   "VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+			   6,
+			   (const char *[]){ticket_id, kind, actor, customer_visible ? "true" : "false", label,
+					    detail_json ? detail_json : "{}"},
+			   eb);
+}
