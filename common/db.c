@@ -96,6 +96,12 @@ static int setup_session(pd_db *db, pd_errbuf *eb)
 	}
 	r = PQexec(db->conn, "SET TIME ZONE 'UTC'");
 	PQclear(r);
+	/* A client killed in the middle of a long statement would otherwise
+	 * keep its backend (and the publisher lock) busy until the statement
+	 * ends; this makes the server look for the dead socket every second
+	 * (PostgreSQL >= 14; ignored by older servers). */
+	r = PQexec(db->conn, "SET client_connection_check_interval = 1000");
+	PQclear(r);
 	for (size_t i = 0; i < db->n_stmts; i++) {
 		r = PQprepare(db->conn, db->stmts[i].name, db->stmts[i].sql, 0, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {

@@ -69,6 +69,9 @@ int pd_service_init(pd_service *s, const char *name, const char *synopsis,
 		.role = s->cfg.role,
 		.pub_addr = s->cfg.pub,
 		.retention_hours = atoi(getenv("PEAKDESK_OUTBOX_RETENTION_HOURS") ? getenv("PEAKDESK_OUTBOX_RETENTION_HOURS") : "168"),
+		/* a crashed predecessor's session may hold the name a little
+		 * longer than the process lived: wait for it before giving up */
+		.lock_wait_ms = atoi(getenv("PEAKDESK_PUBLISHER_LOCK_WAIT_MS") ? getenv("PEAKDESK_PUBLISHER_LOCK_WAIT_MS") : "15000"),
 		.stop = &g_stop_startup,
 	};
 	rc = pd_bus_open(&s->bus, &bo, &eb);

@@ -23,7 +23,7 @@ publish_one() { # publish_one N
 check "an event goes in" publish_one 1
 
 # Same publisher name, other ports: must refuse.
-PEAKDESK_LOGISTICS_HTTP=127.0.0.1:$(free_port) PEAKDESK_LOGISTICS_PUB=ipc://$WORK/run/other.pub \
+PEAKDESK_PUBLISHER_LOCK_WAIT_MS=500 PEAKDESK_LOGISTICS_HTTP=127.0.0.1:$(free_port) PEAKDESK_LOGISTICS_PUB=ipc://$WORK/run/other.pub \
   PEAKDESK_LOGISTICS_INGEST=ipc://$WORK/run/other.ingest timeout 20 "$BIN/peakdesk-logistics" >"$WORK/second.log" 2>&1
 rc=$?
 check "second copy with the same name exits non-zero" test $rc -ne 0 -a $rc -ne 124
