@@ -362,7 +362,9 @@ static void consumer_done(pd_job *job, int err, const pd_errbuf *eb)
 		c->want_poll = 0; /* hints already say what to read */
 	if (c->pending || more_backlog || c->want_poll)
 		schedule_locked(c);
-	else
+	/* Nothing scheduled (idle, or pd_consumer_stop is waiting and
+	 * schedule_locked refused): wake the waiter. */
+	if (!c->in_flight)
 		pthread_cond_broadcast(&c->idle_cv);
 	pthread_mutex_unlock(&c->mu);
 }

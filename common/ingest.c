@@ -389,3 +389,28 @@ void pd_ingest_free(pd_ingest *ing)
 	free(ing->log_table);
 	free(ing);
 }
+
+int pd_ingest_apply_each(pd_txn *tx, pd_ingest_item *items, size_t n, pd_ingest_apply_fn fn, void *arg)
+{
+	int careful = pd_txn_careful(tx);
+	for (size_t i = 0; i < n; i++) {
+		pd_errbuf eb = {{0}};
+		if (careful && pd_txn_savepoint(tx, &eb) != PD_OK)
+			return PD_EDBDOWN;
+		int rc = fn(tx, &items[i], arg, &eb);
+		if (rc == PD_OK && careful)
+			rc = items[i].status == PEAKDESK__V1__ACK_STATUS__ACK_STATUS_REJECTED ? pd_txn_rollback_to(tx, &eb)
+											: pd_txn_release(tx, &eb);
+		if (rc == PD_OK)
+			continue;
+		if (!careful || rc == PD_EDBDOWN)
+			return rc;
+		/* alone and still failing: this event is the culprit */
+		pd_errbuf ignore;
+		if (pd_txn_rollback_to(tx, &ignore) != PD_OK)
+			return PD_EDBDOWN;
+		items[i].status = PEAKDESK__V1__ACK_STATUS__ACK_STATUS_REJECTED;
+		snprintf(items[i].reason, sizeof(items[i].reason), "database refused the event: %.200s", eb.msg);
+	}
+	return PD_OK;
+}

@@ -30,6 +30,14 @@ typedef struct pd_ingest_ops {
 	int (*apply)(pd_txn *tx, pd_ingest_item *items, size_t n, void *arg);
 } pd_ingest_ops;
 
+/* The usual body of pd_ingest_ops.apply for events applied one at a time:
+ * calls fn for each item (fn sets REJECTED with a reason for events it
+ * refuses, having changed nothing). In careful mode each event runs under
+ * its own savepoint, and one the database refuses even alone is REJECTED
+ * ("database refused the event: ...") while the rest commit. */
+typedef int (*pd_ingest_apply_fn)(pd_txn *tx, pd_ingest_item *it, void *arg, pd_errbuf *eb);
+int pd_ingest_apply_each(pd_txn *tx, pd_ingest_item *items, size_t n, pd_ingest_apply_fn fn, void *arg);
+
 typedef struct pd_ingest_options {
 	const char *service;      /* topics must be for this service */
 	const char *log_table;    /* e.g. "logistics.ingest_log" (trusted constant) */

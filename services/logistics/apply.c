@@ -647,12 +647,14 @@ static int apply_return(pd_txn *tx, const Peakdesk__V1__ReturnUpdate *u, pd_inge
 
 /* ---- dispatch ----------------------------------------------------------------------- */
 
-static int apply_one(pd_txn *tx, const lg_context *ctx, pd_ingest_item *it, pd_errbuf *eb)
+static int apply_one(pd_txn *tx, pd_ingest_item *it, void *arg, pd_errbuf *eb)
 {
+	const lg_context *ctx = arg;
 	const Peakdesk__V1__Envelope *env = it->env;
 	switch (env->body_case) {
 	case PEAKDESK__V1__ENVELOPE__BODY_ORDER:
-		return apply_orders(tx, &it, 1, eb);
+		/* in a batch, orders went in bulk before (ingest_apply) */
+		return pd_txn_careful(tx) ? apply_orders(tx, &it, 1, eb) : PD_OK;
 	case PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_UPDATE:
 		return apply_shipment(tx, env->shipment_update, it, eb);
 	case PEAKDESK__V1__ENVELOPE__BODY_TRACKING_SCAN: {
@@ -671,11 +673,9 @@ static int apply_one(pd_txn *tx, const lg_context *ctx, pd_ingest_item *it, pd_e
 
 static int ingest_apply(pd_txn *tx, pd_ingest_item *items, size_t n, void *arg)
 {
-	const lg_context *ctx = arg;
-	int careful = pd_txn_careful(tx);
-	if (!careful) {
+	if (!pd_txn_careful(tx)) {
 		/* Orders in bulk first (shipments in the same request may refer to
-		 * them); everything else one by one below. */
+		 * them); everything else one by one. */
 		pd_ingest_item **orders = pd_xmalloc((n ? n : 1) * sizeof(*orders));
 		size_t n_orders = 0;
 		for (size_t i = 0; i < n; i++)
@@ -687,27 +687,7 @@ static int ingest_apply(pd_txn *tx, pd_ingest_item *items, size_t n, void *arg)
 		if (rc != PD_OK)
 			return rc;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (!careful && items[i].env->body_case == PEAKDESK__V1__ENVELOPE__BODY_ORDER)
-			continue;
-		pd_errbuf eb = {{0}};
-		if (careful && pd_txn_savepoint(tx, &eb) != PD_OK)
-			return PD_EDBDOWN;
-		int rc = apply_one(tx, ctx, &items[i], &eb);
-		if (rc == PD_OK && careful)
-			rc = items[i].status == ACK(REJECTED) ? pd_txn_rollback_to(tx, &eb) : pd_txn_release(tx, &eb);
-		if (rc == PD_OK)
-			continue;
-		if (!careful || rc == PD_EDBDOWN)
-			return rc;
-		/* Alone and still failing: this event is the culprit. */
-		pd_errbuf ignore;
-		if (pd_txn_rollback_to(tx, &ignore) != PD_OK)
-			return PD_EDBDOWN;
-		items[i].status = ACK(REJECTED);
-		snprintf(items[i].reason, sizeof(items[i].reason), "database refused the event: %.200s", eb.msg);
-	}
-	return PD_OK;
+	return pd_ingest_apply_each(tx, items, n, apply_one, arg);
 }
 
 const pd_ingest_ops lg_ingest_ops = {

@@ -550,46 +550,22 @@ static int apply_levels(pd_txn *tx, st_context *ctx, pd_ingest_item **its, size_
 	return rc;
 }
 
+static int apply_alone(pd_txn *tx, pd_ingest_item *it, void *arg, pd_errbuf *eb)
+{
+	return apply_levels(tx, arg, &it, 1, eb);
+}
+
 /* In a batch every level goes through the bulk path at once; alone after a
- * failed batch (careful mode) each event gets its own savepoint so the one
- * the database refuses is REJECTED and the rest still commit. */
+ * failed batch (careful mode) each event on its own. */
 static int ingest_apply(pd_txn *tx, pd_ingest_item *items, size_t n, void *arg)
 {
-	st_context *ctx = arg;
+	if (pd_txn_careful(tx))
+		return pd_ingest_apply_each(tx, items, n, apply_alone, arg);
 	pd_ingest_item **its = pd_xmalloc((n ? n : 1) * sizeof(*its));
-	int rc = PD_OK;
-	if (!pd_txn_careful(tx)) {
-		for (size_t i = 0; i < n; i++)
-			its[i] = &items[i];
-		pd_errbuf eb = {{0}};
-		rc = apply_levels(tx, ctx, its, n, &eb);
-		free(its);
-		return rc;
-	}
-	for (size_t i = 0; i < n && rc == PD_OK; i++) {
-		pd_errbuf eb = {{0}};
-		if (pd_txn_savepoint(tx, &eb) != PD_OK) {
-			rc = PD_EDBDOWN;
-			break;
-		}
-		its[0] = &items[i];
-		int e = apply_levels(tx, ctx, its, 1, &eb);
-		if (e == PD_OK)
-			e = items[i].status == ACK(REJECTED) ? pd_txn_rollback_to(tx, &eb) : pd_txn_release(tx, &eb);
-		if (e == PD_OK)
-			continue;
-		if (e == PD_EDBDOWN) {
-			rc = e;
-			break;
-		}
-		pd_errbuf ignore;
-		if (pd_txn_rollback_to(tx, &ignore) != PD_OK) {
-			rc = PD_EDBDOWN;
-			break;
-		}
-		items[i].status = ACK(REJECTED);
-		snprintf(items[i].reason, sizeof(items[i].reason), "database refused the event: %.200s", eb.msg);
-	}
+	for (size_t i = 0; i < n; i++)
+		its[i] = &items[i];
+	pd_errbuf eb = {{0}};
+	int rc = apply_levels(tx, arg, its, n, &eb);
 	free(its);
 	return rc;
 }

@@ -1,0 +1,124 @@
+/* peakdesk-promo: campaigns, their rule texts and SLA overrides, and sales
+ * targets from operations (NNG ingest, HTTP); emits
+ * promo.campaign_updated and promo.forecast_updated (Erlang C staffing
+ * forecast); serves GET /v1/rules?q= to agents. */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ingest_http.h"
+#include "log.h"
+#include "promo.h"
+#include "service.h"
+
+static char rate[32], aht[16], concurrency[16], answer_s[16], sl_goal[16], shares[512], min_history[16], tick_ms[16];
+
+static const pd_config_extra extras[] = {
+	{"PEAKDESK_PROMO_CONSULTATION_RATE", "0.15",
+	 "consultations per order when the database has too little history to learn it", rate, sizeof(rate), 0},
+	{"PEAKDESK_PROMO_AHT_SECONDS", "240", "average handle time of one chat, seconds", aht, sizeof(aht), 0},
+	{"PEAKDESK_PROMO_CHAT_CONCURRENCY", "3", "chats one agent handles at once", concurrency, sizeof(concurrency), 0},
+	{"PEAKDESK_PROMO_TARGET_ANSWER_SECONDS", "30", "service level: answered within this many seconds", answer_s,
+	 sizeof(answer_s), 0},
+	{"PEAKDESK_PROMO_SERVICE_LEVEL", "0.8", "service level: this share answered within the target (0..1)", sl_goal,
+	 sizeof(sl_goal), 0},
+	{"PEAKDESK_PROMO_GROUP_SHARES", "presale:0.3,order:0.3,after-sale:0.4",
+	 "how consultations split over the router's groups when history is too short", shares, sizeof(shares), 0},
+	{"PEAKDESK_PROMO_MIN_HISTORY_ORDERS", "1000",
+	 "orders in the last 30 days needed before the rate is learned from tickets / orders", min_history,
+	 sizeof(min_history), 0},
+	{"PEAKDESK_PROMO_TICK_MS", "1000", "how often campaigns going live and due forecasts are checked", tick_ms,
+	 sizeof(tick_ms), 0},
+	{NULL, NULL, NULL, NULL, 0, 0},
+};
+
+struct app {
+	pd_service svc;
+	pm_context ctx;
+	pd_ingest *ingest;
+	struct event *ev_tick;
+};
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct app *a = arg;
+	pm_tick_submit(a->svc.bus, &a->ctx);
+}
+
+static void stop_ingress(pd_service *s, void *arg)
+{
+	(void)s;
+	struct app *a = arg;
+	pd_ingest_stop(a->ingest);
+	if (a->ev_tick)
+		event_free(a->ev_tick);
+	a->ev_tick = NULL;
+}
+
+/* The configured forecast inputs, checked with the forecast's own rules
+ * on an empty target list so a bad setting stops the start-up. */
+static int configure(pm_context *ctx, pd_errbuf *eb)
+{
+	pm_forecast_params *p = &ctx->configured;
+	p->consultation_rate = atof(rate);
+	p->avg_handle_seconds = atof(aht);
+	p->chat_concurrency = atoi(concurrency);
+	p->target_answer_seconds = atof(answer_s);
+	p->service_level_goal = atof(sl_goal);
+	ctx->min_history_orders = atol(min_history);
+	if (ctx->min_history_orders < 1)
+		return pd_fail(eb, PD_EINVAL, "PEAKDESK_PROMO_MIN_HISTORY_ORDERS must be >= 1");
+	int rc = pm_parse_shares(ctx, shares, eb);
+	if (rc == PD_OK)
+		rc = pm_forecast_check(p, NULL, 0, eb);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct app a;
+	int rc = pd_service_init(&a.svc, "promo",
+				 "peakdesk-promo: promo-info sync service (campaigns, rule texts, sales targets,\n"
+				 "staffing forecasts)\n\n"
+				 "Usage: peakdesk-promo [--help]\n\n"
+				 "Operations ingest: NNG REP at PEAKDESK_PROMO_INGEST, POST /v1/ingest (JSON),\n"
+				 "                   topics promo.campaign, promo.sales_target\n"
+				 "Agents:            GET /v1/rules?q=KEYWORD[&campaign=ID]\n"
+				 "Emits: promo.campaign_updated, promo.forecast_updated\n"
+				 "Also: GET /healthz, GET /metrics",
+				 extras, argc, argv);
+	if (rc != 0)
+		return rc == 1 ? 0 : 1;
+	pd_errbuf eb = {{0}};
+	if (configure(&a.ctx, &eb) != PD_OK) {
+		pd_log_error("bad forecast settings", "detail=\"%s\"", eb.msg);
+		pd_service_close(&a.svc);
+		return 2;
+	}
+	pd_ingest_options io = {
+		.service = "promo",
+		.log_table = "promo.ingest_log",
+		.addr = a.svc.cfg.ingest,
+	};
+	a.ingest = pd_ingest_start(a.svc.bus, &io, &pm_ingest_ops, &a.ctx, &eb);
+	if (!a.ingest) {
+		pd_log_error("cannot start ingest", "detail=\"%s\"", eb.msg);
+		pd_service_close(&a.svc);
+		return 1;
+	}
+	pd_ingest_http_route(a.svc.http, a.ingest);
+	pm_rules_http_route(a.svc.http, a.svc.bus);
+	a.svc.on_stop = stop_ingress;
+	a.svc.on_stop_arg = &a;
+
+	int every = atoi(tick_ms) > 0 ? atoi(tick_ms) : 1000;
+	a.ev_tick = event_new(a.svc.base, -1, EV_PERSIST, on_tick, &a);
+	struct timeval tv = {every / 1000, (every % 1000) * 1000};
+	event_add(a.ev_tick, &tv);
+
+	rc = pd_service_run(&a.svc);
+	pd_service_close(&a.svc);
+	pd_ingest_free(a.ingest);
+	return rc;
+}
