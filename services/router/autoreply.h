@@ -18,6 +18,23 @@ typedef struct rt_facts {
 	const char *last_scan_text;
 	int64_t last_scan_at_ms;   /* 0 = none */
 	int delayed;               /* an open delay episode */
+
+	/* stock of a SKU on the ticket's order, the scarcest one first
+	 * (restock_eta, ship_by) */
+	int has_stock;
+	const char *order_id;
+	const char *sku_name;
+	int64_t available;         /* units that can still be sold */
+	int out_of_stock;          /* an open stock-out episode */
+	int64_t restock_eta_ms;    /* 0 = unknown */
+	int presale;
+	int64_t ship_by_ms;        /* promised ship-by of a presale SKU; 0 = none */
+
+	/* a rule of a live campaign matching the customer's words (promo_rule) */
+	int has_promo;
+	const char *campaign_name;
+	const char *promo_title;
+	const char *promo_text;
 } rt_facts;
 
 /* Renders template `name` with facts into out (UTF-8). Returns 1 when a
@@ -25,7 +42,18 @@ typedef struct rt_facts {
  * the name is unknown (send nothing). */
 int rt_autoreply_render(const char *name, const rt_facts *f, char *out, size_t outlen);
 
-/* Templates that need a shipment (the router looks one up only for these). */
-int rt_autoreply_needs_shipment(const char *name);
+/* Proactive notices about a stock-out (f: has_stock, order_id, sku_name,
+ * restock_eta_ms) and about the same SKU coming back. Always 1 with a
+ * sku_name; 0 without. */
+int rt_notice_stockout(const rt_facts *f, char *out, size_t outlen);
+int rt_notice_restocked(const rt_facts *f, char *out, size_t outlen);
+
+/* The facts a template needs, so the router looks up only those. */
+enum {
+	RT_FACTS_SHIPMENT = 1,
+	RT_FACTS_STOCK = 2,
+	RT_FACTS_PROMO = 4,
+};
+int rt_autoreply_needs(const char *name);
 
 #endif

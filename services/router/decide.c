@@ -49,66 +49,120 @@ static int classify(pd_txn *tx, const rt_context *ctx, const char *ticket_id, co
 	return rc;
 }
 
+#define MS(c) "coalesce((extract(epoch FROM " c ") * 1000)::bigint, 0)"
+
+/* The facts a template needs, looked up only for it. Strings point into
+ * *hold (caller PQclear()s). */
+static int gather_facts(pd_txn *tx, const char *ticket_id, int needs, const char *text, int channel, rt_facts *f,
+			PGresult **hold, pd_errbuf *eb)
+{
+	int err;
+	*hold = NULL;
+	PGresult *r = NULL;
+	if (needs & RT_FACTS_SHIPMENT) {
+		r = pd_txn_query(tx,
+				 "SELECT s.carrier, s.tracking_no, s.state, s.last_scan_text, " MS("s.last_scan_at") ", "
+				 "s.delay_open FROM router.ticket_refs r JOIN logistics.shipments s ON "
+				 " (r.kind = 'tracking' AND s.tracking_no = r.value) OR (r.kind = 'order' AND s.order_id = r.value) "
+				 "WHERE r.ticket_id = $1 ORDER BY s.updated_at DESC LIMIT 1",
+				 1, (const char *[]){ticket_id}, &err, eb);
+		if (r && PQntuples(r) == 1) {
+			f->has_shipment = 1;
+			f->carrier = PQgetvalue(r, 0, 0);
+			f->tracking_no = PQgetvalue(r, 0, 1);
+			f->state = PQgetvalue(r, 0, 2);
+			f->last_scan_text = PQgetvalue(r, 0, 3);
+			f->last_scan_at_ms = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+			f->delayed = PQgetvalue(r, 0, 5)[0] == 't';
+		}
+	} else if (needs & RT_FACTS_STOCK) {
+		/* Per SKU of the linked orders, over the order's warehouse (or all
+		 * of them while it has none); the scarcest SKU answers. */
+		r = pd_txn_query(tx,
+				 "SELECT o.order_id, k.name, sum(l.available), bool_and(l.shortage_open), "
+				 "min(" MS("l.restock_eta") ") FILTER (WHERE l.shortage_open AND l.restock_eta IS NOT NULL), "
+				 "k.presale, max(" MS("l.ship_by") ") "
+				 "FROM router.ticket_refs r JOIN logistics.orders o ON o.order_id = r.value "
+				 "JOIN logistics.order_items i ON i.order_id = o.order_id "
+				 "JOIN stock.levels l ON l.sku = i.sku AND (o.warehouse = '' OR l.warehouse = o.warehouse) "
+				 "JOIN stock.skus k ON k.sku = i.sku "
+				 "WHERE r.ticket_id = $1 AND r.kind = 'order' "
+				 "GROUP BY o.order_id, k.sku, k.name, k.presale "
+				 "ORDER BY bool_and(l.shortage_open) DESC, sum(l.available) LIMIT 1",
+				 1, (const char *[]){ticket_id}, &err, eb);
+		if (r && PQntuples(r) == 1) {
+			f->has_stock = 1;
+			f->order_id = PQgetvalue(r, 0, 0);
+			f->sku_name = PQgetvalue(r, 0, 1);
+			f->available = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+			f->out_of_stock = PQgetvalue(r, 0, 3)[0] == 't';
+			f->restock_eta_ms = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+			f->presale = PQgetvalue(r, 0, 5)[0] == 't';
+			f->ship_by_ms = strtoll(PQgetvalue(r, 0, 6), NULL, 10);
+		}
+	} else if (needs & RT_FACTS_PROMO) {
+		/* A live campaign's rule for this channel whose keyword the
+		 * customer used; the longest keyword is the most specific. */
+		char ch[8];
+		snprintf(ch, sizeof(ch), "%d", channel);
+		r = pd_txn_query(tx,
+				 "SELECT c.name, r.title, r.text FROM promo.rules r JOIN promo.campaigns c USING (campaign_id), "
+				 "LATERAL (SELECT max(length(k)) AS len FROM unnest(r.keywords) k WHERE strpos($1, k) > 0) m "
+				 "WHERE c.live AND m.len IS NOT NULL "
+				 "AND (cardinality(c.channels) = 0 OR $2::smallint = ANY(c.channels)) "
+				 "ORDER BY m.len DESC, c.starts_at DESC, r.rule_id LIMIT 1",
+				 2, (const char *[]){text, ch}, &err, eb);
+		if (r && PQntuples(r) == 1) {
+			f->has_promo = 1;
+			f->campaign_name = PQgetvalue(r, 0, 0);
+			f->promo_title = PQgetvalue(r, 0, 1);
+			f->promo_text = PQgetvalue(r, 0, 2);
+		}
+	} else {
+		return PD_OK;
+	}
+	if (!r)
+		return err;
+	*hold = r;
+	return PD_OK;
+}
+
 /* Answers from live facts when the rule names a template and the facts are
  * there; at most one auto-reply of a kind per ticket every 10 minutes, so a
  * customer asking twice is not answered twice by a machine. */
-static int auto_reply(pd_txn *tx, const char *ticket_id, const char *name, pd_errbuf *eb)
+static int auto_reply(pd_txn *tx, const char *ticket_id, const char *name, const char *text, pd_errbuf *eb)
 {
 	if (!*name)
 		return PD_OK;
 	int err;
-	PGresult *r = pd_txn_query(tx,
-				   "SELECT 1 FROM router.ticket_events WHERE ticket_id = $1 AND kind = 'auto_reply' "
-				   "AND detail->>'template' = $2 AND at > now() - interval '10 minutes'",
+	PGresult *t = pd_txn_query(tx,
+				   "SELECT public_id, channel, account, external_user_id, subject, EXISTS (SELECT 1 FROM "
+				   "router.ticket_events e WHERE e.ticket_id = t.ticket_id AND e.kind = 'auto_reply' "
+				   "AND e.detail->>'template' = $2 AND e.at > now() - interval '10 minutes') "
+				   "FROM router.tickets t WHERE ticket_id = $1",
 				   2, (const char *[]){ticket_id, name}, &err, eb);
-	if (!r)
+	if (!t)
 		return err;
-	int recent = PQntuples(r) > 0;
-	PQclear(r);
-	if (recent)
+	if (PQntuples(t) != 1 || PQgetvalue(t, 0, 5)[0] == 't') {
+		PQclear(t);
 		return PD_OK;
-	rt_facts f = {0};
-	PGresult *s = NULL;
-	if (rt_autoreply_needs_shipment(name)) {
-		s = pd_txn_query(tx,
-				 "SELECT s.carrier, s.tracking_no, s.state, s.last_scan_text, "
-				 "coalesce((extract(epoch FROM s.last_scan_at) * 1000)::bigint, 0), s.delay_open "
-				 "FROM router.ticket_refs r JOIN logistics.shipments s ON "
-				 " (r.kind = 'tracking' AND s.tracking_no = r.value) OR (r.kind = 'order' AND s.order_id = r.value) "
-				 "WHERE r.ticket_id = $1 ORDER BY s.updated_at DESC LIMIT 1",
-				 1, (const char *[]){ticket_id}, &err, eb);
-		if (!s)
-			return err;
-		if (PQntuples(s) == 1) {
-			f.has_shipment = 1;
-			f.carrier = PQgetvalue(s, 0, 0);
-			f.tracking_no = PQgetvalue(s, 0, 1);
-			f.state = PQgetvalue(s, 0, 2);
-			f.last_scan_text = PQgetvalue(s, 0, 3);
-			f.last_scan_at_ms = strtoll(PQgetvalue(s, 0, 4), NULL, 10);
-			f.delayed = PQgetvalue(s, 0, 5)[0] == 't';
-		}
 	}
-	char text[1024];
-	int rc = PD_OK;
-	if (rt_autoreply_render(name, &f, text, sizeof(text))) {
-		PGresult *t = pd_txn_query(tx, "SELECT public_id, channel, account, external_user_id, subject FROM router.tickets "
-					       "WHERE ticket_id = $1",
-					   1, (const char *[]){ticket_id}, &err, eb);
-		if (!t) {
-			rc = err;
-			goto out;
-		}
+	int channel = pd_channel_parse(PQgetvalue(t, 0, 1));
+	rt_facts f = {0};
+	PGresult *hold;
+	int rc = gather_facts(tx, ticket_id, rt_autoreply_needs(name), text, channel, &f, &hold, eb);
+	char reply[1600];
+	if (rc == PD_OK && rt_autoreply_render(name, &f, reply, sizeof(reply))) {
 		char id[PD_UUID_TEXT];
 		pd_uuid_new_text(id);
 		Peakdesk__V1__OutboundMessage o = PEAKDESK__V1__OUTBOUND_MESSAGE__INIT;
 		o.outbound_id = id;
-		o.channel = pd_channel_parse(PQgetvalue(t, 0, 1));
+		o.channel = channel;
 		o.account = PQgetvalue(t, 0, 2);
 		o.external_user_id = PQgetvalue(t, 0, 3);
 		o.subject = PQgetvalue(t, 0, 4);
 		o.ticket_public_id = PQgetvalue(t, 0, 0);
-		o.text = text;
+		o.text = reply;
 		o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_AUTO_REPLY;
 		Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
 		env.topic = "message.outbound";
@@ -117,15 +171,13 @@ static int auto_reply(pd_txn *tx, const char *ticket_id, const char *name, pd_er
 		rc = pd_txn_emit(tx, &env, eb);
 		char detail[80];
 		snprintf(detail, sizeof(detail), "{\"template\":\"%.40s\"}", name);
-		if (rc == PD_OK)
-			rc = rt_timeline_add(tx, ticket_id, "auto_reply", "router", 1, text, detail, eb);
 		/* Not a ticket message: a machine's answer neither stops the
 		 * first-response clock nor counts as an agent's reply for risk. */
-		PQclear(t);
+		if (rc == PD_OK)
+			rc = rt_timeline_add(tx, ticket_id, "auto_reply", "router", 1, reply, detail, eb);
 	}
-out:
-	if (s)
-		PQclear(s);
+	PQclear(hold);
+	PQclear(t);
 	return rc;
 }
 
@@ -265,23 +317,32 @@ static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *e
 }
 
 /* A ticket waiting for its first response gets its deadline from its
- * (possibly just raised) priority and its channel; set once. */
+ * (possibly just raised) priority and its channel, under the policy in
+ * force when it opened (a running campaign's overrides); set once. */
 static int set_due(pd_txn *tx, const rt_context *ctx, const char *ticket_id, pd_errbuf *eb)
 {
 	int err;
-	PGresult *r = pd_txn_query(tx, "SELECT priority::text, channel FROM router.tickets WHERE ticket_id = $1 "
+	PGresult *r = pd_txn_query(tx, "SELECT priority::text, channel, (extract(epoch FROM created_at) * 1000)::bigint "
+				       "FROM router.tickets WHERE ticket_id = $1 "
 				       "AND first_response_at IS NULL AND first_response_due IS NULL",
 				   1, (const char *[]){ticket_id}, &err, eb);
 	if (!r)
 		return err;
 	int rc = PD_OK;
 	if (PQntuples(r) == 1) {
+		int64_t opened = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		rt_loaded_policy pol;
+		rc = rt_sla_policy_load(tx, opened, &pol, eb);
+		const char *campaign = NULL;
 		char ms[24];
 		snprintf(ms, sizeof(ms), "%lld",
-			 (long long)rt_first_response_ms(ctx, atoi(PQgetvalue(r, 0, 0)), PQgetvalue(r, 0, 1)));
-		rc = pd_txn_exec(tx, "UPDATE router.tickets SET first_response_due = created_at + make_interval(secs => $2::bigint / 1000.0) "
-				     "WHERE ticket_id = $1",
-				 2, (const char *[]){ticket_id, ms}, eb);
+			 (long long)rt_sla_target_ms(ctx, &pol, PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE,
+						     atoi(PQgetvalue(r, 0, 0)), PQgetvalue(r, 0, 1), opened, &campaign));
+		if (rc == PD_OK)
+			rc = pd_txn_exec(tx, "UPDATE router.tickets SET first_response_due = created_at + "
+					     "make_interval(secs => $2::bigint / 1000.0), sla_campaign_id = $3 WHERE ticket_id = $1",
+					 3, (const char *[]){ticket_id, ms, campaign}, eb);
+		rt_sla_policy_free(&pol);
 	}
 	PQclear(r);
 	return rc;
@@ -295,7 +356,7 @@ int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const ch
 	if (rc == PD_OK)
 		rc = link_refs(tx, ticket_id, m->text, eb);
 	if (rc == PD_OK)
-		rc = auto_reply(tx, ticket_id, template_name, eb);
+		rc = auto_reply(tx, ticket_id, template_name, m->text, eb);
 	if (rc == PD_OK)
 		rc = risk(tx, ticket_id, eb);
 	if (rc == PD_OK)

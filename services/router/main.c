@@ -51,7 +51,9 @@ int main(int argc, char **argv)
 	int rc = pd_service_init(&a.svc, "router",
 				 "peakdesk-router: ticket router (threading, classification, assignment, SLA)\n\n"
 				 "Usage: peakdesk-router [--help]\n\n"
-				 "Consumes message.inbound (and department events); emits ticket.*.\n"
+				 "Consumes message.inbound, agent.command, logistics.delayed / return_updated,\n"
+				 "stock.shortage / restocked; reads promo rules and SLA overrides; emits ticket.*\n"
+				 "and message.outbound.\n"
 				 "Also: GET /healthz, GET /metrics",
 				 extras, argc, argv);
 	if (rc != 0)
@@ -73,7 +75,8 @@ int main(int argc, char **argv)
 	static char addrbuf[PD_SERVICES_MAX][PD_CFG_STR];
 	const char *addrs[PD_SERVICES_MAX + 1];
 	pd_config_pub_addrs(a.svc.cfg.run_dir, addrbuf, addrs);
-	static const char *prefixes[] = {"message.inbound", "agent.command", "logistics.delayed", "logistics.return_updated", NULL};
+	static const char *prefixes[] = {"message.inbound", "agent.command", "logistics.delayed", "logistics.return_updated",
+					     "stock.shortage", "stock.restocked", NULL};
 	pd_consumer_options co = {.name = a.svc.cfg.instance, .pub_addrs = addrs, .prefixes = prefixes};
 	static const pd_consumer_ops ops = {.apply = rt_apply_event};
 	pd_errbuf eb = {{0}};

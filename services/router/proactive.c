@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "ids.h"
 #include "log.h"
 #include "router.h"
@@ -52,7 +53,20 @@ static int on_delayed(pd_txn *tx, const Peakdesk__V1__ShipmentDelayed *d, pd_err
 	env.outbound_message = &o;
 	pd_log_info("proactive delay notice", "order_id=%s channel=%s account=%s", d->order_id, pd_channel_name(c->channel),
 		    c->account);
-	return pd_txn_emit(tx, &env, eb);
+	int rc = pd_txn_emit(tx, &env, eb);
+	if (rc != PD_OK)
+		return rc;
+	/* an open ticket of the customer gets the facts and a higher priority */
+	pd_strbuf acc = {0}, usr = {0};
+	pd_sb_add(&acc, "{", 1), pd_sb_add(&usr, "{", 1);
+	pd_sb_array_elem(&acc, c->account), pd_sb_array_elem(&usr, c->external_user_id);
+	pd_sb_add(&acc, "}", 1), pd_sb_add(&usr, "}", 1);
+	char label[300];
+	snprintf(label, sizeof(label), "物流延误：订单%.64s（%.32s %.40s）比预期慢，已主动通知客户。建议：如客户着急可申请补偿（需组长批准）",
+		 d->order_id, d->carrier, d->tracking_no);
+	rc = rt_annotate_customers(tx, acc.s, usr.s, label, eb);
+	pd_sb_free(&acc), pd_sb_free(&usr);
+	return rc;
 }
 
 int rt_apply_proactive(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb)

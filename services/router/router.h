@@ -21,8 +21,23 @@ void rt_rules_reload(pd_bus *bus, rt_context *ctx, int seed_if_empty);
 void rt_rules_listen(struct event_base *base, const char *conninfo, pd_bus *bus, rt_context *ctx);
 void rt_rules_unlisten(void);
 
-/* First-response target (ms) for a ticket (sla_sweep.c). */
-int64_t rt_first_response_ms(const rt_context *ctx, int priority, const char *channel);
+/* The SLA policy in force at at_ms: the built-in table under the
+ * campaigns' overrides from promo.sla_overrides (sla_policy.c). */
+#include "sla.h"
+typedef struct rt_loaded_policy {
+	rt_sla_policy policy;
+	rt_sla_override *overrides;
+	rt_sla_table *tables;
+	size_t n;
+	struct pg_result *rows; /* holds the campaign ids */
+} rt_loaded_policy;
+int rt_sla_policy_load(pd_txn *tx, int64_t at_ms, rt_loaded_policy *out, pd_errbuf *eb);
+void rt_sla_policy_free(rt_loaded_policy *p);
+/* Target (ms) of SLA `kind` for a ticket: the operator's first-response
+ * override when set, else the policy (pol NULL: the built-in table) at
+ * at_ms. *campaign_id (may be NULL) names the campaign that set it. */
+int64_t rt_sla_target_ms(const rt_context *ctx, const rt_loaded_policy *pol, int kind, int priority,
+			 const char *channel, int64_t at_ms, const char **campaign_id);
 /* Timer job: records overdue first responses and escalates (sla_sweep.c). */
 void rt_sla_sweep_submit(pd_bus *bus, const rt_context *ctx);
 
@@ -47,6 +62,11 @@ int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg);
 /* logistics.delayed: tell the customer before they ask (proactive.c). */
 int rt_apply_proactive(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 
+/* stock.shortage / stock.restocked: notices and annotations (stock_care.c). */
+int rt_apply_stock(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
+/* Raises every open ticket of the customers (PostgreSQL text arrays of
+ * channel accounts and user ids) to high priority with an internal note. */
+int rt_annotate_customers(pd_txn *tx, const char *accounts, const char *users, const char *label, pd_errbuf *eb);
 /* logistics.return_updated: return steps on the customer's page (returns.c). */
 int rt_apply_return(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 

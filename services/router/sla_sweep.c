@@ -15,22 +15,6 @@
 
 static atomic_int g_in_flight;
 
-/* First-response target in milliseconds for a priority and channel: the
- * operator's override when set, else the policy table. */
-int64_t rt_first_response_ms(const rt_context *ctx, int priority, const char *channel)
-{
-	if (ctx->first_response_override_min > 0)
-		return (int64_t)(ctx->first_response_override_min * 60000.0);
-	int ch = pd_channel_parse(channel);
-	rt_sla_policy pol = {0};
-	int32_t min = 0;
-	const char *campaign;
-	if (rt_sla_target(&pol, priority, ch, PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE, pd_now_ms(), &min,
-			  &campaign) != PD_OK || min <= 0)
-		min = 30;
-	return (int64_t)min * 60000;
-}
-
 static int emit(pd_txn *tx, const char *topic, int kind, PGresult *r, int i, const char *tier, pd_errbuf *eb)
 {
 	Peakdesk__V1__TicketEvent te = PEAKDESK__V1__TICKET_EVENT__INIT;
@@ -68,7 +52,10 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 				   0, NULL, &err, &eb);
 	if (!r)
 		return err;
-	int rc = PD_OK;
+	/* The next tier's target: the policy at the missed deadline (a
+	 * campaign's stricter targets hold through its window). */
+	rt_loaded_policy pol = {0};
+	int rc = PQntuples(r) ? rt_sla_policy_load(tx, pd_now_ms(), &pol, &eb) : PD_OK;
 	for (int i = 0; i < PQntuples(r) && rc == PD_OK; i++) {
 		const char *tid = PQgetvalue(r, i, 0), *tier = PQgetvalue(r, i, 4);
 		PGresult *b = pd_txn_query(tx,
@@ -88,7 +75,10 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 		 * has nobody left to escalate to and stops. */
 		char due[24];
 		snprintf(due, sizeof(due), "%lld",
-			 next != cur ? (long long)rt_first_response_ms(ctx, atoi(PQgetvalue(r, i, 2)), PQgetvalue(r, i, 3)) : -1LL);
+			 next != cur ? (long long)rt_sla_target_ms(ctx, &pol, PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE,
+								  atoi(PQgetvalue(r, i, 2)), PQgetvalue(r, i, 3),
+								  strtoll(PQgetvalue(r, i, 7), NULL, 10), NULL)
+				     : -1LL);
 		rc = pd_txn_exec(tx,
 				 "UPDATE router.tickets SET escalation_tier = $2, first_response_due = CASE WHEN $3::bigint < 0 THEN NULL "
 				 "ELSE now() + make_interval(secs => $3::bigint / 1000.0) END WHERE ticket_id = $1",
@@ -107,6 +97,7 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 		pd_log_info("sla breached", "ticket=%s kind=first_response tier=%s escalated_to=%s", PQgetvalue(r, i, 1), tier,
 			    next_name);
 	}
+	rt_sla_policy_free(&pol);
 	PQclear(r);
 	return rc;
 }

@@ -193,6 +193,9 @@ int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
 		rc = rt_apply_proactive(tx, env, &eb);
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_RETURN_UPDATE)
 		rc = rt_apply_return(tx, env, &eb);
+	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_STOCK_SHORTAGE ||
+		 env->body_case == PEAKDESK__V1__ENVELOPE__BODY_STOCK_RESTOCKED)
+		rc = rt_apply_stock(tx, env, &eb);
 	if (rc != PD_OK)
 		pd_log_warn("event not applied", "publisher=%s seq=%llu topic=%s detail=\"%s\"", env->publisher,
 			    (unsigned long long)env->seq, env->topic, eb.msg);
