@@ -125,9 +125,14 @@ int pm_campaign_check(const Peakdesk__V1__Campaign *c, pd_errbuf *eb)
 		return rc;
 	if (c->version < 0)
 		return pd_fail(eb, PD_EINVAL, "campaign.version must be >= 0");
-	for (size_t i = 0; i < c->n_channels; i++)
+	for (size_t i = 0; i < c->n_channels; i++) {
 		if (c->channels[i] <= 0 || c->channels[i] > PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL)
 			return pd_fail(eb, PD_EINVAL, "campaign.channels[%zu] is not a channel", i);
+		/* a set: the diff compares channel lists as sets */
+		for (size_t j = 0; j < i; j++)
+			if (c->channels[j] == c->channels[i])
+				return pd_fail(eb, PD_EINVAL, "campaign.channels[%zu] repeats a channel", i);
+	}
 	if ((rc = check_windows(c, eb)) || (rc = check_rules(c, eb)) || (rc = check_overrides(c, eb)))
 		return rc;
 	return PD_OK;

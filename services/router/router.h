@@ -62,6 +62,12 @@ int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg);
 /* logistics.delayed: tell the customer before they ask (proactive.c). */
 int rt_apply_proactive(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 
+/* Merges the customer with the identities the order and phone numbers in
+ * text belong to, recording each merge; customer_id becomes the surviving
+ * customer. rt_merges_note then puts the merges on the ticket the message
+ * joined (identity_merge.c). */
+int rt_merge_identities(pd_txn *tx, char customer_id[37], const char *text, pd_errbuf *eb);
+int rt_merges_note(pd_txn *tx, const char *ticket_id, pd_errbuf *eb);
 /* stock.shortage / stock.restocked: notices and annotations (stock_care.c). */
 int rt_apply_stock(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 /* Raises every open ticket of the customers (PostgreSQL text arrays of

@@ -111,6 +111,10 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	 * is but ask nothing: they must not open tickets or take an agent. */
 	if (strncmp(m->message_type, "event:", 6) == 0)
 		return PD_OK;
+	/* The same order or phone from another identity: one customer, so the
+	 * message threads with that customer's open ticket. */
+	if ((rc = rt_merge_identities(tx, t.customer_id, m->text, eb)) != PD_OK)
+		return rc;
 	char hours[12], sent[24];
 	snprintf(hours, sizeof(hours), "%d", ctx->reopen_hours);
 	snprintf(sent, sizeof(sent), "%lld", (long long)(m->sent_at_ms ? m->sent_at_ms : pd_now_ms()));
@@ -175,6 +179,8 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 			    4, (const char *[]){m->message_id, t.ticket_id, m->text, sent}, eb);
 	if (rc == PD_OK && found && (is_open || reopen))
 		rc = rt_timeline_add(tx, t.ticket_id, "message", "customer", 1, "您发送了新消息 / You wrote to us", NULL, eb);
+	if (rc == PD_OK)
+		rc = rt_merges_note(tx, t.ticket_id, eb);
 	if (rc == PD_OK)
 		rc = rt_decide(tx, ctx, t.ticket_id, t.category, m, eb);
 	return rc;

@@ -223,16 +223,20 @@ static PGresult *upsert_levels(pd_txn *tx, pd_ingest_item **its, size_t n, int *
 		add_i64(&thr, l->low_stock_threshold);
 	}
 	close_arrays(cols, PD_ARRAY_LEN(cols));
-	/* The CTEs share one snapshot: "old" is the state before this
-	 * statement's upsert. */
+	/* The CTEs share one snapshot: "uo" holds each report with the state
+	 * its level had before this statement's upsert (joined from the
+	 * report side: joining the upserted rows to the old state made the
+	 * planner loop over the batch once per row). */
 	PGresult *r = pd_txn_query(tx,
 			"WITH u AS (SELECT DISTINCT ON (u.sku, u.wh) u.* "
 			"  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], "
 			"              $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) "
 			"  WITH ORDINALITY AS u(sku, wh, oh, res, av, eta, sb, ver, rep, thr, pos) "
 			"  ORDER BY u.sku, u.wh, u.ver DESC, u.pos DESC), "
-			"old AS (SELECT l.sku, l.warehouse, l.available, " MS("l.restock_eta") " AS eta, l.shortage_open, "
-			"  l.episodes, l.low_warned FROM stock.levels l JOIN u ON l.sku = u.sku AND l.warehouse = u.wh), "
+			"uo AS (SELECT u.*, l.sku IS NOT NULL AS existed, coalesce(l.available, 0) AS o_av, "
+			"  coalesce(" MS("l.restock_eta") ", 0) AS o_eta, coalesce(l.shortage_open, false) AS o_open, "
+			"  coalesce(l.episodes, 0) AS o_ep, coalesce(l.low_warned, false) AS o_warned "
+			"  FROM u LEFT JOIN stock.levels l ON l.sku = u.sku AND l.warehouse = u.wh), "
 			"up AS (INSERT INTO stock.levels AS l (sku, warehouse, on_hand, reserved, available, restock_eta, "
 			"  ship_by, version, reported_at, low_stock_threshold) "
 			"  SELECT sku, wh, oh, res, av, to_timestamp(nullif(eta, 0) / 1000.0), "
@@ -243,12 +247,9 @@ static PGresult *upsert_levels(pd_txn *tx, pd_ingest_item **its, size_t n, int *
 			"  version = excluded.version, reported_at = excluded.reported_at, "
 			"  updated_at = now() WHERE l.version < excluded.version "
 			"  RETURNING l.sku, l.warehouse) "
-			"SELECT u.pos, old.sku IS NOT NULL, coalesce(old.available, 0), coalesce(old.eta, 0), "
-			"  coalesce(old.shortage_open, false), coalesce(old.episodes, 0), coalesce(old.low_warned, false), "
-			"  u.thr, s.name "
-			"FROM up JOIN u ON u.sku = up.sku AND u.wh = up.warehouse "
-			"LEFT JOIN old ON old.sku = up.sku AND old.warehouse = up.warehouse "
-			"JOIN stock.skus s ON s.sku = up.sku ORDER BY u.pos",
+			"SELECT uo.pos, uo.existed, uo.o_av, uo.o_eta, uo.o_open, uo.o_ep, uo.o_warned, uo.thr, s.name "
+			"FROM up JOIN uo ON uo.sku = up.sku AND uo.wh = up.warehouse "
+			"JOIN stock.skus s ON s.sku = up.sku ORDER BY uo.pos",
 			10, (const char *[]){sku.s, wh.s, oh.s, res.s, av.s, eta.s, sb.s, ver.s, rep.s, thr.s}, err, eb);
 	free_arrays(cols, PD_ARRAY_LEN(cols));
 	return r;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# make bench: throughput and latency of peakdesk's two hot paths, each printed
+# make bench: throughput and latency of peakdesk's hot paths, each printed
 # beside a raw baseline measured in the same run on the same machine (the
 # machine is noisy: read the ratios, not the absolute numbers).
 #
@@ -15,6 +15,13 @@
 #       stack. Target >= 3 x pgbench.
 #   (d) the same webhook open loop at 5,000 msg/s: target p99 < 20 ms; and
 #       the gateway's RSS under that load.
+#   (e) stock (tests/bench/stock.sh): department stock reports committed
+#       through the stock ingest socket (peakdesk-stock; 2,000 SKUs x 5
+#       warehouses, mostly updates of existing levels) vs raw COPY of the
+#       same rows into stock.skus + stock.levels. Target >= 0.5 x.
+#   (f) forecast: the promo service's staffing forecast of a 30-day campaign
+#       at hourly resolution (bench_forecast) vs its raw orders/consultations
+#       pass. Target < 10 ms.
 #
 # One throwaway PostgreSQL with normal durability (fsync and synchronous
 # commit on; not the tests' "fast" mode) serves baseline and measured path.
@@ -31,7 +38,13 @@
 # BENCH_INGEST_ARGS (extra bench_ingest options, e.g. "--staged no" skips the
 # staged-upsert reference), BENCH_KEEP=1 keeps the work directory; the gateway
 # part's knobs are listed in tests/bench/gateway.sh (BENCH_GW_*, BENCH_PGBENCH_*,
-# BENCH_BARE_*).
+# BENCH_BARE_*), the stock part's in tests/bench/stock.sh (BENCH_STOCK_EVENTS
+# (50000), BENCH_STOCK_SKUS (2000), BENCH_STOCK_WAREHOUSES (5),
+# BENCH_STOCK_BATCH, BENCH_STOCK_CONNS (default: the ingest's), BENCH_STOCK_ROUNDS
+# (3), BENCH_STOCK_STALE_PCT (2), BENCH_STOCK_ARGS); BENCH_FORECAST_RUNS (51,
+# timed forecast passes). BENCH_ONLY runs only some parts: a comma-separated
+# list of ingest (a), bus (b), gateway (c, d), stock (e), forecast (f), e.g.
+# BENCH_ONLY=stock,forecast; default all.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -50,10 +63,21 @@ RATE=${BENCH_BUS_RATE:-5000}
 SECONDS_BUS=${BENCH_BUS_SECONDS:-10}
 MAX_EVENTS=${BENCH_BUS_MAX_EVENTS:-100000}
 RAW_SECONDS=${BENCH_RAW_SECONDS:-5}
+FORECAST_RUNS=${BENCH_FORECAST_RUNS:-51}
+ALL_PARTS=ingest,bus,gateway,stock,forecast
+ONLY=$(printf '%s' "${BENCH_ONLY:-$ALL_PARTS}" | tr -d ' ')
+for p in $(echo "$ONLY" | tr ',' ' '); do
+  case ",$ALL_PARTS," in *",$p,"*) ;; *) echo "bench: BENCH_ONLY: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
+done
+want() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 
-for f in "$BIN/peakdesk" "$BIN/peakdesk-logistics" "$TOOLS/bench_ingest" "$TOOLS/bench_commit_raw" \
-         "$TOOLS/bench_nng_raw" "$TOOLS/bench_bus_pub" "$TOOLS/bench_bus_sub" "$BIN/peakdesk-gateway" \
-         "$TOOLS/bench_http_bare" "$TOOLS/bench_webhook_load"; do
+need="$BIN/peakdesk"
+want ingest && need="$need $BIN/peakdesk-logistics $TOOLS/bench_ingest"
+want bus && need="$need $TOOLS/bench_commit_raw $TOOLS/bench_nng_raw $TOOLS/bench_bus_pub $TOOLS/bench_bus_sub"
+want gateway && need="$need $BIN/peakdesk-gateway $TOOLS/bench_http_bare $TOOLS/bench_webhook_load"
+want stock && need="$need $BIN/peakdesk-stock $TOOLS/bench_stock_ingest"
+want forecast && need="$need $TOOLS/bench_forecast"
+for f in $need; do
   [ -x "$f" ] || { echo "bench: $f is missing; run 'make all' first" >&2; exit 1; }
 done
 
@@ -76,7 +100,7 @@ cleanup() {
   done
   "$ROOT/deploy/local/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
   if [ "$rc" -ne 0 ] || [ -n "${BENCH_KEEP:-}" ]; then
-    for f in "$WORK"/*.log "$WORK"/gateway/*.log; do [ -f "$f" ] && { say "--- $f (last 20 lines)"; tail -n 20 "$f" >&2; }; done
+    for f in "$WORK"/*.log "$WORK"/gateway/*.log "$WORK"/stock/*.log; do [ -f "$f" ] && { say "--- $f (last 20 lines)"; tail -n 20 "$f" >&2; }; done
   fi
   if [ -n "${BENCH_KEEP:-}" ]; then say "bench: work directory kept: $WORK"; else rm -rf "$WORK"; fi
   exit "$rc"
@@ -92,9 +116,12 @@ BIN=$WORK/bin
 TOOLS=$WORK/tools
 
 # RESULT lines -> values: val FILE LABEL KEY
-val() { sed -n "s/^RESULT $2 \(.* \)*$3=\([^ ]*\).*/\2/p" "$1" | tail -n 1; }
-# Human lines of a tool's output (everything but RESULT lines), shown at once.
-show() { grep -v '^RESULT ' "$1" || true; }
+val() { sed -n "s/^RESULT $2 \(.* \)*$3=\([^ ]*\).*/\2/p" "$1" 2>/dev/null | tail -n 1; }
+# Any key of a file's RESULT lines (also label-less ones): kv FILE KEY
+kv() { sed -n "s/^RESULT \(.* \)*$2=\([^ ]*\).*/\2/p" "$1" 2>/dev/null | tail -n 1; }
+# Human lines of a tool's output (everything but RESULT lines), shown at once;
+# nothing for a part that did not run.
+show() { [ -f "$1" ] || return 0; grep -v '^RESULT ' "$1" || true; }
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null \
@@ -107,6 +134,7 @@ DIRTY=$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -c . || true)
 [ "${DIRTY:-0}" = 0 ] && DIRTY=
 PGVER=$(psql --version 2>/dev/null | sed 's/[^0-9]*\([0-9][0-9.]*\).*/\1/')
 HEADER="peakdesk benchmarks: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), PostgreSQL $PGVER, git $REV${DIRTY:+ (+$DIRTY changed files)}"
+[ "$ONLY" = "$ALL_PARTS" ] || HEADER="$HEADER; only $ONLY"
 say "== $HEADER"
 
 say "[$(elapsed)] starting PostgreSQL (normal durability) in $PGDIR"
@@ -119,6 +147,7 @@ mkdir -p "$PEAKDESK_RUN_DIR"
 "$BIN/peakdesk" migrate >"$WORK/migrate.log" 2>&1 || { say "bench: migrate failed"; cat "$WORK/migrate.log" >&2; exit 1; }
 
 # ---- (a) ingest ------------------------------------------------------------------
+if want ingest; then
 PORT=$(free_port)
 export PEAKDESK_LOGISTICS_HTTP="127.0.0.1:$PORT"
 say "[$(elapsed)] starting peakdesk-logistics"
@@ -141,8 +170,11 @@ show "$WORK/ingest.out" >&2
 kill -TERM "$LOGISTICS_PID"
 wait "$LOGISTICS_PID" || true
 LOGISTICS_PID=
+fi
 
 # ---- (b) bus -------------------------------------------------------------------------
+BUS_RC=0
+if want bus; then
 say "[$(elapsed)] (b) bus: raw baselines"
 "$TOOLS/bench_commit_raw" >"$WORK/commit.out"
 show "$WORK/commit.out" >&2
@@ -177,7 +209,6 @@ run_bus() {
 tail -f "$WORK/bus.log" >&2 &
 TAIL_PID=$!
 
-BUS_RC=0
 say "[$(elapsed)] (b) bus: $RATE events/s for $SECONDS_BUS s"
 run_bus "bus" "--rate $RATE --seconds $SECONDS_BUS" \
   "--expect $((RATE * SECONDS_BUS)) --rate $RATE --raw-p50-us $(val "$WORK/raw.out" nng_raw p50_us) --raw-p99-us $(val "$WORK/raw.out" nng_raw p99_us)" \
@@ -190,12 +221,32 @@ sleep 0.2
 kill "$TAIL_PID" 2>/dev/null || true
 wait "$TAIL_PID" 2>/dev/null || true
 TAIL_PID=
+fi
 
 # ---- (c), (d) gateway webhook -----------------------------------------------------------
 GW_RC=0
+if want gateway; then
 BENCH_PGDIR=$PGDIR BENCH_T_START=$T_START BENCH_BIN=$BIN BENCH_TOOLS=$TOOLS "$ROOT/tests/bench/gateway.sh" "$WORK/gateway" \
   >"$WORK/gateway.out" || GW_RC=1
 show "$WORK/gateway.out" >&2
+fi
+
+# ---- (e) stock ingest -----------------------------------------------------------------------
+ST_RC=0
+if want stock; then
+BENCH_T_START=$T_START BENCH_BIN=$BIN BENCH_TOOLS=$TOOLS "$ROOT/tests/bench/stock.sh" "$WORK/stock" \
+  >"$WORK/stock.out" || ST_RC=1
+show "$WORK/stock.out" >&2
+fi
+
+# ---- (f) forecast ---------------------------------------------------------------------------
+FC_RC=0
+if want forecast; then
+say "[$(elapsed)] (f) forecast: 30-day campaign at hourly resolution, $FORECAST_RUNS timed passes"
+"$TOOLS/bench_forecast" --runs "$FORECAST_RUNS" >"$WORK/forecast.out" || FC_RC=1
+show "$WORK/forecast.out" >&2
+[ -n "$(kv "$WORK/forecast.out" forecast_30d_ms)" ] || FC_RC=1
+fi
 
 # ---- summary ----------------------------------------------------------------------------
 ratio=$(val "$WORK/ingest.out" ingest ratio)
@@ -212,6 +263,15 @@ gw_bad=$(awk -v a="$(val "$WORK/gateway.out" gateway_fixed non200)" -v b="$(val 
   -v c="$(val "$WORK/gateway.out" gateway_fixed missing)" 'BEGIN { print (a == "" || b == "" || c == "") ? 1 : a + b + c }')
 verdict_c=$(awk -v r="$gw_ratio" 'BEGIN { print (r != "" && r != "?" && r + 0 >= 3) ? "met" : "NOT met" }')
 verdict_d=$(awk -v p="$gw_p99" -v b="$gw_bad" 'BEGIN { print (p != "" && p + 0 < 20000 && b == "0") ? "met" : "NOT met" }')
+st_ratio=$(val "$WORK/stock.out" stock ratio)
+st_eps=$(val "$WORK/stock.out" stock socket_eps)
+st_copy=$(val "$WORK/stock.out" stock copy_eps)
+verdict_e=$(awk -v r="$st_ratio" 'BEGIN { print (r != "" && r + 0 >= 0.5) ? "met" : "NOT met" }')
+fc_ms=$(kv "$WORK/forecast.out" forecast_30d_ms)
+fc_raw=$(kv "$WORK/forecast.out" forecast_raw_ms)
+fc_target=$(kv "$WORK/forecast.out" target_ms)
+fc_target=${fc_target:-10}
+verdict_f=$(awk -v m="$fc_ms" -v t="$fc_target" 'BEGIN { print (m != "" && m + 0 < t + 0) ? "met" : "NOT met" }')
 {
   echo "$HEADER"
   echo
@@ -223,21 +283,40 @@ verdict_d=$(awk -v p="$gw_p99" -v b="$gw_bad" 'BEGIN { print (p != "" && p + 0 <
   show "$WORK/bus_max.pub.out"
   show "$WORK/bus_max.sub.out"
   show "$WORK/gateway.out"
+  show "$WORK/stock.out"
+  show "$WORK/forecast.out"
   echo
-  echo "target (a) ingest >= 0.5 x raw COPY: $verdict_a (${ratio:-?} x)"
-  echo "target (b) p99 < 20 ms at $RATE events/s, nothing lost: $verdict_b (p99 $(awk -v p="$p99" 'BEGIN { printf "%.1f", p / 1000 }') ms, lost ${lost:-?})"
-  if [ -n "$gw_mps" ]; then
+  want ingest && echo "target (a) ingest >= 0.5 x raw COPY: $verdict_a (${ratio:-?} x)"
+  want bus && echo "target (b) p99 < 20 ms at $RATE events/s, nothing lost: $verdict_b (p99 $(awk -v p="$p99" 'BEGIN { printf "%.1f", p / 1000 }') ms, lost ${lost:-?})"
+  if ! want gateway; then
+    :
+  elif [ -n "$gw_mps" ]; then
     echo "target (c) gateway webhook >= 3 x pgbench one-txn-per-message: $verdict_c (${gw_ratio:-?} x, $(awk -v m="$gw_mps" 'BEGIN { printf "%.0f", m }') msg/s)"
     echo "target (d) gateway webhook p99 < 20 ms at ${gw_rate:-?} msg/s, every request answered 200: $verdict_d (p99 $(awk -v p="$gw_p99" 'BEGIN { printf "%.1f", p / 1000 }') ms)"
   else
     echo "target (c), (d) gateway webhook: NOT measured (the gateway benchmark failed)"
   fi
+  if ! want stock; then
+    :
+  elif [ -n "$st_ratio" ]; then
+    echo "target (e) stock ingest >= 0.5 x raw COPY: $verdict_e ($st_ratio x, $(awk -v m="$st_eps" 'BEGIN { printf "%.0f", m }') reports/s vs $(awk -v m="$st_copy" 'BEGIN { printf "%.0f", m }') rows/s)"
+  else
+    echo "target (e) stock ingest: NOT measured (the stock benchmark failed)"
+  fi
+  if ! want forecast; then
+    :
+  elif [ -n "$fc_ms" ]; then
+    echo "target (f) forecast, 30 days at hourly resolution < $fc_target ms: $verdict_f ($fc_ms ms; raw pass ${fc_raw:-?} ms)"
+  else
+    echo "target (f) forecast: NOT measured (bench_forecast failed)"
+  fi
 } >"$RESULTS.tmp"
 {
   cat "$RESULTS.tmp"
   echo
-  cat "$WORK/ingest.out" "$WORK/commit.out" "$WORK/raw.out" "$WORK/bus.pub.out" "$WORK/bus.sub.out" \
-    "$WORK/bus_max.pub.out" "$WORK/bus_max.sub.out" "$WORK/gateway.out" | grep '^RESULT '
+  for f in ingest commit raw bus.pub bus.sub bus_max.pub bus_max.sub gateway stock forecast; do
+    if [ -f "$WORK/$f.out" ]; then grep '^RESULT ' "$WORK/$f.out" || true; fi
+  done
 } >"$RESULTS"
 rm -f "$RESULTS.tmp"
 say "[$(elapsed)] done"
@@ -247,4 +326,6 @@ sed -n '/^RESULT /!p' "$RESULTS" | sed '${/^$/d}'
 echo "================================================================================"
 echo "(also in ${RESULTS#"$ROOT"/})"
 [ "$GW_RC" = 0 ] || say "bench: the gateway webhook benchmark failed (see above)"
-[ "$BUS_RC" = 0 ] && [ "$GW_RC" = 0 ]
+[ "$ST_RC" = 0 ] || say "bench: the stock ingest benchmark failed (see above)"
+[ "$FC_RC" = 0 ] || say "bench: the forecast benchmark failed (see above)"
+[ "$BUS_RC" = 0 ] && [ "$GW_RC" = 0 ] && [ "$ST_RC" = 0 ] && [ "$FC_RC" = 0 ]
