@@ -88,6 +88,8 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 			rc = pd_txn_exec(tx,
 				    "UPDATE router.tickets SET first_response_at = coalesce(first_response_at, now()), "
 				    "status = 'pending_customer', agent_id = CASE WHEN agent_id = '' THEN $2 ELSE agent_id END, "
+				    /* answered: the next-response clock stops, resolution waits on the customer */
+				    "next_response_due = NULL, sla_paused_since = coalesce(sla_paused_since, now()), "
 				    "updated_at = now() WHERE ticket_id = $1",
 				    2, (const char *[]){tid, c->agent_id}, eb);
 		if (rc == PD_OK)
@@ -125,6 +127,10 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		const char *to = *tr->department ? tr->department : tr->group;
 		rc = pd_txn_exec(tx,
 			    "UPDATE router.tickets SET group_name = $2, agent_id = '', updated_at = now(), "
+			    /* with a department the resolution clock pauses; back to a team it runs */
+			    "resolution_due = CASE WHEN NOT $3 AND sla_paused_since IS NOT NULL "
+			    "  THEN resolution_due + (now() - sla_paused_since) ELSE resolution_due END, "
+			    "sla_paused_since = CASE WHEN $3 THEN coalesce(sla_paused_since, now()) ELSE NULL END, "
 			    "status = CASE WHEN $3 THEN 'pending_department' ELSE 'open' END WHERE ticket_id = $1",
 			    3, (const char *[]){tid, to, *tr->department ? "true" : "false"}, eb);
 		char label[200];
@@ -137,7 +143,8 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		break;
 	}
 	case PEAKDESK__V1__AGENT_COMMAND__ACTION_RESOLVE:
-		rc = pd_txn_exec(tx, "UPDATE router.tickets SET status = 'resolved', resolved_at = now(), updated_at = now() WHERE ticket_id = $1",
+		rc = pd_txn_exec(tx, "UPDATE router.tickets SET status = 'resolved', resolved_at = now(), updated_at = now(), "
+			    "next_response_due = NULL, sla_paused_since = NULL WHERE ticket_id = $1",
 			    1, (const char *[]){tid}, eb);
 		if (rc == PD_OK)
 			rc = rt_timeline_add(tx, tid, "resolved", actor, 1, "问题已解决 / Resolved", NULL, eb);

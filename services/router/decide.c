@@ -316,32 +316,56 @@ static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *e
 	return rc;
 }
 
-/* A ticket waiting for its first response gets its deadline from its
- * (possibly just raised) priority and its channel, under the policy in
- * force when it opened (a running campaign's overrides); set once. */
+/* The SLA clocks a customer message starts, under the policy in force now
+ * (a running campaign's overrides), each set once per cycle: the first
+ * response of a new ticket, the next response once an agent has answered
+ * before, and the resolution of a new or reopened ticket. The targets come
+ * from the ticket's (possibly just raised) priority and its channel. */
 static int set_due(pd_txn *tx, const rt_context *ctx, const char *ticket_id, pd_errbuf *eb)
 {
 	int err;
-	PGresult *r = pd_txn_query(tx, "SELECT priority::text, channel, (extract(epoch FROM created_at) * 1000)::bigint "
-				       "FROM router.tickets WHERE ticket_id = $1 "
-				       "AND first_response_at IS NULL AND first_response_due IS NULL",
-				   1, (const char *[]){ticket_id}, &err, eb);
+	PGresult *r = pd_txn_query(tx,
+			"SELECT priority::text, channel, (extract(epoch FROM now()) * 1000)::bigint, "
+			"first_response_at IS NULL AND first_response_due IS NULL, "
+			"first_response_at IS NOT NULL AND next_response_due IS NULL AND status = 'open', "
+			"resolution_due IS NULL "
+			"FROM router.tickets WHERE ticket_id = $1 AND status NOT IN ('resolved', 'closed')",
+			1, (const char *[]){ticket_id}, &err, eb);
 	if (!r)
 		return err;
 	int rc = PD_OK;
 	if (PQntuples(r) == 1) {
-		int64_t opened = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		int64_t now = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		int prio = atoi(PQgetvalue(r, 0, 0));
+		const char *channel = PQgetvalue(r, 0, 1);
 		rt_loaded_policy pol;
-		rc = rt_sla_policy_load(tx, opened, &pol, eb);
+		rc = rt_sla_policy_load(tx, now, &pol, eb);
 		const char *campaign = NULL;
-		char ms[24];
-		snprintf(ms, sizeof(ms), "%lld",
-			 (long long)rt_sla_target_ms(ctx, &pol, PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE,
-						     atoi(PQgetvalue(r, 0, 0)), PQgetvalue(r, 0, 1), opened, &campaign));
-		if (rc == PD_OK)
-			rc = pd_txn_exec(tx, "UPDATE router.tickets SET first_response_due = created_at + "
-					     "make_interval(secs => $2::bigint / 1000.0), sla_campaign_id = $3 WHERE ticket_id = $1",
-					 3, (const char *[]){ticket_id, ms, campaign}, eb);
+		char fr[24] = "", nr[24] = "", rs[24] = "";
+		if (PQgetvalue(r, 0, 3)[0] == 't')
+			snprintf(fr, sizeof(fr), "%lld",
+				 (long long)rt_sla_target_ms(ctx, &pol, PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE, prio,
+							     channel, now, &campaign));
+		if (PQgetvalue(r, 0, 4)[0] == 't')
+			snprintf(nr, sizeof(nr), "%lld",
+				 (long long)rt_sla_target_ms(ctx, &pol, PEAKDESK__V1__SLA_KIND__SLA_KIND_NEXT_RESPONSE, prio,
+							     channel, now, NULL));
+		if (PQgetvalue(r, 0, 5)[0] == 't')
+			snprintf(rs, sizeof(rs), "%lld",
+				 (long long)rt_sla_target_ms(ctx, &pol, PEAKDESK__V1__SLA_KIND__SLA_KIND_RESOLUTION, prio,
+							     channel, now, NULL));
+		if (rc == PD_OK && (*fr || *nr || *rs))
+			rc = pd_txn_exec(tx,
+					 "UPDATE router.tickets SET "
+					 "first_response_due = coalesce(now() + make_interval(secs => nullif($2, '')::bigint / 1000.0), "
+					 "  first_response_due), "
+					 "sla_campaign_id = CASE WHEN $2 <> '' THEN $5 ELSE sla_campaign_id END, "
+					 "next_response_due = coalesce(now() + make_interval(secs => nullif($3, '')::bigint / 1000.0), "
+					 "  next_response_due), "
+					 "resolution_due = coalesce(now() + make_interval(secs => nullif($4, '')::bigint / 1000.0), "
+					 "  resolution_due) "
+					 "WHERE ticket_id = $1",
+					 5, (const char *[]){ticket_id, fr, nr, rs, campaign}, eb);
 		rt_sla_policy_free(&pol);
 	}
 	PQclear(r);

@@ -10,13 +10,17 @@
 #include "router.h"
 #include "service.h"
 
-static char reopen_hours[16], fr_minutes[16], sla_check_ms[16];
+static char reopen_hours[16], fr_minutes[16], nr_minutes[16], res_minutes[16], sla_check_ms[16];
 
 static const pd_config_extra extras[] = {
 	{"PEAKDESK_ROUTER_REOPEN_HOURS", "72", "a message this soon after resolution reopens the ticket", reopen_hours,
 	 sizeof(reopen_hours), 0},
 	{"PEAKDESK_ROUTER_FIRST_RESPONSE_MINUTES", "", "override every first-response target (minutes; empty: the SLA table)",
 	 fr_minutes, sizeof(fr_minutes), 0},
+	{"PEAKDESK_ROUTER_NEXT_RESPONSE_MINUTES", "", "override every next-response target (minutes; empty: the SLA table)",
+	 nr_minutes, sizeof(nr_minutes), 0},
+	{"PEAKDESK_ROUTER_RESOLUTION_MINUTES", "", "override every resolution target (minutes; empty: the SLA table)",
+	 res_minutes, sizeof(res_minutes), 0},
 	{"PEAKDESK_ROUTER_SLA_CHECK_MS", "1000", "how often overdue SLAs are checked", sla_check_ms, sizeof(sla_check_ms), 0},
 	{NULL, NULL, NULL, NULL, 0, 0},
 };
@@ -88,7 +92,9 @@ int main(int argc, char **argv)
 	}
 	a.svc.on_stop = stop_ingress;
 	a.svc.on_stop_arg = &a;
-	a.ctx.first_response_override_min = atof(fr_minutes);
+	a.ctx.sla_override_min[PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE] = atof(fr_minutes);
+	a.ctx.sla_override_min[PEAKDESK__V1__SLA_KIND__SLA_KIND_NEXT_RESPONSE] = atof(nr_minutes);
+	a.ctx.sla_override_min[PEAKDESK__V1__SLA_KIND__SLA_KIND_RESOLUTION] = atof(res_minutes);
 	int every = atoi(sla_check_ms) > 0 ? atoi(sla_check_ms) : 1000;
 	a.ev_sla = event_new(a.svc.base, -1, EV_PERSIST, on_sla_tick, &a);
 	struct timeval tv = {every / 1000, (every % 1000) * 1000};

@@ -10,7 +10,9 @@ struct rt_rules;
 typedef struct rt_context {
 	int reopen_hours;       /* a message this soon after resolution reopens the ticket */
 	struct rt_rules *rules; /* compiled classification rules */
-	double first_response_override_min; /* > 0: every first-response target, minutes */
+	/* > 0: every target of that SLA kind, minutes (operator overrides;
+	 * indexed by Peakdesk__V1__SlaKind 1..3) */
+	double sla_override_min[4];
 } rt_context;
 
 /* Classification rules from router.rules (rules_store.c): reload (seeding

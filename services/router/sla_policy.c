@@ -86,8 +86,8 @@ int64_t rt_sla_target_ms(const rt_context *ctx, const rt_loaded_policy *pol, int
 {
 	if (campaign_id)
 		*campaign_id = NULL;
-	if (kind == PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE && ctx->first_response_override_min > 0)
-		return (int64_t)(ctx->first_response_override_min * 60000.0);
+	if (kind >= 1 && kind <= 3 && ctx->sla_override_min[kind] > 0)
+		return (int64_t)(ctx->sla_override_min[kind] * 60000.0);
 	rt_sla_policy none = {0};
 	int32_t min = 0;
 	if (rt_sla_target(pol ? &pol->policy : &none, priority, pd_channel_parse(channel), kind, at_ms, &min,

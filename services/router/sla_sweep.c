@@ -1,7 +1,9 @@
-/* The SLA timer: tickets whose first response is overdue are recorded as
- * breached once per tier and escalated frontline -> lead -> supervisor,
- * each next tier getting another full target (sla.c decides targets and the
- * chain). Emits ticket.sla_breached and ticket.escalated. */
+/* The SLA timer: tickets whose first response, next response or
+ * resolution is overdue are recorded as breached once per (clock, tier) and
+ * escalated frontline -> lead -> supervisor, each next tier getting another
+ * full target (sla.c decides targets and the chain). The resolution clock
+ * is not checked while paused (waiting on the customer or a department).
+ * Emits ticket.sla_breached and ticket.escalated. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,8 @@
 
 static atomic_int g_in_flight;
 
-static int emit(pd_txn *tx, const char *topic, int kind, PGresult *r, int i, const char *tier, pd_errbuf *eb)
+static int emit(pd_txn *tx, const char *topic, int kind, int sla_kind, PGresult *r, int i, const char *tier,
+		pd_errbuf *eb)
 {
 	Peakdesk__V1__TicketEvent te = PEAKDESK__V1__TICKET_EVENT__INIT;
 	te.kind = kind;
@@ -25,13 +28,98 @@ static int emit(pd_txn *tx, const char *topic, int kind, PGresult *r, int i, con
 	te.group = PQgetvalue(r, i, 5);
 	te.agent_id = PQgetvalue(r, i, 6);
 	te.tier = (char *)tier;
-	te.sla_kind = PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE;
+	te.sla_kind = sla_kind;
 	te.sla_deadline_ms = strtoll(PQgetvalue(r, i, 7), NULL, 10);
 	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
 	env.topic = (char *)topic;
 	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
 	env.ticket_event = &te;
 	return pd_txn_emit(tx, &env, eb);
+}
+
+/* One SLA clock: the overdue tickets (columns: ticket_id, public_id,
+ * priority, channel, escalation_tier, group, agent, deadline ms) and the
+ * statement that gives the next tier its own deadline ($3 < 0: stop). The
+ * statements are literals: their addresses name the prepared statements. */
+struct clock {
+	const char *name; /* router.sla_breaches.kind */
+	int sla_kind;
+	const char *overdue;
+	const char *rearm;
+};
+
+#define OVERDUE(cond, due)                                                                                         \
+	"SELECT ticket_id, public_id, priority::text, channel, escalation_tier, group_name, agent_id, "             \
+	"(extract(epoch FROM " due ") * 1000)::bigint FROM router.tickets WHERE " cond " AND " due " <= now() "    \
+	"ORDER BY " due " LIMIT 200 FOR UPDATE SKIP LOCKED"
+#define REARM(due)                                                                                                 \
+	"UPDATE router.tickets SET escalation_tier = $2, " due " = CASE WHEN $3::bigint < 0 THEN NULL "            \
+	"ELSE now() + make_interval(secs => $3::bigint / 1000.0) END WHERE ticket_id = $1"
+
+static const struct clock clocks[] = {
+	{"first_response", PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE,
+	 OVERDUE("first_response_at IS NULL AND status = 'open'", "first_response_due"), REARM("first_response_due")},
+	{"next_response", PEAKDESK__V1__SLA_KIND__SLA_KIND_NEXT_RESPONSE,
+	 OVERDUE("status = 'open'", "next_response_due"), REARM("next_response_due")},
+	{"resolution", PEAKDESK__V1__SLA_KIND__SLA_KIND_RESOLUTION,
+	 OVERDUE("sla_paused_since IS NULL AND status NOT IN ('resolved', 'closed')", "resolution_due"),
+	 REARM("resolution_due")},
+};
+
+/* Records each overdue clock once per tier, escalates the ticket one tier
+ * and gives that tier a full target of its own (after the supervisor the
+ * clock stops: nobody is left to escalate to). */
+static int sweep_clock(pd_txn *tx, const rt_context *ctx, const struct clock *k, rt_loaded_policy *pol, int *loaded,
+		       pd_errbuf *eb)
+{
+	int err;
+	PGresult *r = pd_txn_query(tx, k->overdue, 0, NULL, &err, eb);
+	if (!r)
+		return err;
+	/* The next tier's target: the policy now (a campaign's stricter
+	 * targets hold through its window). */
+	int rc = PD_OK;
+	if (PQntuples(r) && !*loaded) {
+		rc = rt_sla_policy_load(tx, pd_now_ms(), pol, eb);
+		*loaded = 1;
+	}
+	for (int i = 0; i < PQntuples(r) && rc == PD_OK; i++) {
+		const char *tid = PQgetvalue(r, i, 0), *tier = PQgetvalue(r, i, 4);
+		PGresult *b = pd_txn_query(tx,
+					   "INSERT INTO router.sla_breaches(ticket_id, kind, tier, deadline) VALUES ($1, $2, $3, "
+					   "to_timestamp($4::bigint / 1000.0)) ON CONFLICT DO NOTHING RETURNING 1",
+					   4, (const char *[]){tid, k->name, tier, PQgetvalue(r, i, 7)}, &err, eb);
+		if (!b) {
+			rc = err;
+			break;
+		}
+		int fresh = PQntuples(b) == 1;
+		PQclear(b);
+		int cur = rt_tier_parse(tier);
+		int next = rt_sla_escalate(cur);
+		const char *next_name = rt_tier_name(next);
+		char due[24];
+		snprintf(due, sizeof(due), "%lld",
+			 next != cur ? (long long)rt_sla_target_ms(ctx, pol, k->sla_kind, atoi(PQgetvalue(r, i, 2)),
+								  PQgetvalue(r, i, 3), pd_now_ms(), NULL)
+				     : -1LL);
+		rc = pd_txn_exec(tx, k->rearm, 3, (const char *[]){tid, next_name, due}, eb);
+		if (rc != PD_OK || !fresh)
+			continue;
+		char label[160];
+		snprintf(label, sizeof(label), "%s overdue at tier %s; escalated to %s", k->name, tier, next_name);
+		rc = rt_timeline_add(tx, tid, "sla_breached", "router", 0, label, NULL, eb);
+		if (rc == PD_OK)
+			rc = emit(tx, "ticket.sla_breached", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_SLA_BREACHED,
+				  k->sla_kind, r, i, tier, eb);
+		if (rc == PD_OK && next != cur)
+			rc = emit(tx, "ticket.escalated", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_ESCALATED,
+				  k->sla_kind, r, i, next_name, eb);
+		pd_log_info("sla breached", "ticket=%s kind=%s tier=%s escalated_to=%s", PQgetvalue(r, i, 1), k->name, tier,
+			    next_name);
+	}
+	PQclear(r);
+	return rc;
 }
 
 struct sweep_job {
@@ -43,62 +131,11 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 {
 	const rt_context *ctx = ((struct sweep_job *)job)->ctx;
 	pd_errbuf eb = {{0}};
-	int err;
-	PGresult *r = pd_txn_query(tx,
-				   "SELECT ticket_id, public_id, priority::text, channel, escalation_tier, group_name, agent_id, "
-				   "(extract(epoch FROM first_response_due) * 1000)::bigint FROM router.tickets "
-				   "WHERE first_response_at IS NULL AND status = 'open' AND first_response_due <= now() "
-				   "ORDER BY first_response_due LIMIT 200 FOR UPDATE SKIP LOCKED",
-				   0, NULL, &err, &eb);
-	if (!r)
-		return err;
-	/* The next tier's target: the policy at the missed deadline (a
-	 * campaign's stricter targets hold through its window). */
 	rt_loaded_policy pol = {0};
-	int rc = PQntuples(r) ? rt_sla_policy_load(tx, pd_now_ms(), &pol, &eb) : PD_OK;
-	for (int i = 0; i < PQntuples(r) && rc == PD_OK; i++) {
-		const char *tid = PQgetvalue(r, i, 0), *tier = PQgetvalue(r, i, 4);
-		PGresult *b = pd_txn_query(tx,
-					   "INSERT INTO router.sla_breaches(ticket_id, kind, tier, deadline) VALUES ($1, 'first_response', $2, "
-					   "to_timestamp($3::bigint / 1000.0)) ON CONFLICT DO NOTHING RETURNING 1",
-					   3, (const char *[]){tid, tier, PQgetvalue(r, i, 7)}, &err, &eb);
-		if (!b) {
-			rc = err;
-			break;
-		}
-		int fresh = PQntuples(b) == 1;
-		PQclear(b);
-		int cur = rt_tier_parse(tier);
-		int next = rt_sla_escalate(cur);
-		const char *next_name = rt_tier_name(next);
-		/* The next tier gets a full target; after the supervisor the clock
-		 * has nobody left to escalate to and stops. */
-		char due[24];
-		snprintf(due, sizeof(due), "%lld",
-			 next != cur ? (long long)rt_sla_target_ms(ctx, &pol, PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE,
-								  atoi(PQgetvalue(r, i, 2)), PQgetvalue(r, i, 3),
-								  strtoll(PQgetvalue(r, i, 7), NULL, 10), NULL)
-				     : -1LL);
-		rc = pd_txn_exec(tx,
-				 "UPDATE router.tickets SET escalation_tier = $2, first_response_due = CASE WHEN $3::bigint < 0 THEN NULL "
-				 "ELSE now() + make_interval(secs => $3::bigint / 1000.0) END WHERE ticket_id = $1",
-				 3, (const char *[]){tid, next_name, due}, &eb);
-		if (rc != PD_OK || !fresh)
-			continue;
-		char label[120];
-		snprintf(label, sizeof(label), "first response overdue at tier %s; escalated to %s", tier, next_name);
-		rc = rt_timeline_add(tx, tid, "sla_breached", "router", 0, label, NULL, &eb);
-		if (rc == PD_OK)
-			rc = emit(tx, "ticket.sla_breached", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_SLA_BREACHED, r, i,
-				  tier, &eb);
-		if (rc == PD_OK && next != cur)
-			rc = emit(tx, "ticket.escalated", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_ESCALATED, r, i,
-				  next_name, &eb);
-		pd_log_info("sla breached", "ticket=%s kind=first_response tier=%s escalated_to=%s", PQgetvalue(r, i, 1), tier,
-			    next_name);
-	}
+	int loaded = 0, rc = PD_OK;
+	for (size_t k = 0; k < PD_ARRAY_LEN(clocks) && rc == PD_OK; k++)
+		rc = sweep_clock(tx, ctx, &clocks[k], &pol, &loaded, &eb);
 	rt_sla_policy_free(&pol);
-	PQclear(r);
 	return rc;
 }
 

@@ -145,7 +145,15 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 		rc = pd_txn_exec(tx,
 			    "UPDATE router.tickets SET updated_at = now(), last_customer_message_at = to_timestamp($2::bigint / 1000.0), "
 			    "status = CASE WHEN status IN ('pending_customer', 'resolved', 'closed') THEN 'open' ELSE status END, "
-			    "resolved_at = CASE WHEN status IN ('resolved', 'closed') THEN NULL ELSE resolved_at END "
+			    "resolved_at = CASE WHEN status IN ('resolved', 'closed') THEN NULL ELSE resolved_at END, "
+			    /* the customer answered: the resolution clock runs again
+			     * (moved on by the pause); a reopen starts a new cycle */
+			    "resolution_due = CASE WHEN status IN ('resolved', 'closed') THEN NULL "
+			    "  WHEN status = 'pending_customer' AND sla_paused_since IS NOT NULL "
+			    "  THEN resolution_due + (now() - sla_paused_since) ELSE resolution_due END, "
+			    "sla_paused_since = CASE WHEN status IN ('pending_customer', 'resolved', 'closed') THEN NULL "
+			    "  ELSE sla_paused_since END, "
+			    "next_response_due = CASE WHEN status IN ('resolved', 'closed') THEN NULL ELSE next_response_due END "
 			    "WHERE ticket_id = $1",
 			    2, (const char *[]){t.ticket_id, sent}, eb);
 		if (rc == PD_OK && reopen) {
