@@ -194,6 +194,7 @@ static int upsert_skus(pd_txn *tx, pd_ingest_item **its, size_t n, pd_errbuf *eb
 struct changed {
 	pd_ingest_item *it;
 	const char *sku_name; /* the SKU's current name (into the result) */
+	int moved;            /* a number changed: worth a stock.level_changed */
 	st_level_state prev;
 	st_level_report report;
 	st_level_decision d;
@@ -203,7 +204,8 @@ struct changed {
  * repeated in the batch keeps its newest report) and returns the rows that
  * changed with the state they had before. Columns: pos (1-based index into
  * its), existed, old available, old ETA ms, shortage_open, episodes,
- * low_warned, the report's threshold, the SKU's name. */
+ * low_warned, the report's threshold, the SKU's name, whether any number
+ * (on hand, reserved, available, ETA, ship-by) moved. */
 static PGresult *upsert_levels(pd_txn *tx, pd_ingest_item **its, size_t n, int *err, pd_errbuf *eb)
 {
 	pd_strbuf sku = {0}, wh = {0}, oh = {0}, res = {0}, av = {0}, eta = {0}, sb = {0}, ver = {0}, rep = {0}, thr = {0};
@@ -235,7 +237,9 @@ static PGresult *upsert_levels(pd_txn *tx, pd_ingest_item **its, size_t n, int *
 			"  ORDER BY u.sku, u.wh, u.ver DESC, u.pos DESC), "
 			"uo AS (SELECT u.*, l.sku IS NOT NULL AS existed, coalesce(l.available, 0) AS o_av, "
 			"  coalesce(" MS("l.restock_eta") ", 0) AS o_eta, coalesce(l.shortage_open, false) AS o_open, "
-			"  coalesce(l.episodes, 0) AS o_ep, coalesce(l.low_warned, false) AS o_warned "
+			"  coalesce(l.episodes, 0) AS o_ep, coalesce(l.low_warned, false) AS o_warned, "
+			"  (l.on_hand, l.reserved, l.available, coalesce(" MS("l.restock_eta") ", 0), "
+			"   coalesce(" MS("l.ship_by") ", 0)) IS DISTINCT FROM (u.oh, u.res, u.av, u.eta, u.sb) AS moved "
 			"  FROM u LEFT JOIN stock.levels l ON l.sku = u.sku AND l.warehouse = u.wh), "
 			"up AS (INSERT INTO stock.levels AS l (sku, warehouse, on_hand, reserved, available, restock_eta, "
 			"  ship_by, version, reported_at, low_stock_threshold) "
@@ -247,7 +251,7 @@ static PGresult *upsert_levels(pd_txn *tx, pd_ingest_item **its, size_t n, int *
 			"  version = excluded.version, reported_at = excluded.reported_at, "
 			"  updated_at = now() WHERE l.version < excluded.version "
 			"  RETURNING l.sku, l.warehouse) "
-			"SELECT uo.pos, uo.existed, uo.o_av, uo.o_eta, uo.o_open, uo.o_ep, uo.o_warned, uo.thr, s.name "
+			"SELECT uo.pos, uo.existed, uo.o_av, uo.o_eta, uo.o_open, uo.o_ep, uo.o_warned, uo.thr, s.name, uo.moved "
 			"FROM up JOIN uo ON uo.sku = up.sku AND uo.wh = up.warehouse "
 			"JOIN stock.skus s ON s.sku = up.sku ORDER BY uo.pos",
 			10, (const char *[]){sku.s, wh.s, oh.s, res.s, av.s, eta.s, sb.s, ver.s, rep.s, thr.s}, err, eb);
@@ -524,6 +528,7 @@ static int apply_levels(pd_txn *tx, st_context *ctx, pd_ingest_item **its, size_
 		c->prev.low_warned = bool_value(r, row, 6);
 		c->report.threshold = ms_value(r, row, 7);
 		c->sku_name = PQgetvalue(r, row, 8);
+		c->moved = bool_value(r, row, 9);
 		c->report.available = c->it->env->stock_level->available;
 		c->report.restock_eta_ms = c->it->env->stock_level->restock_eta_ms;
 	}
@@ -534,9 +539,13 @@ static int apply_levels(pd_txn *tx, st_context *ctx, pd_ingest_item **its, size_
 		rc = store_states(tx, ch, m, eb);
 	for (size_t i = 0; i < m && rc == PD_OK; i++) {
 		struct changed *c = &ch[i];
-		Peakdesk__V1__StockLevel out = *c->it->env->stock_level;
-		out.sku_name = (char *)c->sku_name;
-		rc = emit(tx, c->it, "stock.level_changed", PEAKDESK__V1__ENVELOPE__BODY_STOCK_LEVEL, &out, eb);
+		/* A department resending the same numbers under a newer version
+		 * (a periodic full sync) changes nothing anyone would act on. */
+		if (c->moved) {
+			Peakdesk__V1__StockLevel out = *c->it->env->stock_level;
+			out.sku_name = (char *)c->sku_name;
+			rc = emit(tx, c->it, "stock.level_changed", PEAKDESK__V1__ENVELOPE__BODY_STOCK_LEVEL, &out, eb);
+		}
 		if (rc == PD_OK && c->d.shortage)
 			rc = open_shortage(tx, c, eb);
 		if (rc == PD_OK && c->d.eta_update)

@@ -71,12 +71,18 @@ eq "the restock ended the episode once" "1" "$(topic_count stock.restocked)"
 check "restocked_at recorded" test "$(psql_q "SELECT restocked_at IS NOT NULL FROM stock.shortages WHERE episode = 1")" = t
 eq "the stale zero did not open an episode" 2 "$(topic_count stock.shortage)"
 
+# A periodic full sync resends the same numbers under a newer version: the
+# version moves, nobody is told anything changed.
+changed_before=$(topic_count stock.level_changed)
+level 20000000-0000-4000-8000-000000000015 SKU-PHONE HZ1 300 8 ',"lowStockThreshold":"100"' | pub stock
+eq "same numbers, newer version: stored, no level_changed" "8|$changed_before" "$(psql_q "SELECT version FROM stock.levels WHERE sku = 'SKU-PHONE' AND warehouse = 'HZ1'")|$(topic_count stock.level_changed)"
+
 # Low stock: one warning per dip below the threshold.
-level 20000000-0000-4000-8000-000000000008 SKU-PHONE HZ1 90 8 ',"lowStockThreshold":"100"' | pub stock
-level 20000000-0000-4000-8000-000000000009 SKU-PHONE HZ1 80 9 ',"lowStockThreshold":"100"' | pub stock
+level 20000000-0000-4000-8000-000000000008 SKU-PHONE HZ1 90 9 ',"lowStockThreshold":"100"' | pub stock
+level 20000000-0000-4000-8000-000000000009 SKU-PHONE HZ1 80 10 ',"lowStockThreshold":"100"' | pub stock
 eq "one low-stock warning for the dip" 1 "$(topic_count stock.low)"
-level 20000000-0000-4000-8000-000000000010 SKU-PHONE HZ1 150 10 ',"lowStockThreshold":"100"' | pub stock
-level 20000000-0000-4000-8000-000000000011 SKU-PHONE HZ1 60 11 ',"lowStockThreshold":"100"' | pub stock
+level 20000000-0000-4000-8000-000000000010 SKU-PHONE HZ1 150 11 ',"lowStockThreshold":"100"' | pub stock
+level 20000000-0000-4000-8000-000000000011 SKU-PHONE HZ1 60 12 ',"lowStockThreshold":"100"' | pub stock
 eq "a new dip warns again" 2 "$(topic_count stock.low)"
 # No own threshold: the last hour's sales (10,000 orders x 1.5 units) are it.
 level 20000000-0000-4000-8000-000000000012 SKU-PHONE SH2 20000 1 | pub stock

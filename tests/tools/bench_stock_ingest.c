@@ -23,7 +23,8 @@
  *   1. raw COPY   - one connection as peakdesk_stock, the same requests one
  *                   after the other (interleaved over the K feeds), per
  *                   request BEGIN; COPY stock.skus (the SKUs first named in
- *                   it); COPY stock.levels (one row per report); COMMIT.
+ *                   it); COPY stock.levels (one row per report); COPY
+ *                   stock.ingest_log (one id per report, like (a)); COMMIT.
  *                   COPY cannot update, so the r-th report of a pair (r > 1)
  *                   is stored under the warehouse code "<wh>/<r>": N level
  *                   rows, as many row versions as the upserts write.
@@ -485,6 +486,15 @@ static void copy_request(pd_db *db, const struct report *rs, size_t n, uint8_t *
 		pd_copy_end_row(&c);
 	}
 	copy_finish(&c, "COPY stock.levels");
+	/* the idempotency key every accepted report leaves, as in (a) */
+	copy_begin(&c, db, "COPY stock.ingest_log(event_id) FROM STDIN");
+	for (size_t i = 0; i < n; i++) {
+		char id[PD_UUID_TEXT];
+		pd_uuid_format(rs[i].event_id, id);
+		pd_copy_text(&c, id);
+		pd_copy_end_row(&c);
+	}
+	copy_finish(&c, "COPY stock.ingest_log");
 	db_exec(db, "COMMIT");
 }
 
@@ -807,7 +817,7 @@ int main(int argc, char **argv)
 			bench_samples_add(&lat, req_lat[i].v[k]);
 	bench_samples_sort(&lat);
 	char d[32], e[32], f[32];
-	printf("stock: %s reports/s committed = %.2f x raw COPY (%s level rows/s; 1 level row per report, plus %zu "
+	printf("stock: %s reports/s committed = %.2f x raw COPY (%s level rows/s; 1 level row and 1 ingest-log id per report, plus %zu "
 	       "SKU rows)\n",
 	       bench_commas(ms, a, sizeof(a)), ms / mc, bench_commas(mc, b, sizeof(b)), exp_named_skus);
 	printf("stock: %d SKUs x %d warehouses, %s reports in requests of %zu over %d REQ sockets: %s first reports, "
