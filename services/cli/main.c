@@ -15,6 +15,7 @@ static const cli_cmd commands[] = {
 	{"account", "manage the gateway's channel accounts (add, list, disable)", cmd_account},
 	{"agent", "manage agents (add prints the agent's API token once; list)", cmd_agent},
 	{"group", "manage agent groups and departments (add, list)", cmd_group},
+	{"rules", "the router's classification rules: list, show, set, enable, disable, delete, test", cmd_rules},
 	{"forecast", "print a campaign's hourly staffing forecast beside the actual volume", cmd_forecast},
 	{NULL, NULL, NULL},
 };

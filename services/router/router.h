@@ -22,6 +22,15 @@ struct event_base;
 void rt_rules_reload(pd_bus *bus, rt_context *ctx, int seed_if_empty);
 void rt_rules_listen(struct event_base *base, const char *conninfo, pd_bus *bus, rt_context *ctx);
 void rt_rules_unlisten(void);
+/* The enabled rules as rows in evaluation order, and their compilation
+ * (the router's reload and `peakdesk rules` share both, so the CLI refuses
+ * exactly what the router would). */
+#define RT_RULES_SELECT                                                                                       \
+	"SELECT rule_id, position, array_to_json(channels), tier, if_category, array_to_json(keywords_any), " \
+	"array_to_json(keywords_all), array_to_json(keywords_none), regex, category, priority, group_name, "  \
+	"array_to_json(tags), auto_reply, fall_through FROM router.rules WHERE enabled ORDER BY position"
+struct pg_result;
+int rt_rules_compile_rows(struct pg_result *rows, struct rt_rules **out, pd_errbuf *eb);
 
 /* The SLA policy in force at at_ms: the built-in table under the
  * campaigns' overrides from promo.sla_overrides (sla_policy.c). */

@@ -89,21 +89,8 @@ struct reload_job {
 
 static atomic_int g_reload_in_flight;
 
-static int reload_apply(pd_txn *tx, pd_job *job)
+int rt_rules_compile_rows(struct pg_result *r, rt_rules **out, pd_errbuf *eb)
 {
-	struct reload_job *j = (struct reload_job *)job;
-	pd_errbuf eb = {{0}};
-	int rc = j->seed ? seed(tx, &eb) : PD_OK;
-	if (rc != PD_OK)
-		return rc;
-	int err;
-	PGresult *r = pd_txn_query(tx,
-				   "SELECT rule_id, position, array_to_json(channels), tier, if_category, array_to_json(keywords_any), "
-				   "array_to_json(keywords_all), array_to_json(keywords_none), regex, category, priority, group_name, "
-				   "array_to_json(tags), auto_reply, fall_through FROM router.rules WHERE enabled ORDER BY position",
-				   0, NULL, &err, &eb);
-	if (!r)
-		return err;
 	size_t n = (size_t)PQntuples(r);
 	rt_rule_def *defs = pd_xcalloc(n + 1, sizeof(*defs));
 	json_object **holds = pd_xcalloc(5 * (n + 1), sizeof(*holds));
@@ -129,17 +116,8 @@ static int reload_apply(pd_txn *tx, pd_job *job)
 		d->auto_reply = *PQgetvalue(r, row, 13) ? PQgetvalue(r, row, 13) : NULL;
 		d->fall_through = PQgetvalue(r, row, 14)[0] == 't';
 	}
-	rt_rules *compiled = NULL;
-	pd_errbuf ceb = {{0}};
-	if (rt_rules_compile(defs, n, &compiled, &ceb) == PD_OK) {
-		/* Only the writer classifies, and this runs on the writer: swap. */
-		rt_rules_free(j->ctx->rules);
-		j->ctx->rules = compiled;
-		pd_log_info("classification rules loaded", "rules=%zu keywords=%zu states=%zu", rt_rules_count(compiled),
-			    rt_rules_keywords(compiled), rt_rules_states(compiled));
-	} else {
-		pd_log_error("classification rules refused; the previous set stays", "detail=\"%s\"", ceb.msg);
-	}
+	/* the compiled set copies what it keeps: the rows may go */
+	int rc = rt_rules_compile(defs, n, out, eb);
 	for (size_t i = 0; i < 5 * (n + 1); i++) {
 		free(lists[i]);
 		if (holds[i])
@@ -148,6 +126,31 @@ static int reload_apply(pd_txn *tx, pd_job *job)
 	free(lists);
 	free(holds);
 	free(defs);
+	return rc;
+}
+
+static int reload_apply(pd_txn *tx, pd_job *job)
+{
+	struct reload_job *j = (struct reload_job *)job;
+	pd_errbuf eb = {{0}};
+	int rc = j->seed ? seed(tx, &eb) : PD_OK;
+	if (rc != PD_OK)
+		return rc;
+	int err;
+	PGresult *r = pd_txn_query(tx, RT_RULES_SELECT, 0, NULL, &err, &eb);
+	if (!r)
+		return err;
+	rt_rules *compiled = NULL;
+	pd_errbuf ceb = {{0}};
+	if (rt_rules_compile_rows(r, &compiled, &ceb) == PD_OK) {
+		/* Only the writer classifies, and this runs on the writer: swap. */
+		rt_rules_free(j->ctx->rules);
+		j->ctx->rules = compiled;
+		pd_log_info("classification rules loaded", "rules=%zu keywords=%zu states=%zu", rt_rules_count(compiled),
+			    rt_rules_keywords(compiled), rt_rules_states(compiled));
+	} else {
+		pd_log_error("classification rules refused; the previous set stays", "detail=\"%s\"", ceb.msg);
+	}
 	PQclear(r);
 	return PD_OK;
 }
