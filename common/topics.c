@@ -17,6 +17,7 @@ const pd_topic pd_topics[] = {
 	{"ticket.sla_breached", B(TICKET_EVENT), NULL, "an SLA clock passed its deadline"},
 	{"ticket.resolved", B(TICKET_EVENT), NULL, "ticket resolved"},
 	{"ticket.reopened", B(TICKET_EVENT), NULL, "ticket reopened"},
+	{"ticket.follow_up_due", B(TICKET_EVENT), NULL, "an agent's commitment to a customer is about due"},
 	{"logistics.order", B(ORDER), "logistics", "order awaiting fulfilment (department ingest)"},
 	{"logistics.shipment", B(SHIPMENT_UPDATE), "logistics", "shipment state change (department ingest)"},
 	{"logistics.tracking", B(TRACKING_SCAN), "logistics", "carrier scan (department ingest)"},

@@ -141,6 +141,19 @@ static int agent_apply(pd_txn *tx, pd_http_job *hj)
 		json_object_object_add(o, "agentId", json_object_new_string(agent));
 		json_object_object_add(o, "tickets", rows_to_json(r));
 		PQclear(r);
+		/* the agent's open commitments, soonest first */
+		r = pd_txn_query(tx, "SELECT t.public_id AS \"publicId\", f.note, "
+				"to_char(f.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"dueAt\", "
+				"(f.alerted_at IS NOT NULL)::text AS \"reminded\" "
+				"FROM router.follow_ups f JOIN router.tickets t USING (ticket_id) "
+				"WHERE f.agent_id = $1 AND f.done_at IS NULL ORDER BY f.due_at LIMIT 100",
+				1, (const char *[]){agent}, &err, &eb);
+		if (!r) {
+			json_object_put(o);
+			return err;
+		}
+		json_object_object_add(o, "followUps", rows_to_json(r));
+		PQclear(r);
 		pd_http_job_reply_json(hj, 200, o);
 		return PD_OK;
 	}
@@ -285,6 +298,11 @@ static void handle(pd_http_req *req, void *arg)
 			const Peakdesk__V1__AgentReply *r = (const Peakdesk__V1__AgentReply *)j->body;
 			if (!*r->text || strlen(r->text) > GW_MAX_TEXT)
 				bad = "text is required (at most 64 KiB)";
+			else if (r->follow_up_at_ms &&
+				 (r->follow_up_at_ms <= pd_now_ms() || r->follow_up_at_ms > pd_now_ms() + 30LL * 86400000))
+				bad = "followUpAtMs must be a time in the next 30 days (unix ms)";
+			else if (strlen(r->follow_up_note) > 500)
+				bad = "followUpNote is longer than 500 bytes";
 		} else if (j->act == ACT_TRANSFER) {
 			const Peakdesk__V1__AgentTransfer *t = (const Peakdesk__V1__AgentTransfer *)j->body;
 			if (!*t->group && !*t->department)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ids.h"
 #include "log.h"
@@ -31,6 +32,30 @@ static int emit_ticket_event(pd_txn *tx, const char *topic, int kind, PGresult *
 	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
 	env.ticket_event = &te;
 	return pd_txn_emit(tx, &env, eb);
+}
+
+/* An agent's commitment ("I will call you back by 15:00"): a timed
+ * follow-up the SLA timer reminds its owner of before it is due. */
+static int add_follow_up(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, const char *tid, const char *actor,
+			 pd_errbuf *eb)
+{
+	const Peakdesk__V1__AgentReply *rep = c->reply;
+	char due[24];
+	snprintf(due, sizeof(due), "%lld", (long long)rep->follow_up_at_ms);
+	int rc = pd_txn_exec(tx,
+			     "INSERT INTO router.follow_ups (command_id, ticket_id, agent_id, due_at, note) "
+			     "VALUES ($1, $2, $3, to_timestamp($4::bigint / 1000.0), $5) ON CONFLICT DO NOTHING",
+			     5, (const char *[]){c->command_id, tid, c->agent_id, due, rep->follow_up_note}, eb);
+	if (rc != PD_OK)
+		return rc;
+	char when[32], label[700];
+	time_t t = (time_t)(rep->follow_up_at_ms / 1000) + 8 * 3600; /* China time */
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%m-%d %H:%M", &tm);
+	snprintf(label, sizeof(label), "承诺：%s 前跟进（%.500s）", when,
+		 *rep->follow_up_note ? rep->follow_up_note : "回复客户");
+	return rt_timeline_add(tx, tid, "follow_up", actor, 0, label, NULL, eb);
 }
 
 static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf *eb)
@@ -94,6 +119,14 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 				    2, (const char *[]){tid, c->agent_id}, eb);
 		if (rc == PD_OK)
 			rc = rt_timeline_add(tx, tid, "agent_reply", actor, 1, "客服已回复 / An agent replied", NULL, eb);
+		/* Writing to the customer again keeps the earlier promise; this
+		 * reply may make a new one. */
+		if (rc == PD_OK)
+			rc = pd_txn_exec(tx, "UPDATE router.follow_ups SET done_at = now() WHERE ticket_id = $1 "
+					     "AND done_at IS NULL",
+					 1, (const char *[]){tid}, eb);
+		if (rc == PD_OK && rep->follow_up_at_ms > 0)
+			rc = add_follow_up(tx, c, tid, actor, eb);
 		if (rc != PD_OK)
 			break;
 		/* The gateway's message id of the customer's last message threads an
@@ -143,7 +176,10 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		break;
 	}
 	case PEAKDESK__V1__AGENT_COMMAND__ACTION_RESOLVE:
-		rc = pd_txn_exec(tx, "UPDATE router.tickets SET status = 'resolved', resolved_at = now(), updated_at = now(), "
+		rc = pd_txn_exec(tx, "UPDATE router.follow_ups SET done_at = now() WHERE ticket_id = $1 AND done_at IS NULL",
+				 1, (const char *[]){tid}, eb);
+		if (rc == PD_OK)
+			rc = pd_txn_exec(tx, "UPDATE router.tickets SET status = 'resolved', resolved_at = now(), updated_at = now(), "
 			    "next_response_due = NULL, sla_paused_since = NULL WHERE ticket_id = $1",
 			    1, (const char *[]){tid}, eb);
 		if (rc == PD_OK)

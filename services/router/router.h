@@ -13,6 +13,7 @@ typedef struct rt_context {
 	/* > 0: every target of that SLA kind, minutes (operator overrides;
 	 * indexed by Peakdesk__V1__SlaKind 1..3) */
 	double sla_override_min[4];
+	int64_t follow_up_alert_ms; /* remind an agent this long before a commitment is due */
 } rt_context;
 
 /* Classification rules from router.rules (rules_store.c): reload (seeding

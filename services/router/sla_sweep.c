@@ -122,6 +122,50 @@ static int sweep_clock(pd_txn *tx, const rt_context *ctx, const struct clock *k,
 	return rc;
 }
 
+/* Commitments about due: remind the agent once (timeline + event). */
+static int remind_follow_ups(pd_txn *tx, const rt_context *ctx, pd_errbuf *eb)
+{
+	char ahead[24];
+	snprintf(ahead, sizeof(ahead), "%lld", (long long)ctx->follow_up_alert_ms);
+	int err;
+	PGresult *r = pd_txn_query(tx,
+			"WITH due AS (SELECT command_id FROM router.follow_ups WHERE done_at IS NULL AND alerted_at IS NULL "
+			"  AND due_at <= now() + make_interval(secs => $1::bigint / 1000.0) ORDER BY due_at LIMIT 200 "
+			"  FOR UPDATE SKIP LOCKED) "
+			"UPDATE router.follow_ups f SET alerted_at = now() FROM due, router.tickets t "
+			"WHERE f.command_id = due.command_id AND t.ticket_id = f.ticket_id "
+			"RETURNING f.ticket_id, t.public_id, f.agent_id, (extract(epoch FROM f.due_at) * 1000)::bigint, f.note, "
+			"t.priority, t.group_name",
+			1, (const char *[]){ahead}, &err, eb);
+	if (!r)
+		return err;
+	int rc = PD_OK;
+	for (int i = 0; i < PQntuples(r) && rc == PD_OK; i++) {
+		char label[700];
+		snprintf(label, sizeof(label), "提醒 %s：承诺的跟进即将到期（%.500s）", PQgetvalue(r, i, 2),
+			 *PQgetvalue(r, i, 4) ? PQgetvalue(r, i, 4) : "回复客户");
+		rc = rt_timeline_add(tx, PQgetvalue(r, i, 0), "follow_up_due", "router", 0, label, NULL, eb);
+		Peakdesk__V1__TicketEvent te = PEAKDESK__V1__TICKET_EVENT__INIT;
+		te.kind = PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_FOLLOW_UP_DUE;
+		te.ticket_id = PQgetvalue(r, i, 0);
+		te.public_id = PQgetvalue(r, i, 1);
+		te.agent_id = PQgetvalue(r, i, 2);
+		te.follow_up_at_ms = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+		te.note = PQgetvalue(r, i, 4);
+		te.priority = atoi(PQgetvalue(r, i, 5));
+		te.group = PQgetvalue(r, i, 6);
+		Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+		env.topic = "ticket.follow_up_due";
+		env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
+		env.ticket_event = &te;
+		if (rc == PD_OK)
+			rc = pd_txn_emit(tx, &env, eb);
+		pd_log_info("follow-up reminder", "ticket=%s agent=%s", te.public_id, te.agent_id);
+	}
+	PQclear(r);
+	return rc;
+}
+
 struct sweep_job {
 	pd_job job;
 	const rt_context *ctx;
@@ -135,6 +179,8 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 	int loaded = 0, rc = PD_OK;
 	for (size_t k = 0; k < PD_ARRAY_LEN(clocks) && rc == PD_OK; k++)
 		rc = sweep_clock(tx, ctx, &clocks[k], &pol, &loaded, &eb);
+	if (rc == PD_OK)
+		rc = remind_follow_ups(tx, ctx, &eb);
 	rt_sla_policy_free(&pol);
 	return rc;
 }

@@ -4,7 +4,9 @@
 # resolution clock stops while the ticket waits on the customer or on a
 # department, its deadline moves on by the time paused, and it breaches
 # once per tier when it finally runs out. (Targets shortened with the
-# operator overrides: first 1 min, next 3 s, resolution 6 s.)
+# operator overrides: first 1 min, next 3 s, resolution 6 s.) And an
+# agent's commitment ("I will call you back"): reminded before it is due,
+# done when the agent writes again.
 . "$(dirname "$0")/../lib.sh"
 pd_setup
 SECRET=webchat-secret-0123456789
@@ -14,7 +16,7 @@ TOKEN=$("$BIN/peakdesk" agent add --name fay --groups presale,order,after-sale,c
 WH_TOKEN=$("$BIN/peakdesk" agent add --name lao.wang --groups warehouse --tier frontline --capacity 5 | sed -n 's/^token: //p')
 pd_start gateway || exit 1
 pd_start router PEAKDESK_ROUTER_FIRST_RESPONSE_MINUTES=1 PEAKDESK_ROUTER_NEXT_RESPONSE_MINUTES=0.05 \
-  PEAKDESK_ROUTER_RESOLUTION_MINUTES=0.1 PEAKDESK_ROUTER_SLA_CHECK_MS=200 || exit 1
+  PEAKDESK_ROUTER_RESOLUTION_MINUTES=0.1 PEAKDESK_ROUTER_SLA_CHECK_MS=200 PEAKDESK_ROUTER_FOLLOW_UP_ALERT_MINUTES=0.05 || exit 1
 say() {
   body=$(printf '{"externalUserId":"%s","messageId":"%s","text":"%s"}' "$1" "$2" "$3")
   ts=$(date +%s); sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
@@ -70,6 +72,22 @@ check "then it runs out and breaches" wait_for "resolution" 40 sh -c "psql '$PEA
 sleep 1
 eq "each resolution breach recorded once per tier" 1 "$(psql_q "SELECT max(n) FROM (SELECT count(*) n FROM router.sla_breaches WHERE kind = 'resolution' GROUP BY ticket_id, tier) x")"
 check "announced on the bus as a resolution breach" sh -c "[ \$(psql '$PEAKDESK_DB' -XAtqc \"SELECT count(*) FROM bus.outbox WHERE topic = 'ticket.sla_breached'\") -ge 2 ]"
+
+# A commitment: "I will call you back" in 6 s; reminded 3 s before.
+say cat c1 '退款什么时候到账？'
+wait_ticket cat
+C=$(ticket_of cat)
+due=$(( $(date +%s) * 1000 + 6000 ))
+eq "a reply in the past as a commitment is refused" 422 "$(agent "$C" reply '{"text":"稍后回电","followUpAtMs":"1000"}')"
+eq "agent promises a call back" 202 "$(agent "$C" reply "{\"text\":\"我去财务查一下，稍后给您回电\",\"followUpAtMs\":\"$due\",\"followUpNote\":\"回电告知退款进度\"}")"
+check "the commitment is on the agent's queue" wait_for "queued" 10 sh -c "curl -s -H 'Authorization: Bearer $TOKEN' 'http://$(http_addr gateway)/v1/agent/queue' | grep -q '回电告知退款进度'"
+check "the agent is reminded before it is due" wait_for "reminded" 10 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT count(*) FROM bus.outbox WHERE topic = 'ticket.follow_up_due'\")\" = 1 ]"
+check "before, not after" test "$(psql_q "SELECT alerted_at < due_at FROM router.follow_ups")" = t
+check "shown as reminded on the queue" sh -c "curl -s -H 'Authorization: Bearer $TOKEN' 'http://$(http_addr gateway)/v1/agent/queue' | grep -q '\"reminded\": *\"true\"'"
+eq "the agent calls back (writes again)" 202 "$(agent "$C" reply '{"text":"退款已到账，请查收"}')"
+wait_for "done" 10 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT done_at IS NOT NULL FROM router.follow_ups\")\" = t ]"
+sleep 1
+eq "kept: done, reminded once" "t|1" "$(psql_q "SELECT done_at IS NOT NULL FROM router.follow_ups")|$(psql_q "SELECT count(*) FROM bus.outbox WHERE topic = 'ticket.follow_up_due'")"
 
 # Resolving stops everything.
 eq "resolved" 202 "$(agent "$B" resolve '{"resolutionCode":"exchanged"}')"
