@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "ids.h"
 #include "log.h"
+#include "nng_close.h"
 #include "metrics.h"
 #include "topics.h"
 
@@ -575,7 +576,7 @@ static void *writer_main(void *arg)
 static void bus_free(pd_bus *bus)
 {
 	if (bus->has_pub)
-		nng_close(bus->pub);
+		pd_nng_close_bounded(bus->pub, 2000, "bus PUB");
 	pd_db_free(bus->db);
 	free(bus->service);
 	free(bus->instance);

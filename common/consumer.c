@@ -13,6 +13,7 @@
 
 #include "codec.h"
 #include "log.h"
+#include "nng_close.h"
 #include "metrics.h"
 #include "topics.h"
 
@@ -562,7 +563,9 @@ void pd_consumer_stop(pd_consumer *c)
 	while (c->in_flight)
 		pthread_cond_wait(&c->idle_cv, &c->mu);
 	pthread_mutex_unlock(&c->mu);
-	nng_close(c->sub);
+	/* the SUB socket is read through its fd: no callback of ours can
+	 * run after this, so a close left hanging by NNG 1.5.2 is safe */
+	pd_nng_close_bounded(c->sub, 2000, "consumer SUB");
 	free_list(c->pending);
 	for (size_t i = 0; i < c->n_pubs; i++)
 		free(c->pubs[i].name);

@@ -66,12 +66,27 @@ pd_start() {
   echo "peakdesk-$svc did not become healthy"; tail -n 20 "$WORK/$svc.log"; return 1
 }
 
+# stop_pids PID...: SIGTERM, then up to 20 s for each to exit; one that
+# does not is a shutdown hang (a bug): it fails the test and gets SIGKILL,
+# so a hang can never stall the whole run.
+stop_pids() {
+  for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "$@"; do
+    _i=0
+    while kill -0 "$p" 2>/dev/null && [ $_i -lt 200 ]; do sleep 0.1; _i=$((_i + 1)); done
+    if kill -0 "$p" 2>/dev/null; then
+      fail "pid $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-60)) did not stop within 20 s of SIGTERM"
+      kill -KILL "$p" 2>/dev/null
+    fi
+    wait "$p" 2>/dev/null
+  done
+}
+
 pd_stop() {
   svc=$1
   eval "pid=\${PID_$svc:-}"
   [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
+  stop_pids "$pid"
   eval "PID_$svc="
 }
 
@@ -86,8 +101,7 @@ wait_for() {
 }
 
 pd_cleanup() {
-  for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-  for p in $PIDS; do wait "$p" 2>/dev/null; done
+  stop_pids $PIDS
   if [ -n "${WORK:-}" ]; then
     "$ROOT/deploy/local/pg.sh" stop "$PGDIR" >/dev/null 2>&1
     if [ "$FAILED" -gt 0 ] || [ -n "${PEAKDESK_KEEP_TEST_DIR:-}" ]; then
@@ -101,8 +115,7 @@ pd_cleanup() {
 pd_done() {
   # Stop the services first so a sanitizer build reports leaks at exit, then
   # fail on any sanitizer report in their logs.
-  for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-  for p in $PIDS; do wait "$p" 2>/dev/null; done
+  stop_pids $PIDS
   PIDS=""
   if [ -n "${WORK:-}" ] && grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK"/*.log >/dev/null 2>&1; then
     fail "sanitizer report in $(grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK"/*.log | xargs -n1 basename | tr '\n' ' ')"

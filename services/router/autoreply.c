@@ -63,6 +63,11 @@ int rt_autoreply_needs(const char *name)
 	return 0;
 }
 
+int rt_autoreply_answers(const char *name)
+{
+	return rt_autoreply_needs(name) != 0;
+}
+
 /* "11-12" in China time (no DST), "" for 0. */
 static void china_date(int64_t ms, const char *fmt, char *out, size_t len)
 {
@@ -102,7 +107,7 @@ static int render_stock(const rt_facts *f, char *out, size_t outlen)
 				     "(China time).",
 			     f->sku_name, when, when);
 	} else if (f->available > 0) {
-		n = snprintf(out, outlen, "您好，「%s」现货充足，%s将按付款顺序尽快发出。/ This item is in stock%s; "
+		n = snprintf(out, outlen, "您好，「%s」目前有货，%s将按付款顺序尽快发出。/ This item is in stock%s; "
 				     "orders ship in payment order.",
 			     f->sku_name, order ? "您的订单" : "订单", order ? " and your order is in the queue" : "");
 	} else {

@@ -56,4 +56,9 @@ enum {
 };
 int rt_autoreply_needs(const char *name);
 
+/* 1 for templates that answer the customer's question from facts (the
+ * ticket may then wait on the customer and close itself); 0 for
+ * acknowledgements such as complaint_ack, which still need a person. */
+int rt_autoreply_answers(const char *name);
+
 #endif

@@ -130,8 +130,10 @@ static int gather_facts(pd_txn *tx, const char *ticket_id, int needs, const char
 /* Answers from live facts when the rule names a template and the facts are
  * there; at most one auto-reply of a kind per ticket every 10 minutes, so a
  * customer asking twice is not answered twice by a machine. */
-static int auto_reply(pd_txn *tx, const char *ticket_id, const char *name, const char *text, pd_errbuf *eb)
+static int auto_reply(pd_txn *tx, const char *ticket_id, const char *name, const char *text, int *answered,
+		      pd_errbuf *eb)
 {
+	*answered = 0;
 	if (!*name)
 		return PD_OK;
 	int err;
@@ -175,6 +177,7 @@ static int auto_reply(pd_txn *tx, const char *ticket_id, const char *name, const
 		 * first-response clock nor counts as an agent's reply for risk. */
 		if (rc == PD_OK)
 			rc = rt_timeline_add(tx, ticket_id, "auto_reply", "router", 1, reply, detail, eb);
+		*answered = rc == PD_OK && rt_autoreply_answers(name);
 	}
 	PQclear(hold);
 	PQclear(t);
@@ -372,21 +375,44 @@ static int set_due(pd_txn *tx, const rt_context *ctx, const char *ticket_id, pd_
 	return rc;
 }
 
+/* A question a machine answered from the facts, on a ticket no person has
+ * touched yet: it waits on the customer (no agent, no first-response
+ * clock; resolution paused) and closes itself after the quiet period; the
+ * customer's next message sends it to an agent. 1 when that applied. */
+static int wait_after_auto_answer(pd_txn *tx, const char *ticket_id, int *waiting, pd_errbuf *eb)
+{
+	int err;
+	PGresult *r = pd_txn_query(tx,
+			"UPDATE router.tickets SET status = 'pending_customer', auto_answered_at = now(), "
+			"first_response_due = NULL, next_response_due = NULL, sla_paused_since = now() "
+			"WHERE ticket_id = $1 AND status = 'open' AND agent_id = '' AND first_response_at IS NULL "
+			"RETURNING 1",
+			1, (const char *[]){ticket_id}, &err, eb);
+	if (!r)
+		return err;
+	*waiting = PQntuples(r) == 1;
+	PQclear(r);
+	return PD_OK;
+}
+
 int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
 	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
 {
 	char template_name[40];
+	int answered = 0, waiting = 0;
 	int rc = classify(tx, ctx, ticket_id, category, m, template_name, eb);
 	if (rc == PD_OK)
 		rc = link_refs(tx, ticket_id, m->text, eb);
 	if (rc == PD_OK)
-		rc = auto_reply(tx, ticket_id, template_name, m->text, eb);
+		rc = auto_reply(tx, ticket_id, template_name, m->text, &answered, eb);
+	if (rc == PD_OK && answered)
+		rc = wait_after_auto_answer(tx, ticket_id, &waiting, eb);
 	if (rc == PD_OK)
 		rc = risk(tx, ticket_id, eb);
-	if (rc == PD_OK)
+	if (rc == PD_OK && !waiting)
 		rc = set_due(tx, ctx, ticket_id, eb);
 	int assigned;
-	if (rc == PD_OK)
+	if (rc == PD_OK && !waiting)
 		rc = assign(tx, ticket_id, &assigned, eb);
 	return rc;
 }

@@ -10,7 +10,7 @@
 #include "router.h"
 #include "service.h"
 
-static char reopen_hours[16], fr_minutes[16], nr_minutes[16], res_minutes[16], sla_check_ms[16], follow_up_alert[16];
+static char reopen_hours[16], fr_minutes[16], nr_minutes[16], res_minutes[16], sla_check_ms[16], follow_up_alert[16], auto_close[16];
 
 static const pd_config_extra extras[] = {
 	{"PEAKDESK_ROUTER_REOPEN_HOURS", "72", "a message this soon after resolution reopens the ticket", reopen_hours,
@@ -23,6 +23,9 @@ static const pd_config_extra extras[] = {
 	 res_minutes, sizeof(res_minutes), 0},
 	{"PEAKDESK_ROUTER_FOLLOW_UP_ALERT_MINUTES", "10", "remind an agent this long before a commitment to a customer is due",
 	 follow_up_alert, sizeof(follow_up_alert), 0},
+	{"PEAKDESK_ROUTER_AUTO_CLOSE_MINUTES", "30",
+	 "a ticket answered by an auto-reply closes after this long without a word from the customer", auto_close,
+	 sizeof(auto_close), 0},
 	{"PEAKDESK_ROUTER_SLA_CHECK_MS", "1000", "how often overdue SLAs are checked", sla_check_ms, sizeof(sla_check_ms), 0},
 	{NULL, NULL, NULL, NULL, 0, 0},
 };
@@ -95,6 +98,7 @@ int main(int argc, char **argv)
 	a.svc.on_stop = stop_ingress;
 	a.svc.on_stop_arg = &a;
 	a.ctx.follow_up_alert_ms = (int64_t)(atof(follow_up_alert) * 60000.0);
+	a.ctx.auto_close_ms = (int64_t)(atof(auto_close) * 60000.0);
 	a.ctx.sla_override_min[PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE] = atof(fr_minutes);
 	a.ctx.sla_override_min[PEAKDESK__V1__SLA_KIND__SLA_KIND_NEXT_RESPONSE] = atof(nr_minutes);
 	a.ctx.sla_override_min[PEAKDESK__V1__SLA_KIND__SLA_KIND_RESOLUTION] = atof(res_minutes);

@@ -19,15 +19,16 @@ static int on_delayed(pd_txn *tx, const Peakdesk__V1__ShipmentDelayed *d, pd_err
 	 * is nobody to tell; agents still see the delay on the order. */
 	if (!c || !*c->account || !*c->external_user_id || !*d->order_id)
 		return PD_OK;
-	char id[PD_UUID_TEXT], ep[12];
+	char id[PD_UUID_TEXT], ep[12], ch[8];
 	pd_uuid_new_text(id);
+	snprintf(ch, sizeof(ch), "%d", c->channel);
 	snprintf(ep, sizeof(ep), "%d", d->episode > 0 ? d->episode : 1);
 	int err;
 	PGresult *r = pd_txn_query(tx,
-				   "INSERT INTO router.proactive_notices(order_id, kind, episode, customer_id, account, external_user_id, outbound_id) "
+				   "INSERT INTO router.proactive_notices(order_id, kind, episode, customer_id, account, external_user_id, outbound_id, channel) "
 				   "SELECT $1, 'delay', $2::int, (SELECT customer_id FROM router.identities WHERE account = $3 AND external_user_id = $4), "
-				   "$3, $4, $5 ON CONFLICT DO NOTHING RETURNING 1",
-				   5, (const char *[]){d->order_id, ep, c->account, c->external_user_id, id}, &err, eb);
+				   "$3, $4, $5, $6::smallint ON CONFLICT DO NOTHING RETURNING 1",
+				   6, (const char *[]){d->order_id, ep, c->account, c->external_user_id, id, ch}, &err, eb);
 	if (!r)
 		return err;
 	int fresh = PQntuples(r) == 1;

@@ -14,6 +14,7 @@ typedef struct rt_context {
 	 * indexed by Peakdesk__V1__SlaKind 1..3) */
 	double sla_override_min[4];
 	int64_t follow_up_alert_ms; /* remind an agent this long before a commitment is due */
+	int64_t auto_close_ms;      /* a machine-answered ticket closes after this much quiet */
 } rt_context;
 
 /* Classification rules from router.rules (rules_store.c): reload (seeding

@@ -166,6 +166,55 @@ static int remind_follow_ups(pd_txn *tx, const rt_context *ctx, pd_errbuf *eb)
 	return rc;
 }
 
+/* Tickets a machine answered and the customer left quiet: resolved
+ * (auto_closed), announced as ticket.resolved with auto_closed set so no
+ * survey goes out for them. */
+static int auto_close(pd_txn *tx, const rt_context *ctx, pd_errbuf *eb)
+{
+	char quiet[24];
+	snprintf(quiet, sizeof(quiet), "%lld", (long long)ctx->auto_close_ms);
+	int err;
+	PGresult *r = pd_txn_query(tx,
+			"WITH q AS (SELECT ticket_id FROM router.tickets WHERE status = 'pending_customer' "
+			"  AND auto_answered_at IS NOT NULL AND first_response_at IS NULL "
+			"  AND last_customer_message_at <= now() - make_interval(secs => $1::bigint / 1000.0) "
+			"  ORDER BY last_customer_message_at LIMIT 200 FOR UPDATE SKIP LOCKED) "
+			"UPDATE router.tickets t SET status = 'resolved', resolved_at = now(), updated_at = now(), "
+			"auto_closed = true, sla_paused_since = NULL FROM q WHERE t.ticket_id = q.ticket_id "
+			"RETURNING t.ticket_id, t.public_id, t.customer_id, t.channel, t.account, t.category, t.priority",
+			1, (const char *[]){quiet}, &err, eb);
+	if (!r)
+		return err;
+	int rc = PD_OK;
+	for (int i = 0; i < PQntuples(r) && rc == PD_OK; i++) {
+		rc = rt_timeline_add(tx, PQgetvalue(r, i, 0), "resolved", "router", 1,
+				     "已自动答复，您没有新的问题，工单已关闭；如需帮助请随时回复 / Answered automatically; "
+				     "closed as you had no further questions. Just reply if you need us.",
+				     NULL, eb);
+		Peakdesk__V1__TicketEvent te = PEAKDESK__V1__TICKET_EVENT__INIT;
+		te.kind = PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_RESOLVED;
+		te.ticket_id = PQgetvalue(r, i, 0);
+		te.public_id = PQgetvalue(r, i, 1);
+		te.customer_id = PQgetvalue(r, i, 2);
+		te.channel = pd_channel_parse(PQgetvalue(r, i, 3));
+		te.account = PQgetvalue(r, i, 4);
+		te.category = PQgetvalue(r, i, 5);
+		te.priority = atoi(PQgetvalue(r, i, 6));
+		te.resolution_code = "auto_answered";
+		te.auto_closed = 1;
+		Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+		env.topic = "ticket.resolved";
+		env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
+		env.ticket_event = &te;
+		if (rc == PD_OK)
+			rc = pd_txn_emit(tx, &env, eb);
+	}
+	if (PQntuples(r))
+		pd_log_info("auto-answered tickets closed", "tickets=%d", PQntuples(r));
+	PQclear(r);
+	return rc;
+}
+
 struct sweep_job {
 	pd_job job;
 	const rt_context *ctx;
@@ -181,6 +230,8 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 		rc = sweep_clock(tx, ctx, &clocks[k], &pol, &loaded, &eb);
 	if (rc == PD_OK)
 		rc = remind_follow_ups(tx, ctx, &eb);
+	if (rc == PD_OK)
+		rc = auto_close(tx, ctx, &eb);
 	rt_sla_policy_free(&pol);
 	return rc;
 }

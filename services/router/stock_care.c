@@ -105,9 +105,9 @@ static int on_shortage(pd_txn *tx, const Peakdesk__V1__StockShortage *s, pd_errb
 				"WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::text[]) "
 				"  AS u(order_id, account, ext, ch, outbound_id)), "
 				"ins AS (INSERT INTO router.proactive_notices (order_id, kind, episode, customer_id, account, "
-				"  external_user_id, outbound_id) "
+				"  external_user_id, outbound_id, channel) "
 				"  SELECT u.order_id, $6, $7::int, (SELECT customer_id FROM router.identities i "
-				"    WHERE i.account = u.account AND i.external_user_id = u.ext), u.account, u.ext, u.outbound_id "
+				"    WHERE i.account = u.account AND i.external_user_id = u.ext), u.account, u.ext, u.outbound_id, u.ch "
 				"  FROM u ON CONFLICT DO NOTHING RETURNING order_id, outbound_id) "
 				"SELECT ins.outbound_id, u.ch, u.account, u.ext, ins.order_id FROM ins JOIN u USING (outbound_id)",
 				7, (const char *[]){ord.s, acc.s, usr.s, chn.s, oid.s, kind, ep}, &err, eb);
@@ -156,12 +156,11 @@ static int on_restocked(pd_txn *tx, const Peakdesk__V1__StockRestocked *s, pd_er
 	int err;
 	PGresult *r = pd_txn_query(tx,
 			"WITH ins AS (INSERT INTO router.proactive_notices (order_id, kind, episode, customer_id, account, "
-			"  external_user_id, outbound_id) "
-			"  SELECT n.order_id, $2, n.episode, n.customer_id, n.account, n.external_user_id, gen_random_uuid()::text "
-			"  FROM router.proactive_notices n WHERE n.kind = $1 AND n.episode = $3::int "
-			"  ON CONFLICT DO NOTHING RETURNING order_id, account, external_user_id, outbound_id) "
-			"SELECT ins.outbound_id, coalesce((SELECT i.channel FROM router.identities i WHERE i.account = ins.account "
-			"  AND i.external_user_id = ins.external_user_id), ''), ins.account, ins.external_user_id, ins.order_id "
+			"  external_user_id, outbound_id, channel) "
+			"  SELECT n.order_id, $2, n.episode, n.customer_id, n.account, n.external_user_id, gen_random_uuid()::text, "
+			"  n.channel FROM router.proactive_notices n WHERE n.kind = $1 AND n.episode = $3::int "
+			"  ON CONFLICT DO NOTHING RETURNING order_id, account, external_user_id, outbound_id, channel) "
+			"SELECT ins.outbound_id, coalesce(ins.channel, 0), ins.account, ins.external_user_id, ins.order_id "
 			"FROM ins",
 			3, (const char *[]){out_kind, back_kind, ep}, &err, eb);
 	if (!r)
@@ -171,7 +170,7 @@ static int on_restocked(pd_txn *tx, const Peakdesk__V1__StockRestocked *s, pd_er
 		rt_facts f = {.has_stock = 1, .order_id = PQgetvalue(r, i, 4), .sku_name = s->sku_name};
 		char text[800];
 		rt_notice_restocked(&f, text, sizeof(text));
-		rc = emit_notice(tx, PQgetvalue(r, i, 0), pd_channel_parse(PQgetvalue(r, i, 1)), PQgetvalue(r, i, 2),
+		rc = emit_notice(tx, PQgetvalue(r, i, 0), atoi(PQgetvalue(r, i, 1)), PQgetvalue(r, i, 2),
 				 PQgetvalue(r, i, 3), "商品已到货 / Back in stock", text, eb);
 	}
 	if (PQntuples(r))
