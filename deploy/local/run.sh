@@ -1,21 +1,39 @@
 #!/bin/sh
 # `make run`: the suite on this machine, with a sample Double 11 promo day.
 #
-# At this stage: a private PostgreSQL in var/pg, migrations, the logistics
-# service, the channel gateway and the ticket router, a durable `peakdesk
-# tail` writing var/events.jsonl, then a replay of tests/data/sample (orders,
-# shipment updates with one impossible transition, Kuaidi100 carrier pushes,
-# a return) and one stalled parcel that the delay timer turns into
-# logistics.delayed. Then the customers' side (tests/data/sample/channels):
-# customers write on web chat (signed webhook), WeChat (signed XML callback)
-# and e-mail (piped like an MTA does), the router opens their tickets, an
-# agent reads her queue and answers one web-chat and one e-mail ticket
-# through the agent API, and the gateway delivers the replies to a local
-# web-chat receiver (tests/tools/http_receiver.py, var/webchat-received.jsonl)
-# and to a stand-in sendmail (var/mail/NNN.eml). Prints what happened, the
-# customers' progress pages and how to look, then runs until Ctrl-C
-# (SIGINT/SIGTERM) and stops everything in order: tail, gateway, router,
-# logistics, receiver, PostgreSQL.
+# At this stage: a private PostgreSQL in var/pg, migrations, the department
+# services (logistics, stock, promo), the channel gateway and the ticket
+# router, a durable `peakdesk tail` writing var/events.jsonl, then a replay of
+# tests/data/sample in the order it happened: operations' campaign
+# double11-2024 with its windows, rule texts, main-day SLA override and 72
+# hourly sales targets (promo.jsonl; the promo service computes the Erlang C
+# staffing forecast), the midnight rush's orders, the stock levels of that
+# night (stock.jsonl up to 11-11 08:00: the earbuds SKU-EAR-PRO2 sell out in
+# WH-CHENGDU at 01:05 with three unshipped orders, and a transfer ends that
+# stock-out at 07:40, before the first parcel is packed), shipment updates
+# with one impossible transition, Kuaidi100 carrier pushes, a return, the
+# rest of the stock reports (the earbuds out again at 17:20 on 11-13, restock
+# days later, now with one unshipped order; a stale report sent late that must
+# not end it) and one stalled parcel that the delay timer turns into
+# logistics.delayed. The router tells the customers of the affected orders
+# (once per customer per stock-out, and again when the stock is back) on the
+# accounts the orders name, "app" and the Official Account's original id,
+# which the demo registers too: app customers' notices reach the receiver;
+# WeChat allows no message to a follower who has not written in 48 h, so the
+# gateway gives those up (the summary shows which notice went where).
+# Then the customers' side (tests/data/sample/channels): customers write on
+# web chat (signed webhook), WeChat (signed XML callback) and e-mail (piped
+# like an MTA does), the router opens their tickets (first response due
+# within the campaign's main-day target on chat), an agent reads her queue
+# and answers one web-chat and one e-mail ticket through the agent API, and
+# the gateway delivers the replies and the proactive notices to a local
+# web-chat receiver (tests/tools/http_receiver.py, var/webchat-received.jsonl;
+# it stands in for the app and WeChat's send API too) and to a stand-in
+# sendmail (var/mail/NNN.eml). Prints what happened (the campaign, its
+# forecast, stock, stock-outs and notices too), the customers' progress pages
+# and how to look, then runs until Ctrl-C (SIGINT/SIGTERM) and stops
+# everything in order: tail, gateway, router, logistics, stock, promo,
+# receiver, PostgreSQL.
 #
 # Time. The sample is written with fixed dates (Double 11 2024, China time)
 # and replayed relative to now: every time in it (the *Ms fields of the
@@ -25,10 +43,13 @@
 # promised delivery, is the moment of the replay. That promise has just been
 # missed; every other promise (the orders', 11-16) is still ahead; the
 # Double 11 labels and scans are one to three days old; the customers wrote
-# in the last half hour. The demo's no-scan window is 72 h, so those parcels
-# are not late yet (with the production 24 h, the ~25 parcels the sample has
-# no carrier scans for would all be late at once; try
-# PEAKDESK_LOGISTICS_NO_SCAN_HOURS=24). The shifted copies go to var/replay/
+# in the last half hour; the campaign's main day (11-11 00:00 to 11-14 00:00)
+# holds now, so it is live and sets the new tickets' SLA. The sales targets'
+# hours are moved by the same shift and then down to the top of their hour
+# (the service takes targets for whole hours only). The demo's no-scan window
+# is 72 h, so those parcels are not late yet (with the production 24 h, the
+# ~25 parcels the sample has no carrier scans for would all be late at once;
+# try PEAKDESK_LOGISTICS_NO_SCAN_HOURS=24). The shifted copies go to var/replay/
 # (the sample files keep their 2024 dates); the Kuaidi100 pushes, web-chat
 # posts and WeChat callbacks are signed when sent. Delays expected on a fresh
 # var: yunda YD431200241102 (promise missed) and, when ../shared/data has it,
@@ -36,28 +57,38 @@
 #
 # Re-running on the same var: the shift of the first run is read back from
 # the database (the stored order time of PD2411110001) and used again, so the
-# events come back DUPLICATE (their ids are fixed), the re-sent pushes store
-# no scan twice, the customers' messages are duplicates (fixed message ids,
-# MsgIds and Message-IDs), and the agent's replies (Idempotency-Key per
-# ticket) are not sent twice. On a later day the stored times are still the
-# first day's: that story has aged and more parcels turn late; remove the
-# var directory for a fresh day.
+# events (orders, stock levels, campaign and targets alike) come back
+# DUPLICATE (their ids are fixed) and no forecast, stock-out or notice
+# happens twice, the re-sent pushes store no scan twice, the customers'
+# messages are duplicates (fixed message ids, MsgIds and Message-IDs), and
+# the agent's replies (Idempotency-Key per ticket) are not sent twice. On a
+# later day the stored times are still the first day's: that story has aged,
+# more parcels turn late and, six hours after the first run, the campaign's
+# main day is over (not live); remove the var directory for a fresh day.
 #
 #   PEAKDESK_VAR_DIR      the directory for all of it (cluster, logs, sockets,
 #                         events.jsonl, replay/, mail/); default ./var. A
 #                         relative path is taken from the caller's directory.
 #   PEAKDESK_RUN_ONCE=1   stop right after the summary; exit 1 when the demo
 #                         did not produce what it should (tests, CI)
-#   PEAKDESK_LOGISTICS_HTTP, PEAKDESK_GATEWAY_HTTP, PEAKDESK_ROUTER_HTTP
+#   PEAKDESK_LOGISTICS_HTTP, PEAKDESK_STOCK_HTTP, PEAKDESK_PROMO_HTTP,
+#   PEAKDESK_GATEWAY_HTTP, PEAKDESK_ROUTER_HTTP
 #                         the services' addresses; default 127.0.0.1:8082,
-#                         :8080 and :8081, or the first free port from 18082,
-#                         18080 and 18081 when the default is taken (the
-#                         web-chat receiver takes the first free one from 18090)
+#                         :8083, :8084, :8080 and :8081, or the first free port
+#                         from 18082, 18083, 18084, 18080 and 18081 when the
+#                         default is taken (the web-chat receiver takes the
+#                         first free one from 18090)
 #   PEAKDESK_KUAIDI100_SALT, PEAKDESK_LOGISTICS_NO_SCAN_HOURS,
 #   PEAKDESK_LOGISTICS_DELAY_CHECK_MS
 #                         override the demo defaults below
+#   PEAKDESK_PROMO_CONSULTATION_RATE, _AHT_SECONDS, _CHAT_CONCURRENCY, ...
+#                         the forecast's inputs (peakdesk-promo --help) reach
+#                         the promo service as they are; a caller's
+#                         PEAKDESK_ROUTER_FIRST_RESPONSE_MINUTES (and the next-
+#                         response and resolution ones) do not: the demo shows
+#                         the SLA table and the campaign's override
 #
-# Later issues add the stock, promo and survey services here.
+# A later issue adds the survey service here.
 set -u
 
 CALLER_DIR=$(pwd)
@@ -79,7 +110,7 @@ step() { printf '\n==> %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 
-for b in peakdesk peakdesk-logistics peakdesk-gateway peakdesk-router; do
+for b in peakdesk peakdesk-logistics peakdesk-stock peakdesk-promo peakdesk-gateway peakdesk-router; do
   [ -x "$BIN/$b" ] || die "$BIN/$b is missing: build first (make)"
 done
 for t in psql curl md5sum sha1sum openssl python3; do
@@ -92,6 +123,8 @@ unset PEAKDESK_INSTANCE
 for s in GATEWAY ROUTER LOGISTICS STOCK PROMO SURVEY; do
   unset "PEAKDESK_${s}_DB" "PEAKDESK_${s}_PUB" "PEAKDESK_${s}_INGEST"
 done
+# The demo's SLA targets are the SLA table's and the campaign's.
+unset PEAKDESK_ROUTER_FIRST_RESPONSE_MINUTES PEAKDESK_ROUTER_NEXT_RESPONSE_MINUTES PEAKDESK_ROUTER_RESOLUTION_MINUTES
 
 # ---- demo settings -------------------------------------------------------------
 SALT=${PEAKDESK_KUAIDI100_SALT:-peakdesk-demo-salt}
@@ -113,12 +146,33 @@ SAMPLE_NOW_S=1731492300
 SAMPLE_PROMISE_S=1731492000
 SAMPLE_LAST_SCAN_S=1731351944
 SAMPLE_ORDER1_S=1731254500
+# Operations' campaign (promo.jsonl): its main day runs 11-11 00:00 to 11-14
+# 00:00, so the replay moment is in it; chat tickets opened in it get a
+# 3-minute first response. The stock reports (stock.jsonl) before the first
+# parcel is packed (11-11 08:00) are replayed right after the orders, the
+# rest after the return: each stock-out finds the orders unshipped at its time.
+CAMPAIGN=double11-2024
+SAMPLE_MAIN_START_S=1731254400
+SAMPLE_MAIN_END_S=1731513600
+SAMPLE_PACKING_S=1731283200
+STOCK_SKU=SKU-EAR-PRO2
+STOCK_WH=WH-CHENGDU
+STOCK_KEY=$STOCK_SKU@$STOCK_WH
+# The stock-outs of the earbuds in Chengdu: the night's (01:05, ended by a
+# transfer at 07:40) hit the three orders not yet packed; today's (17:20,
+# restock in three days) the one still unshipped. The report measured at
+# 16:50 (version 52) comes after the 17:20 one (version 53): ignored.
+EP1_ORDERS="PD2411110001 PD2411110017 PD2411110033"
+EP2_ORDERS="PD2411110033"
+STOCKOUT_VERSION=53
+STALE_VERSION=52
 NO_SCAN_TEXT=$(awk -v h="$NO_SCAN_HOURS" 'BEGIN { m = h * 60; if (m < 120) printf "%g min", m; else printf "%g h", h }')
 # The customers' side: three channel accounts and one agent. The secrets are
 # the demo's own (printed in "how to look" so you can sign messages of your own).
 WEBCHAT_SECRET=peakdesk-demo-webchat-secret
 WECHAT_TOKEN=peakdeskDemoToken2024
 MAIL_FROM=service@peakdesk-shop.example
+APP_SECRET=peakdesk-demo-app-secret
 AGENT=xiaomei
 # The two customers the agent answers (tests/data/sample/channels), and the
 # Message-ID of the e-mail she answers (the reply's In-Reply-To). The other
@@ -207,6 +261,8 @@ stop_proc() {
 # ---- cleanup ---------------------------------------------------------------------
 TAIL_PID=""
 LOGISTICS_PID=""
+STOCK_PID=""
+PROMO_PID=""
 GATEWAY_PID=""
 ROUTER_PID=""
 RECEIVER_PID=""
@@ -231,14 +287,16 @@ cleanup() {
   TAIL_PID=""
   rmpid tail-demo
   # Ingress first (no new messages or agent calls), then the router, then
-  # the department service; the receiver once nothing delivers to it.
+  # the department services; the receiver once nothing delivers to it.
   stop_svc gateway
   stop_svc router
   stop_svc logistics
+  stop_svc stock
+  stop_svc promo
   stop_proc "web-chat receiver (http_receiver.py)" "$RECEIVER_PID" term_ok
   RECEIVER_PID=""
   rmpid receiver
-  for a in "${HTTP:-}" "${GW_HTTP:-}" "${RT_HTTP:-}"; do
+  for a in "${HTTP:-}" "${ST_HTTP:-}" "${PM_HTTP:-}" "${GW_HTTP:-}" "${RT_HTTP:-}"; do
     if [ -n "$a" ] && curl -fsS -m 2 "http://$a/healthz" >/dev/null 2>&1; then
       info "warning: something still answers on http://$a after the services stopped"
     fi
@@ -296,9 +354,10 @@ if [ ${#RUNDIR} -gt 80 ]; then
 fi
 mkdir -p "$RUNDIR" || die "cannot create $RUNDIR"
 
-say "peakdesk make run: a private PostgreSQL, peakdesk-logistics, -gateway and -router, and a sample"
-say "Double 11 promo day replayed relative to now: departments' events, customers on web chat, WeChat"
-say "and e-mail, their tickets and an agent's replies. Later issues add stock, promo and survey."
+say "peakdesk make run: a private PostgreSQL, peakdesk-logistics, -stock, -promo, -gateway and -router,"
+say "and a sample Double 11 promo day replayed relative to now: the campaign and its staffing forecast,"
+say "departments' events (orders, stock-outs, parcels), customers on web chat, WeChat and e-mail, their"
+say "tickets, proactive notices and an agent's replies. A later issue adds the survey service."
 say "var directory: $VAR_SHOWN"
 [ -n "${NOTE_RUNDIR:-}" ] && say "$NOTE_RUNDIR"
 
@@ -350,8 +409,8 @@ q "SELECT 1 FROM pg_namespace WHERE nspname = 'logistics'" | grep -q 1 || die "m
 # ---- services ----------------------------------------------------------------------
 PEAKDESK_RUN_DIR=$RUNDIR
 export PEAKDESK_RUN_DIR
-for f in logistics:peakdesk-logistics gateway:peakdesk-gateway router:peakdesk-router \
-  receiver:http_receiver.py "tail-demo:tail --name demo"; do
+for f in logistics:peakdesk-logistics stock:peakdesk-stock promo:peakdesk-promo gateway:peakdesk-gateway \
+  router:peakdesk-router receiver:http_receiver.py "tail-demo:tail --name demo"; do
   name=${f%%:*} pat=${f#*:}
   if p=$(live_pid "$RUNDIR/$name.pid" "$pat"); then
     case $name in
@@ -382,7 +441,7 @@ pick_port() {
   eval "$var=127.0.0.1:\$port"
 }
 # Addresses given by the caller are used as they are (and kept from the others).
-for v in PEAKDESK_LOGISTICS_HTTP PEAKDESK_GATEWAY_HTTP PEAKDESK_ROUTER_HTTP; do
+for v in PEAKDESK_LOGISTICS_HTTP PEAKDESK_STOCK_HTTP PEAKDESK_PROMO_HTTP PEAKDESK_GATEWAY_HTTP PEAKDESK_ROUTER_HTTP; do
   eval "a=\${$v:-}"
   [ -n "$a" ] && CHOSEN_PORTS="$CHOSEN_PORTS${a##*:} "
 done
@@ -434,6 +493,22 @@ info "log: $(rel "$LOG")"
 info "delay policy for the demo: late after ${NO_SCAN_TEXT} without a scan (production: 24 h)"
 info "or once a promised delivery time has passed (no grace); the timer runs every ${CHECK_MS} ms"
 
+step "peakdesk-stock (SKU levels per warehouse, stock-outs with the orders they hit)"
+[ -n "${PEAKDESK_STOCK_HTTP:-}" ] || pick_port PEAKDESK_STOCK_HTTP 8083 18083 peakdesk-stock
+export PEAKDESK_STOCK_HTTP
+ST_HTTP=$PEAKDESK_STOCK_HTTP
+start_service stock
+info "ingest ipc://$PEAKDESK_RUN_DIR/stock.ingest (topic stock.level), events on ipc://$PEAKDESK_RUN_DIR/stock.pub"
+info "log: $(rel "$VAR/log/stock.log")"
+
+step "peakdesk-promo (campaigns, rule texts, sales targets, staffing forecasts)"
+[ -n "${PEAKDESK_PROMO_HTTP:-}" ] || pick_port PEAKDESK_PROMO_HTTP 8084 18084 peakdesk-promo
+export PEAKDESK_PROMO_HTTP
+PM_HTTP=$PEAKDESK_PROMO_HTTP
+start_service promo
+info "ingest ipc://$PEAKDESK_RUN_DIR/promo.ingest (promo.campaign, promo.sales_target), events on ipc://$PEAKDESK_RUN_DIR/promo.pub"
+info "agents' rule search: GET http://$PM_HTTP/v1/rules?q=KEYWORD; log: $(rel "$VAR/log/promo.log")"
+
 # The channels' far ends, on this machine: a web-chat platform that records
 # what the gateway delivers to it (it answers like WeChat's send API too, so
 # no reply ever leaves the machine), and a sendmail that files each mail.
@@ -475,6 +550,16 @@ info "  WeChat Official Account gh_5d1f0a2b7c11 calls back /wechat/gh_shop; its 
 info "  receiver here (http://$RECEIVER_HTTP/wechat-api), never api.weixin.qq.com"
 acct --channel email --name support
 info "  e-mail: the MTA pipes mail to \`peakdesk-gateway mail --account support\`"
+# The orders (logistics) name their customers' accounts as the shop knows
+# them: "app" for the shop's app and the Official Account's original id. The
+# router sends proactive notices (delays, stock-outs) there, so those accounts
+# are the receiver too.
+acct --channel webhook --name app --secret "$APP_SECRET" --url "http://$RECEIVER_HTTP/app"
+info "  the shop's app, as the orders name it: proactive notices to app customers go to"
+info "  http://$RECEIVER_HTTP/app"
+acct --channel wechat --name gh_5d1f0a2b7c11 --token "$WECHAT_TOKEN" --url "http://$RECEIVER_HTTP/wechat-api"
+info "  the same Official Account by its original id, as the orders name it: notices to WeChat"
+info "  customers go through it (its send API: the receiver again)"
 out=$("$BIN/peakdesk" agent add --name "$AGENT" --groups order,after-sale --tier frontline --capacity 8 2>&1) ||
   { say "$out"; die "peakdesk agent add failed"; }
 AGENT_TOKEN=$(echo "$out" | sed -n 's/^token: //p')
@@ -543,20 +628,25 @@ REPLAY=$VAR/replay
 REPLAY_SHOWN=$(rel "$REPLAY")
 rm -rf "$REPLAY"
 # Copies of tests/data/sample with every time moved by SHIFT_S seconds: the
-# fields ending in "Ms" (unix ms, proto3 JSON), the Kuaidi100 scans'
-# "time"/"ftime" (text in China time), WeChat's CreateTime (unix seconds) and
-# the e-mails' Date: header. Nothing else changes, event and message ids
-# included; channels/ids.tsv lists the customer messages as the gateway keys
-# them (account, external message id), for the checks.
-python3 - "$SAMPLE" "$REPLAY" "$SHIFT_S" <<'PY' || die "could not write the shifted sample to $REPLAY"
+# fields ending in "Ms" (unix ms, proto3 JSON; a sales target's hourStartMs
+# then down to the top of its hour), the Kuaidi100 scans' "time"/"ftime"
+# (text in China time), WeChat's CreateTime (unix seconds) and the e-mails'
+# Date: header. Nothing else changes, event and message ids included;
+# channels/ids.tsv lists the customer messages as the gateway keys them
+# (account, external message id), for the checks. stock.jsonl is also split
+# at the first packing (stock-1.jsonl before it, stock-2.jsonl after).
+python3 - "$SAMPLE" "$REPLAY" "$SHIFT_S" "$SAMPLE_PACKING_S" <<'PY' || die "could not write the shifted sample to $REPLAY"
 import datetime, email, email.policy, email.utils, glob, json, os, re, sys
 
-src, dst, shift = sys.argv[1], sys.argv[2], int(sys.argv[3])
+src, dst, shift, packing_s = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 CST = datetime.timezone(datetime.timedelta(hours=8))
 KD_TIME = "%Y-%m-%d %H:%M:%S"
+HOUR_MS = 3600000
 
 
 def moved(key, v):
+    if key == "hourStartMs" and str(v).isdigit():  # a whole hour, also after the shift
+        return type(v)((int(v) + shift * 1000) // HOUR_MS * HOUR_MS)
     if key.endswith("Ms") and str(v).isdigit() and int(v) > 0:  # "1731254500000" or a number
         return type(v)(int(v) + shift * 1000)
     if key in ("time", "ftime"):  # "2024-11-12 03:05:44", China time
@@ -583,6 +673,11 @@ for path in sorted(glob.glob(os.path.join(src, "*.jsonl"))):
         lines = [dump(walk(json.loads(line))) for line in f if line.strip()]
     with open(os.path.join(dst, os.path.basename(path)), "w", encoding="utf-8") as out:
         out.write("".join(line + "\n" for line in lines))
+    if os.path.basename(path) == "stock.jsonl":
+        cut_ms = (packing_s + shift) * 1000
+        for name, keep in (("stock-1.jsonl", lambda t: t < cut_ms), ("stock-2.jsonl", lambda t: t >= cut_ms)):
+            with open(os.path.join(dst, name), "w", encoding="utf-8") as out:
+                out.write("".join(line + "\n" for line in lines if keep(int(json.loads(line)["occurredAtMs"]))))
 for path in sorted(glob.glob(os.path.join(src, "kuaidi100", "*.param.json"))):
     with open(path, encoding="utf-8") as f:
         param = walk(json.load(f))
@@ -637,16 +732,18 @@ with open(os.path.join(chd, "ids.tsv"), "w", encoding="utf-8") as out:
 PY
 
 # ---- replay --------------------------------------------------------------------------
+CST_TZ="AT TIME ZONE INTERVAL '+08:00'"
 FAILURES=""
 problem() { FAILURES="$FAILURES
     - $*"; }
 DUPS=0
 
-# publish FILE EXPECTED_REJECTIONS WHAT
+# publish SERVICE FILE EXPECTED_REJECTIONS WHAT [BATCH]: peakdesk publish --to
+# SERVICE, in batches of BATCH events (default: the CLI's 500).
 publish() {
-  file=$1 want_rej=$2 what=$3
+  svc=$1 file=$2 want_rej=$3 what=$4 batch=${5:-}
   out=$VAR/log/publish-$(basename "$file" .jsonl)
-  "$BIN/peakdesk" publish --to logistics --quiet "$file" >"$out.acks" 2>"$out.err"
+  "$BIN/peakdesk" publish --to "$svc" ${batch:+--batch "$batch"} --quiet "$file" >"$out.acks" 2>"$out.err"
   summary=$(grep '^published' "$out.err" | tail -n 1)
   if [ -z "$summary" ]; then
     info "$(basename "$file"): publish failed:"
@@ -665,7 +762,7 @@ publish() {
   [ "${rej:-x}" = "$want_rej" ] || problem "$(basename "$file"): expected $want_rej rejected, got ${rej:-?}"
 }
 
-step "replay: a Double 11 sample (tests/data/sample), moved to today -> peakdesk publish --to logistics"
+step "replay: a Double 11 sample (tests/data/sample), moved to today -> peakdesk publish"
 info "sample time $(cst "$SAMPLE_NOW_S") CST = $(cst $((SAMPLE_NOW_S + SHIFT_S))) CST: every time in the sample $(span "$SHIFT_S") ($SHIFT_S s)"
 if [ -n "$FRESH" ]; then
   info "(that is now; the shifted copies are in $REPLAY_SHOWN/, the sample files keep their 2024 dates)"
@@ -677,8 +774,23 @@ else
     info " ${NO_SCAN_TEXT} or a passed promise since then are late now too"
   fi
 fi
-publish "$REPLAY/orders.jsonl" 0 "orders awaiting fulfilment (双11 midnight rush, line items, WeChat/app/e-mail customers)"
-publish "$REPLAY/shipments.jsonl" 1 "labels printed, parcels collected; the last one is a stale 'created' for a collected parcel"
+# A database that holds the sample from before stock and promo joined it:
+# their reports come after the parcels shipped and the tickets opened.
+PARTIAL=""
+if [ -z "$FRESH" ] && [ "$(q "SELECT count(*) FROM stock.shortages WHERE sku = '$STOCK_SKU' AND warehouse = '$STOCK_WH'")" = 0 ]; then
+  PARTIAL=1
+  info "note: this database holds the sample from before its stock and promo parts: the night's stock-out"
+  info "now finds only the order still unshipped, and the tickets opened before the campaign existed;"
+  info "remove $VAR_SHOWN for the whole story"
+fi
+info "in the order it happened (the times below are the sample's), each file to its department's service:"
+publish promo "$REPLAY/promo.jsonl" 0 "campaign $CAMPAIGN: 3 windows, 4 rule texts, main-day SLA; 72 hourly sales targets"
+publish logistics "$REPLAY/orders.jsonl" 0 "orders awaiting fulfilment (双11 midnight rush, line items, WeChat/app/e-mail customers)"
+# One report per request, as the warehouse system sends them: in one batch
+# the stock service keeps only the newest report of a SKU in a warehouse, and
+# the night's stock-out and restock would cancel out.
+publish stock "$REPLAY/stock-1.jsonl" 0 "stock.jsonl to 11-11 08:00: 16 SKUs, 4 warehouses; $STOCK_SKU out in $STOCK_WH 01:05-07:40" 1
+publish logistics "$REPLAY/shipments.jsonl" 1 "labels printed, parcels collected; the last one is a stale 'created' for a collected parcel"
 if [ "$DUPS" -gt 0 ]; then
   info "(DUPLICATE: an earlier run already applied these event ids; nothing changed twice)"
 fi
@@ -738,8 +850,9 @@ else
   info "(../shared/data/logistics/kuaidi100_push_doc_example.param.json not found: the documentation example is skipped)"
 fi
 
-step "replay: a return ($REPLAY_SHOWN/returns.jsonl)"
-publish "$REPLAY/returns.jsonl" 0 "RT2411130001 for PD2411110001: requested -> approved -> parcel_sent"
+step "replay: a return ($REPLAY_SHOWN/returns.jsonl) and the stock of 11-12 and 11-13 ($REPLAY_SHOWN/stock-2.jsonl)"
+publish logistics "$REPLAY/returns.jsonl" 0 "RT2411130001 for PD2411110001: requested -> approved -> parcel_sent"
+publish stock "$REPLAY/stock-2.jsonl" 0 "the rest: $STOCK_SKU out again 11-13 17:20 (restock 11-16); a 16:50 report comes late" 1
 
 # ---- the delay ---------------------------------------------------------------------------
 # What the delay timer should find: the stalled parcel (its promise passed five
@@ -770,6 +883,42 @@ else
     delayed_in_file "$nu" || problem "logistics.delayed for $nu did not reach $EVENTS_SHOWN within ${DELAY_TIMEOUT} s"
   done
   info "still not all delayed after ${DELAY_TIMEOUT} s"
+fi
+
+# ---- the forecast and the stock-out notices -------------------------------------------
+# The promo service's timer computes the forecast once the targets are in
+# (one per batch of targets); the router tells the affected orders'
+# customers, once per customer per stock-out and again when the stock is
+# back, and the gateway delivers to the receiver (the app and WeChat's API).
+STOCK_KINDS="('stockout:$STOCK_KEY', 'restocked:$STOCK_KEY')"
+forecast_hours_sql="SELECT count(*) FROM promo.forecast_hours WHERE campaign_id = '$CAMPAIGN' AND group_name = ''"
+notices_sql="SELECT coalesce(string_agg(split_part(kind, ':', 1) || ' ' || episode || ' ' || n, ', ' ORDER BY episode, kind DESC), 'none')
+  FROM (SELECT kind, episode, count(*) AS n FROM router.proactive_notices WHERE kind IN $STOCK_KINDS GROUP BY 1, 2) s"
+NOTICES_EXPECTED="stockout 1 $(echo "$EP1_ORDERS" | wc -w | tr -d ' '), restocked 1 $(echo "$EP1_ORDERS" | wc -w | tr -d ' '), stockout 2 $(echo "$EP2_ORDERS" | wc -w | tr -d ' ')"
+# Delivered, or given up for good (dead): the gateway is done with them.
+unsettled_sql="SELECT count(*) FROM router.proactive_notices n LEFT JOIN gateway.outbound_messages o USING (outbound_id)
+  WHERE n.kind IN $STOCK_KINDS AND coalesce(o.status, '') NOT IN ('delivered', 'dead')"
+care_done() {
+  [ "$(q "$forecast_hours_sql")" = 72 ] && { [ -n "$PARTIAL" ] || [ "$(q "$notices_sql")" = "$NOTICES_EXPECTED" ]; } &&
+    [ "$(q "$unsettled_sql")" = 0 ]
+}
+step "waiting for the staffing forecast and the stock-out notices"
+start=$(date +%s)
+while ! care_done && [ $(($(date +%s) - start)) -lt "$CHANNEL_TIMEOUT" ]; do sleep 0.25; done
+waited=$(($(date +%s) - start))
+info "promo.forecast_updated: $(q "$forecast_hours_sql") hours of $CAMPAIGN forecast$(q "SELECT ', peak ' || agents_needed || ' agents at '
+  || to_char(hour_start $CST_TZ, 'MM-DD HH24:00') || ' CST' FROM promo.forecast_hours WHERE campaign_id = '$CAMPAIGN' AND group_name = ''
+  ORDER BY agents_needed DESC, hour_start LIMIT 1")"
+info "router.proactive_notices for $STOCK_KEY: $(q "SELECT string_agg(n || CASE split_part(kind, ':', 1) WHEN 'stockout'
+  THEN ' out of stock' ELSE ' back in stock' END || ' (stock-out ' || episode || ')', ', ' ORDER BY episode, kind DESC)
+  FROM (SELECT kind, episode, count(*) AS n FROM router.proactive_notices WHERE kind IN $STOCK_KINDS GROUP BY 1, 2) s")"
+info "  the gateway: $(q "SELECT coalesce(string_agg(n || ' ' || st, ', ' ORDER BY st), 'nothing yet') FROM (SELECT coalesce(o.status, 'not queued') AS st,
+  count(*) AS n FROM router.proactive_notices p LEFT JOIN gateway.outbound_messages o USING (outbound_id)
+  WHERE p.kind IN $STOCK_KINDS GROUP BY 1) s") (which and why: in the summary)"
+if care_done; then
+  info "(after ${waited} s)"
+else
+  info "not all there after ${CHANNEL_TIMEOUT} s (expected 72 hours; $NOTICES_EXPECTED; each delivered or dead)"
 fi
 # ---- the customers' side -------------------------------------------------------------
 # Customers write on the three channels, through the gateway's real surfaces:
@@ -956,7 +1105,7 @@ lag=$(q "$lag_sql")
 [ "$lag" = 0 ] || problem "peakdesk tail is $lag events behind the publishers"
 
 # ---- summary -------------------------------------------------------------------------------
-CST="AT TIME ZONE INTERVAL '+08:00'"
+CST=$CST_TZ
 ts() { echo "to_char($1 $CST, 'YYYY-MM-DD HH24:MI')"; }
 step "what happened (all times China Standard Time, the sample's shifted by $(span "$SHIFT_S"))"
 info "orders:      $(q "SELECT sum(n) || ' (' || string_agg(status || ' ' || n, ', ' ORDER BY n DESC) || ')'
@@ -990,8 +1139,136 @@ n_delayed=$(q "SELECT count(*) FROM logistics.shipments WHERE delay_episodes > 0
 info "  $STALLED_NU: the sample's stalled parcel, its promise passed 5 minutes before the replay"
 [ -n "$DOC_PUSHED" ] && info "  $DOC_NU: Kuaidi100's documentation example, scanned in 2012 and never since"
 info "  the other parcels' promises are ahead and their labels/scans younger than ${NO_SCAN_TEXT}"
+# The campaign (promo.jsonl), as the promo service stored and announced it.
 say ""
-info "events emitted (bus.outbox; publishers $PUBLISHER, gateway-1, gateway-mail for piped mail, router-1):"
+shifted_back() { echo "to_char(($1 - make_interval(secs => $SHIFT_S)) $CST, 'MM-DD HH24:MI')"; }
+info "campaign:    $(q "SELECT campaign_id || ' \"' || name || '\" (version ' || version || '): '
+  || CASE WHEN live THEN 'live' ELSE 'not live' END || coalesce(', in its ' || (SELECT w.kind FROM promo.windows w
+  WHERE w.campaign_id = c.campaign_id AND now() >= w.starts_at AND now() < w.ends_at LIMIT 1) || ' window', ', no window holds now')
+  FROM promo.campaigns c WHERE campaign_id = '$CAMPAIGN'")"
+table "SELECT w.kind AS window, $(ts w.starts_at) AS starts, $(ts w.ends_at) AS ends,
+  $(shifted_back w.starts_at) || ' - ' || $(shifted_back w.ends_at) AS \"in the sample\",
+  CASE WHEN now() >= w.starts_at AND now() < w.ends_at THEN '<- now' ELSE '' END AS \" \"
+  FROM promo.windows w WHERE w.campaign_id = '$CAMPAIGN' ORDER BY w.starts_at"
+info "  rule texts (agents search them: GET /v1/rules?q=KEYWORD; the router quotes them to customers who ask):"
+table "SELECT rule_id, title, array_to_string(keywords, ' ') AS keywords,
+  CASE WHEN threshold_cents > 0 THEN '满' || threshold_cents / 100 || '减' || discount_cents / 100 ELSE '' END AS amount
+  FROM promo.rules WHERE campaign_id = '$CAMPAIGN' ORDER BY rule_id"
+info "  SLA override: $(q "SELECT string_agg(x, '; ') FROM (SELECT 'first response within ' || first_response_minutes || ' min on '
+  || string_agg(CASE channel WHEN 1 THEN 'web chat/app' WHEN 2 THEN 'WeChat' WHEN 3 THEN 'e-mail' ELSE 'every channel' END, ' and '
+  ORDER BY position) || ' in the ' || coalesce(window_kind, 'every') || ' window' AS x FROM promo.sla_overrides
+  WHERE campaign_id = '$CAMPAIGN' AND first_response_minutes > 0 GROUP BY first_response_minutes, window_kind) s")"
+info "  (the normal chat targets are 5-60 min by priority; tickets opened now: see the customers below)"
+
+# Its staffing forecast, as `peakdesk forecast` prints it: the header, the
+# first hours, the peak hour and the current one (with the tickets opened in it).
+say ""
+FORECAST_OUT=$VAR/log/forecast.txt
+info "staffing forecast (promo.forecast_updated), as \`peakdesk forecast --campaign $CAMPAIGN --tz Asia/Shanghai\` prints it"
+info "(the first 8 of its hours, the peak and the current hour; run it for all of them):"
+if "$BIN/peakdesk" forecast --campaign "$CAMPAIGN" --tz Asia/Shanghai >"$FORECAST_OUT" 2>&1; then
+  awk -v now="$(date -u -d "@$(($(date +%s) + 28800))" '+%Y-%m-%d %H:00')" -v first=8 '
+    /^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:00 / { n++; row[n] = $0; agents[n] = $5 + 0; if ($1 " " $2 == now) at = n; next }
+    /^$/ { next }
+    { if (n == 0) head[++h] = $0; else tail[++t] = $0 }
+    END {
+      peak = 1
+      for (i = 2; i <= n; i++) if (agents[i] > agents[peak]) peak = i
+      for (i = 1; i <= h; i++) print "      " head[i]
+      last = 0
+      for (i = 1; i <= n; i++) {
+        if (i > first && i != peak && i != at) continue
+        if (i > last + 1) printf "      %-16s (%d more hours)\n", "...", i - last - 1
+        print "      " row[i] (i == peak ? "  <- peak" : "") (i == at ? "  <- now" : "")
+        last = i
+      }
+      if (last < n) printf "      %-16s (%d more hours)\n", "...", n - last
+      for (i = 1; i <= t; i++) print "      " tail[i]
+    }' "$FORECAST_OUT"
+  info "  hours in China time after the shift: the first is the sample's 11-11 00:00; \"actual\" counts the tickets opened"
+else
+  sed 's/^/      /' "$FORECAST_OUT"
+fi
+
+# Stock (stock.jsonl): units available per SKU and warehouse.
+say ""
+info "stock (analytics.stock_levels): units available per warehouse; out = stock-out, low = at or below its threshold"
+wh_col() { echo "coalesce(max(cell) FILTER (WHERE warehouse = '$1'), '-') AS \"$1\""; }
+table "SELECT sku, sku_name AS name, $(wh_col WH-CHENGDU), $(wh_col WH-KUNSHAN), $(wh_col WH-SHANGHAI), $(wh_col WH-YIWU),
+  CASE WHEN bool_or(presale) THEN 'presale, ships by ' || to_char(max(ship_by) $CST, 'MM-DD HH24:MI')
+    WHEN bool_or(shortage_open) THEN 'restock expected ' || to_char(min(restock_eta) FILTER (WHERE shortage_open) $CST, 'MM-DD HH24:MI')
+    ELSE '' END AS note
+  FROM (SELECT a.*, a.available || CASE WHEN a.shortage_open THEN ' out' WHEN a.available <= l.low_stock_threshold THEN ' low' ELSE '' END AS cell
+    FROM analytics.stock_levels a JOIN stock.levels l USING (sku, warehouse)) s
+  GROUP BY sku, sku_name ORDER BY bool_or(shortage_open) DESC, bool_or(cell LIKE '% low') DESC, bool_or(presale) DESC, sku"
+
+# The stock events as consumers got them (peakdesk tail), and the stock-outs.
+say ""
+info "stock events (as peakdesk tail wrote them; stock.level_changed left out):"
+python3 - "$EVENTS" "$SHIFT_S" <<'PY'
+import datetime, json, sys
+cst = datetime.timezone(datetime.timedelta(hours=8))
+shift = int(sys.argv[2])
+def t(ms, back=0):
+    return datetime.datetime.fromtimestamp(int(ms) / 1000 - back, cst).strftime("%m-%d %H:%M") if ms and int(ms) else "-"
+for line in open(sys.argv[1], encoding="utf-8"):
+    e = json.loads(line)
+    top = e.get("topic", "")
+    if top not in ("stock.shortage", "stock.restocked", "stock.low"):
+        continue
+    b = e.get("stockShortage") or e.get("stockRestocked") or {}
+    what = "%s@%s" % (b.get("sku"), b.get("warehouse"))
+    if top == "stock.shortage":
+        orders = " ".join(o["orderId"] for o in b.get("orders", []))
+        n = len(b.get("orders", []))
+        detail = "episode %s, restock ETA %s: %d order%s %s" % (b.get("episode"), t(b.get("restockEtaMs")), n, "" if n == 1 else "s", orders)
+    elif top == "stock.restocked":
+        detail = "episode %s over, %s available" % (b.get("episode"), b.get("available", "0"))
+    else:
+        detail = "%s left" % b.get("available", "0")
+    print("      seq %-4s %-15s %-24s %s (sample %s)" % (e.get("seq"), top, what, detail, t(e.get("occurredAtMs"), shift)))
+PY
+info "stock-outs of $STOCK_KEY (analytics.stock_shortages; the orders from stock.shortage_orders):"
+table "SELECT h.episode AS ep, $(ts h.started_at) AS started, $(shifted_back h.started_at) AS \"(sample)\",
+  $(ts h.restock_eta) AS restock_eta, coalesce($(ts h.restocked_at), 'still out') AS restocked, h.orders,
+  (SELECT string_agg(o.order_id, ' ' ORDER BY o.order_id) FROM stock.shortage_orders o
+    WHERE (o.sku, o.warehouse, o.episode) = (h.sku, h.warehouse, h.episode)) AS affected_orders
+  FROM analytics.stock_shortages h WHERE h.sku = '$STOCK_SKU' AND h.warehouse = '$STOCK_WH' ORDER BY h.episode"
+if [ -z "$PARTIAL" ]; then
+  info "  1: that night, before packing began, three orders waited for the earbuds; 2: today, PD2411110001 and"
+  info "  PD2411110017 have long shipped (11-11), PD2411110033 has not"
+fi
+info "  the report measured at 16:50 (version $STALE_VERSION, 3 left) came after the 17:20 stock-out (version $STOCKOUT_VERSION):"
+info "  $(q "SELECT 'ignored: $STOCK_WH keeps version ' || version || ', ' || available || ' available, '
+  || CASE WHEN shortage_open THEN 'still out' ELSE 'NOT out any more' END FROM stock.levels WHERE sku = '$STOCK_SKU' AND warehouse = '$STOCK_WH'")$(q "SELECT
+  CASE WHEN count(*) = 0 THEN ' (no second stock.restocked)' ELSE '' END FROM stock.shortages WHERE sku = '$STOCK_SKU' AND warehouse = '$STOCK_WH'
+  AND episode > 1 AND restocked_at IS NOT NULL")"
+
+# What the customers were told, and whether it reached them.
+say ""
+info "proactive notices (router.proactive_notices: once per customer per stock-out or delay; the gateway delivers):"
+table "SELECT n.order_id, CASE lo.channel WHEN 1 THEN 'app/webhook' WHEN 2 THEN 'WeChat' WHEN 3 THEN 'e-mail' ELSE '?' END AS channel,
+  n.account || '/' || left(n.external_user_id, 12) AS customer,
+  CASE split_part(n.kind, ':', 1) WHEN 'stockout' THEN 'stock-out ' || n.episode WHEN 'restocked' THEN 'back in stock ' || n.episode
+    ELSE n.kind END AS notice,
+  CASE o.status WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'not sent: ' || CASE WHEN o.last_error LIKE 'outside WeChat%'
+    THEN 'WeChat''s 48 h window' ELSE o.last_error END ELSE coalesce(o.status, 'not queued') END AS delivery
+  FROM router.proactive_notices n LEFT JOIN gateway.outbound_messages o USING (outbound_id)
+  LEFT JOIN logistics.orders lo ON lo.order_id = n.order_id
+  ORDER BY n.sent_at, n.kind DESC, n.order_id"
+if [ "$(q "SELECT count(*) FROM router.proactive_notices n JOIN gateway.outbound_messages o USING (outbound_id)
+  WHERE o.last_error LIKE 'outside WeChat%'")" != 0 ]; then
+  info "  WeChat lets an account message a follower only within 48 h of the follower's last message (the"
+  info "  customer-service API); these customers have not written to it, so the gateway does not try"
+fi
+if [ "$(q "SELECT count(*) FROM router.proactive_notices n JOIN gateway.outbound_messages o USING (outbound_id)
+  WHERE o.last_error LIKE 'account % is a % account, not %'")" != 0 ]; then
+  info "  \"is a wechat account, not webhook\": these back-in-stock notices left the router without the"
+  info "  customer's channel (it looks it up among the customers it knows, and these have never written),"
+  info "  so they went out as webhook messages to a WeChat account and the gateway refused them"
+fi
+say ""
+info "events emitted (bus.outbox; publishers $PUBLISHER, stock-1, promo-1, gateway-1, gateway-mail for piped mail, router-1):"
 table "SELECT publisher, topic, count(*) AS events, max(seq) AS last_seq FROM bus.outbox GROUP BY publisher, topic ORDER BY publisher, topic"
 say ""
 events_now=$(lines "$EVENTS")
@@ -1033,6 +1310,18 @@ info "  the GB2312 complaint ($COMPLAINT_USER, 差评 and 12315): $(q "SELECT 'c
   || ', priority ' || priority || ', risk ' || risk_score FROM router.tickets WHERE account = 'support' AND external_user_id = '$COMPLAINT_USER'
   ORDER BY created_at DESC LIMIT 1"):"
 info "  not a frontline ticket, so not in $AGENT's queue (order, after-sale)"
+say ""
+info "first-response targets (router.tickets: set when the ticket opened, by the SLA table or a live campaign's override):"
+table "SELECT t.public_id, t.channel, t.priority AS prio, to_char(t.created_at $CST, 'HH24:MI:SS') AS opened,
+  coalesce(to_char(t.first_response_due $CST, 'HH24:MI:SS'), '-') AS due,
+  CASE WHEN t.first_response_due IS NULL AND t.auto_answered_at IS NOT NULL THEN 'none'
+       ELSE round(extract(epoch FROM t.first_response_due - t.created_at) / 60) || ' min' END AS target,
+  CASE WHEN t.first_response_due IS NULL AND t.auto_answered_at IS NOT NULL THEN '(answered automatically)'
+       ELSE coalesce(t.sla_campaign_id, '(SLA table)') END AS sla_campaign_id
+  FROM router.tickets t WHERE t.ticket_id IN ($sample_tickets) ORDER BY t.created_at, t.public_id"
+info "  $CAMPAIGN's main day holds: web chat and WeChat tickets get its 3 minutes, e-mail keeps the table's;"
+info "  a question an auto-reply answered from the facts waits on the customer with no clock (closes itself"
+info "  after 30 quiet minutes, or goes to an agent with the customer's next message)"
 say ""
 info "the agent's replies, delivered:"
 info "  web chat ($WC_USER): the receiver's line in $RECEIVED_SHOWN (headers shortened):"
@@ -1100,9 +1389,66 @@ if [ -n "$FRESH" ] && [ -n "$NO_SCAN_DEFAULT" ]; then
   chk "logistics.delayed events (exactly)" "SELECT count(*) FROM bus.outbox WHERE topic = 'logistics.delayed'" "$(echo "$EXPECT_DELAYED" | wc -w | tr -d " ")"
 fi
 for topic in logistics.shipment_updated logistics.exception logistics.return_updated logistics.delayed \
+  stock.level_changed stock.low stock.shortage stock.restocked promo.campaign_updated promo.forecast_updated \
   message.inbound ticket.created agent.command message.outbound; do
   grep -q "\"$topic\"" "$EVENTS" 2>/dev/null || problem "no $topic in $EVENTS_SHOWN"
 done
+# The campaign and its forecast.
+chk "campaign $CAMPAIGN: windows, rule texts, SLA overrides, sales targets" "SELECT (SELECT count(*) FROM promo.windows WHERE campaign_id = '$CAMPAIGN')
+  || ' ' || (SELECT count(*) FROM promo.rules WHERE campaign_id = '$CAMPAIGN') || ' ' || (SELECT count(*) FROM promo.sla_overrides
+  WHERE campaign_id = '$CAMPAIGN') || ' ' || (SELECT count(*) FROM promo.sales_targets WHERE campaign_id = '$CAMPAIGN')" "3 4 2 72"
+check_s=$(date +%s)
+if [ "$check_s" -ge $((SAMPLE_MAIN_START_S + SHIFT_S)) ] && [ "$check_s" -lt $((SAMPLE_MAIN_END_S + SHIFT_S)) ]; then
+  chk "campaign $CAMPAIGN is live (its main day holds now)" "SELECT live FROM promo.campaigns WHERE campaign_id = '$CAMPAIGN'" t
+fi
+chk "forecast: 72 pooled hours" "$forecast_hours_sql" 72
+chk "forecast: 72 hours for each group" "SELECT string_agg(group_name || ' ' || n, ', ' ORDER BY group_name) FROM (SELECT group_name, count(*) AS n
+  FROM promo.forecast_hours WHERE campaign_id = '$CAMPAIGN' AND group_name <> '' GROUP BY 1) s" "after-sale 72, order 72, presale 72"
+grep -q '^peak [0-9][0-9]* agents' "$FORECAST_OUT" 2>/dev/null || problem "peakdesk forecast printed no peak line ($(rel "$FORECAST_OUT"))"
+# Stock: levels, the two stock-outs with exactly the orders unshipped at their time, the stale report.
+chk "stock levels (SKU/warehouse) stored" "SELECT count(*) || ' ' || count(DISTINCT sku) FROM stock.levels" "45 16"
+chk "stock-out 2 of $STOCK_KEY: exactly the order still unshipped" "SELECT string_agg(order_id, ' ' ORDER BY order_id)
+  FROM stock.shortage_orders WHERE sku = '$STOCK_SKU' AND warehouse = '$STOCK_WH' AND episode = 2" "$EP2_ORDERS"
+chk "stock-out 1 ended by the transfer, 2 still open" "SELECT string_agg(episode || ' ' || (restocked_at IS NOT NULL), ', ' ORDER BY episode)
+  FROM stock.shortages WHERE sku = '$STOCK_SKU' AND warehouse = '$STOCK_WH'" "1 true, 2 false"
+chk "the stale report (version $STALE_VERSION) ignored: version, available, still out" "SELECT version || ' ' || available || ' ' || shortage_open
+  FROM stock.levels WHERE sku = '$STOCK_SKU' AND warehouse = '$STOCK_WH'" "$STOCKOUT_VERSION 0 true"
+if [ -n "$FRESH" ]; then
+  chk "one stock.restocked (the transfer; none for the stale report)" "SELECT count(*) FROM bus.outbox WHERE topic = 'stock.restocked'" 1
+fi
+# The story of the whole sample (not on a database that holds it from before
+# its stock and promo parts: see PARTIAL).
+if [ -z "$PARTIAL" ]; then
+  chk "stock-out 1 of $STOCK_KEY: exactly the orders unshipped that night" "SELECT string_agg(order_id, ' ' ORDER BY order_id)
+    FROM stock.shortage_orders WHERE sku = '$STOCK_SKU' AND warehouse = '$STOCK_WH' AND episode = 1" "$EP1_ORDERS"
+  # The stock.shortage events as consumers got them (episode: orders), none twice.
+  got=$(python3 -c 'import json, sys
+out = []
+for line in open(sys.argv[1], encoding="utf-8"):
+    e = json.loads(line)
+    if e.get("topic") == "stock.shortage":
+        s = e["stockShortage"]
+        out.append("%s:%s" % (s.get("episode"), " ".join(sorted(o["orderId"] for o in s.get("orders", [])))))
+print("|".join(out))' "$EVENTS" 2>/dev/null)
+  [ "$got" = "1:$EP1_ORDERS|2:$EP2_ORDERS" ] || problem "stock.shortage events in $EVENTS_SHOWN: expected 1:$EP1_ORDERS|2:$EP2_ORDERS, got ${got:-none}"
+  # The router's notices: once per customer per stock-out (and back in stock), each one message.
+  chk "stock notices (kind, episode, customers)" "$notices_sql" "$NOTICES_EXPECTED"
+  chk "stock notices: one customer each, one outbound message each" "SELECT count(DISTINCT (n.account, n.external_user_id, n.kind, n.episode))
+    || ' ' || count(o.outbound_id) FROM router.proactive_notices n LEFT JOIN gateway.outbound_messages o USING (outbound_id)
+    WHERE n.kind IN $STOCK_KINDS" "7 7"
+  chk "stock-out 1 notices: the customers of the three orders" "SELECT string_agg(order_id, ' ' ORDER BY order_id) FROM router.proactive_notices
+    WHERE kind = 'stockout:$STOCK_KEY' AND episode = 1" "$EP1_ORDERS"
+  n=$(grep -F '"path": "/app"' "$RECEIVED" 2>/dev/null | grep -c 'app-u-100421')
+  [ "${n:-0}" = 2 ] || problem "the app customer of PD2411110017 got ${n:-0} notices at the receiver (expected 2: out of stock, back in stock)"
+  # Tickets opened in the main day: the campaign's 3 minutes on chat, the table on e-mail.
+  # (a chat question an auto-reply answered waits on the customer with no clock; the
+  # customer's next message starts it, so its due is not 3 min after the opening)
+  chk "first-response SLA: 4 chat tickets by $CAMPAIGN (3 min) or answered automatically, 2 e-mail tickets by the table" "SELECT count(*) FILTER (WHERE channel IN ('webhook', 'wechat')
+    AND ((sla_campaign_id = '$CAMPAIGN' AND (first_response_due - created_at = interval '3 minutes'
+           OR auto_answered_at IS NOT NULL))
+         OR (first_response_due IS NULL AND auto_answered_at IS NOT NULL))) || ' '
+    || count(*) FILTER (WHERE channel = 'email' AND sla_campaign_id IS NULL) FROM router.tickets t WHERE ticket_id IN ($sample_tickets)" "4 2"
+fi
 # The customers' side.
 chk "the sample's customer messages stored once by the gateway" "SELECT count(*) FROM gateway.inbound_messages WHERE $SAMPLE_MSGS" "$SAMPLE_N"
 chk "customer messages per account" "SELECT string_agg(account || ' ' || n, ', ' ORDER BY account)
@@ -1143,6 +1489,7 @@ step "how to look (in another terminal)"
 cat <<EOF
     export PEAKDESK_DB="$PEAKDESK_DB"
     export PEAKDESK_RUN_DIR="$PEAKDESK_RUN_DIR" PEAKDESK_LOGISTICS_HTTP=$HTTP
+    export PEAKDESK_STOCK_HTTP=$ST_HTTP PEAKDESK_PROMO_HTTP=$PM_HTTP
     export PEAKDESK_GATEWAY_HTTP=$GW_HTTP PEAKDESK_ROUTER_HTTP=$RT_HTTP
     export PATH="$BIN:\$PATH"
 
@@ -1158,6 +1505,16 @@ cat <<EOF
     p=\$(cat $REPLAY_SHOWN/kuaidi100/03_stalled.param.json); s=\$(printf %s%s "\$p" '$SALT' | md5sum | cut -c1-32 | tr a-f A-F)
     curl --data-urlencode "param=\$p" --data-urlencode "sign=\$s" http://$HTTP/v1/carriers/kuaidi100
 
+    # the campaign, its forecast, stock
+    peakdesk forecast --campaign $CAMPAIGN --tz Asia/Shanghai   # all 72 hours, forecast beside the tickets that came
+    curl -G --data-urlencode q=满减 http://$PM_HTTP/v1/rules     # rule texts of live campaigns by keyword (as agents search)
+    psql "\$PEAKDESK_DB" -c "SELECT hour_start AT TIME ZONE 'Asia/Shanghai' AS hour, expected_consultations, agents_needed, actual_consultations FROM analytics.forecast_vs_actual WHERE campaign_id = '$CAMPAIGN' AND group_name = '' ORDER BY hour_start"
+    psql "\$PEAKDESK_DB" -c 'SELECT * FROM analytics.stock_shortages'   # every stock-out: when, how long, how many orders
+    psql "\$PEAKDESK_DB" -c 'SELECT sku, warehouse, available, presale, shortage_open, restock_eta FROM analytics.stock_levels ORDER BY sku, warehouse'
+    peakdesk tail --name you3 --topic stock.
+    # the earbuds back in Chengdu (a report newer than version $STOCKOUT_VERSION): the router tells PD2411110033's customer
+    echo '{"stockLevel":{"sku":"$STOCK_SKU","warehouse":"$STOCK_WH","onHand":"60","reserved":"9","available":"51","version":"$((STOCKOUT_VERSION + 1))"}}' | peakdesk publish --to stock
+
     # the customers' side
     peakdesk account list; peakdesk agent list
     psql "\$PEAKDESK_DB" -c 'SELECT public_id, channel, external_user_id, status, subject FROM router.tickets ORDER BY updated_at DESC LIMIT 10'
@@ -1165,7 +1522,8 @@ cat <<EOF
     tail -f $RECEIVED_SHOWN                   # what the web-chat platform (and the WeChat API) received
     ls $MAILDIR_SHOWN                                    # the e-mail replies, one file each
     curl -H 'Accept: text/html' http://$GW_HTTP/v1/track/${WC_PID:-PUBLIC_ID}
-    # write as a web-chat customer (secret "$WEBCHAT_SECRET"); then watch the ticket:
+    # write as a web-chat customer (secret "$WEBCHAT_SECRET"); then watch the ticket (a promo question:
+    # the router answers with the live campaign's rule text):
     b='{"externalUserId":"visitor-1","messageId":"you-1","text":"优惠券怎么用？"}'; t=\$(date +%s)
     s=\$(printf %s.%s "\$t" "\$b" | openssl dgst -sha256 -hmac '$WEBCHAT_SECRET' -r | cut -d' ' -f1)
     curl -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: \$t" -H "X-Peakdesk-Signature: sha256=\$s" \\
@@ -1177,7 +1535,7 @@ EOF
 
 if [ -n "$FAILURES" ]; then
   step "the demo did NOT produce what it should:$FAILURES"
-  info "logs: $VAR_SHOWN/log/ (logistics.log, gateway.log, router.log, receiver.log, tail.log, publish-*)"
+  info "logs: $VAR_SHOWN/log/ (logistics.log, stock.log, promo.log, gateway.log, router.log, receiver.log, tail.log, publish-*)"
   if [ -n "$RUN_ONCE" ]; then exit 1; fi
 else
   step "demo OK: every expected row and event is there"
@@ -1201,13 +1559,16 @@ next_due=$(q "SELECT $(ts 'min(t)') FROM (
   WHERE NOT delay_open AND state NOT IN ('delivered', 'returned', 'exception', 'returning')) s")
 info "parcels with no new scan for ${NO_SCAN_TEXT}, or whose promise passes, turn late, once each:"
 info "new logistics.delayed show up here (the next one is due ${next_due:-never} CST),"
-info "and so do new tickets and delivered replies (write in yourself: see above)"
+info "and so do new tickets, delivered replies, proactive notices (publish a restock: see above) and the"
+info "campaign's end ($(cst $((SAMPLE_MAIN_END_S + SHIFT_S))) CST: promo.campaign_updated, live false)"
 seen=$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'logistics.delayed'")
 seen_tickets=$(q "SELECT count(*) FROM router.tickets")
 seen_out=$(q "SELECT count(*) FROM gateway.outbound_messages WHERE status IN ('delivered', 'dead')")
+seen_notices=$(q "SELECT count(*) FROM router.proactive_notices")
+seen_campaign=$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'promo.campaign_updated'")
 while :; do
   sleep 2
-  for svc in logistics gateway router; do
+  for svc in logistics stock promo gateway router; do
     eval "pid=\$$(echo "$svc" | tr a-z A-Z)_PID"
     if ! kill -0 "$pid" 2>/dev/null; then
       wait "$pid" 2>/dev/null
@@ -1245,11 +1606,24 @@ while :; do
     done
     seen_tickets=$now
   fi
+  now=$(q "SELECT count(*) FROM router.proactive_notices")
+  if [ -n "$now" ] && [ -n "$seen_notices" ] && [ "$now" -gt "$seen_notices" ]; then
+    q "SELECT kind || ' episode ' || episode || ' for ' || order_id || ' to ' || account || '/' || external_user_id
+      FROM router.proactive_notices ORDER BY sent_at DESC LIMIT least($((now - seen_notices)), 5)" |
+      while IFS= read -r o; do info "$(date +%H:%M:%S) proactive notice $o"; done
+    seen_notices=$now
+  fi
   now=$(q "SELECT count(*) FROM gateway.outbound_messages WHERE status IN ('delivered', 'dead')")
   if [ -n "$now" ] && [ -n "$seen_out" ] && [ "$now" -gt "$seen_out" ]; then
     q "SELECT status || ' ' || channel || ' to ' || external_user_id || ' (' || outbound_id || ')' FROM gateway.outbound_messages
       WHERE status IN ('delivered', 'dead') ORDER BY coalesce(delivered_at, next_attempt_at) DESC LIMIT least($((now - seen_out)), 5)" |
-      while IFS= read -r o; do info "$(date +%H:%M:%S) reply $o"; done
+      while IFS= read -r o; do info "$(date +%H:%M:%S) outbound $o"; done
     seen_out=$now
+  fi
+  now=$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'promo.campaign_updated'")
+  if [ -n "$now" ] && [ -n "$seen_campaign" ] && [ "$now" -gt "$seen_campaign" ]; then
+    info "$(date +%H:%M:%S) promo.campaign_updated: $(q "SELECT string_agg(campaign_id || CASE WHEN live THEN ' live' ELSE ' not live' END, ', ')
+      FROM promo.campaigns")"
+    seen_campaign=$now
   fi
 done
