@@ -31,13 +31,22 @@ static int classify(pd_txn *tx, const rt_context *ctx, const char *ticket_id, co
 		return PD_OK;
 	if (res.auto_reply)
 		snprintf(auto_reply, 40, "%s", res.auto_reply);
-	if (strcmp(category, "unclassified") != 0 && strcmp(category, "other") != 0)
-		return PD_OK;
 	pd_strbuf tags = {0};
 	pd_sb_add(&tags, "{", 1);
 	for (size_t i = 0; i < res.n_tags; i++)
 		pd_sb_array_elem(&tags, res.tags[i]);
 	pd_sb_add(&tags, "}", 1);
+	if (strcmp(category, "unclassified") != 0 && strcmp(category, "other") != 0) {
+		/* Classified already: category and group stay, but what a later
+		 * message is about (a quality complaint after an invoice
+		 * question) joins the tags, for agents and product feedback. */
+		int rc = pd_txn_exec(tx,
+				     "UPDATE router.tickets SET tags = ARRAY(SELECT DISTINCT unnest(tags || $2::text[]) ORDER BY 1) "
+				     "WHERE ticket_id = $1 AND NOT tags @> $2::text[]",
+				     2, (const char *[]){ticket_id, tags.s}, eb);
+		pd_sb_free(&tags);
+		return rc;
+	}
 	char prio[8];
 	snprintf(prio, sizeof(prio), "%d", res.priority ? res.priority : 2);
 	int rc = pd_txn_exec(tx,
@@ -77,7 +86,8 @@ static int gather_facts(pd_txn *tx, const char *ticket_id, int needs, const char
 		}
 	} else if (needs & RT_FACTS_STOCK) {
 		/* Per SKU of the linked orders, over the order's warehouse (or all
-		 * of them while it has none); the scarcest SKU answers. */
+		 * of them while it has none); an order named in this message
+		 * first, then the scarcest SKU answers. */
 		r = pd_txn_query(tx,
 				 "SELECT o.order_id, k.name, sum(l.available), bool_and(l.shortage_open), "
 				 "min(" MS("l.restock_eta") ") FILTER (WHERE l.shortage_open AND l.restock_eta IS NOT NULL), "
@@ -88,8 +98,9 @@ static int gather_facts(pd_txn *tx, const char *ticket_id, int needs, const char
 				 "JOIN stock.skus k ON k.sku = i.sku "
 				 "WHERE r.ticket_id = $1 AND r.kind = 'order' "
 				 "GROUP BY o.order_id, k.sku, k.name, k.presale "
-				 "ORDER BY bool_and(l.shortage_open) DESC, sum(l.available) LIMIT 1",
-				 1, (const char *[]){ticket_id}, &err, eb);
+				 "ORDER BY strpos($2, o.order_id) > 0 DESC, bool_and(l.shortage_open) DESC, sum(l.available) "
+				 "LIMIT 1",
+				 2, (const char *[]){ticket_id, text}, &err, eb);
 		if (r && PQntuples(r) == 1) {
 			f->has_stock = 1;
 			f->order_id = PQgetvalue(r, 0, 0);

@@ -43,9 +43,9 @@ def order(oid, user):
             "customer": {"channel": "CHANNEL_KIND_WEBHOOK", "account": "webchat", "externalUserId": user},
             "items": [{"sku": "SKU-PHONE", "name": "星光手机 256G", "quantity": 1}]}}
 for i in range(1, 1000):
-    print(json.dumps(order("SO%04d" % i, "u%d" % i)))
-print(json.dumps(order("SO-B1", "buyer")))
-print(json.dumps(order("SO-B2", "buyer")))
+    print(json.dumps(order("PD24111%05d" % i, "u%d" % i)))
+print(json.dumps(order("PD2411120001", "buyer")))
+print(json.dumps(order("PD2411120002", "buyer")))
 PY
 check "orders in" "$BIN/peakdesk" publish --to logistics --quiet "$WORK/orders.jsonl"
 level() { # event_id available version eta_ms
@@ -55,7 +55,7 @@ level() { # event_id available version eta_ms
 level 40000000-0000-4000-8000-000000000010 500 1 0
 
 # The buyer already has an open ticket; the campaign sets its SLA.
-say buyer b1 '你好，订单SO-B1的发票怎么开？'
+say buyer b1 '你好，订单PD2411120001的发票怎么开？'
 check "the buyer's ticket opens" wait_for "ticket" 20 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT count(*) FROM router.tickets\")\" = 1 ]"
 eq "first response due 2 minutes after opening, by the campaign" "120|D11" "$(psql_q "SELECT extract(epoch FROM first_response_due - created_at)::int || '|' || sla_campaign_id FROM router.tickets")"
 prio_before=$(psql_q "SELECT priority FROM router.tickets")
@@ -77,8 +77,8 @@ check "the notices reach the customers' channel" wait_for "delivered" 60 sh -c "
 # "When will it ship?" answered with the restock date; a promo question
 # with the rule text.
 eta_day=$(TZ=Asia/Shanghai date -d "@$((eta_ms / 1000))" +%m月%d日)
-say buyer b2 '订单SO-B2什么时候发货？'
-check "a restock-date auto-reply reaches the buyer" wait_for "eta" 30 sh -c "grep '预计' '$WORK/hook.jsonl' | grep -q '$eta_day'"
+say buyer b2 '订单PD2411120002什么时候发货？'
+check "a restock-date auto-reply reaches the buyer" wait_for "eta" 30 sh -c "psql '$PEAKDESK_DB' -XAtqc \"SELECT label FROM router.ticket_events WHERE kind = 'auto_reply'\" | grep '订单PD2411120002' | grep -q '预计$eta_day补货'"
 say shopper s1 '跨店满减怎么算？'
 check "a promo question gets the campaign's rule text" wait_for "promo" 30 sh -c "grep -q '每满300元减50元，跨店可累计' '$WORK/hook.jsonl'"
 
@@ -88,4 +88,12 @@ check "every notified customer hears about the restock" wait_for "restock" 60 sh
 level 40000000-0000-4000-8000-000000000013 150 4 0
 sleep 1
 eq "no second restock notice" 1000 "$(psql_q "SELECT count(*) FROM router.proactive_notices WHERE kind = 'restocked:SKU-PHONE@HZ1'")"
+# Product feedback for supply: a complaint about the SKU's colour and a
+# return reason land in analytics.sku_feedback.
+say buyer b3 '订单PD2411120001收到的手机有色差，质量问题，我要退货'
+"$BIN/peakdesk" publish --to logistics --quiet >/dev/null 2>&1 <<JSON
+{"eventId":"40000000-0000-4000-8000-000000000020","returnUpdate":{"returnId":"RT-B2","orderId":"PD2411120002","state":"RETURN_STATE_REQUESTED","reason":"屏幕有划痕"}}
+JSON
+check "supply sees why customers complain about the SKU" wait_for "feedback" 20 sh -c "psql '$PEAKDESK_DB' -XAtqc \"SET ROLE peakdesk_analyst; SELECT reason || ':' || source FROM analytics.sku_feedback WHERE sku = 'SKU-PHONE'\" | grep -q 'return:ticket_tag'"
+eq "with the colour remark and the return reason, by name" "星光手机 256G|屏幕有划痕:return|色差:risk_signal" "$(psql "$PEAKDESK_DB" -XAtq -c "SET ROLE peakdesk_analyst; SELECT max(sku_name) || '|' || string_agg(reason || ':' || source, '|' ORDER BY source) FILTER (WHERE source <> 'ticket_tag') FROM analytics.sku_feedback WHERE sku = 'SKU-PHONE'")"
 pd_done
