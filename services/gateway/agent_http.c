@@ -14,8 +14,8 @@
 #include "http_job.h"
 #include "ids.h"
 
-enum action { ACT_QUEUE, ACT_TICKET, ACT_REPLY, ACT_NOTE, ACT_TRANSFER, ACT_RESOLVE, ACT_PRESENCE };
-static const char *action_names[] = {"queue", "ticket", "reply", "note", "transfer", "resolve", "presence"};
+enum action { ACT_QUEUE, ACT_TICKET, ACT_REPLY, ACT_NOTE, ACT_TRANSFER, ACT_RESOLVE, ACT_PRESENCE, ACT_WORKFLOW };
+static const char *action_names[] = {"queue", "ticket", "reply", "note", "transfer", "resolve", "presence", "workflow"};
 
 struct agent_job {
 	pd_http_job hj;
@@ -93,6 +93,10 @@ static int emit_command(pd_txn *tx, struct agent_job *j, const char *agent_id, p
 		cmd.action_case = PEAKDESK__V1__AGENT_COMMAND__ACTION_RESOLVE;
 		cmd.resolve = (Peakdesk__V1__AgentResolve *)j->body;
 		break;
+	case ACT_WORKFLOW:
+		cmd.action_case = PEAKDESK__V1__AGENT_COMMAND__ACTION_WORKFLOW_STEP;
+		cmd.workflow_step = (Peakdesk__V1__AgentWorkflowStep *)j->body;
+		break;
 	default:
 		cmd.action_case = PEAKDESK__V1__AGENT_COMMAND__ACTION_PRESENCE;
 		pres.presence = j->presence;
@@ -154,6 +158,18 @@ static int agent_apply(pd_txn *tx, pd_http_job *hj)
 		}
 		json_object_object_add(o, "followUps", rows_to_json(r));
 		PQclear(r);
+		/* department tasks waiting on the agent's groups */
+		r = pd_txn_query(tx, "SELECT t.public_id AS \"publicId\", k.kind AS workflow, k.step, k.group_name AS \"group\", "
+				"to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS \"createdAt\" "
+				"FROM router.workflow_tasks k JOIN router.tickets t USING (ticket_id) "
+				"WHERE k.done_at IS NULL AND k.group_name = ANY($1::text[]) ORDER BY k.created_at LIMIT 200",
+				1, (const char *[]){groups}, &err, &eb);
+		if (!r) {
+			json_object_put(o);
+			return err;
+		}
+		json_object_object_add(o, "tasks", rows_to_json(r));
+		PQclear(r);
 		pd_http_job_reply_json(hj, 200, o);
 		return PD_OK;
 	}
@@ -173,6 +189,19 @@ static int agent_apply(pd_txn *tx, pd_http_job *hj)
 		char needle[80];
 		snprintf(needle, sizeof(needle), ",%.70s,", tgroup);
 		int mine = strcmp(owner, agent) == 0 || (!*owner && (!*tgroup || strstr(glist, needle)));
+		if (!senior && !mine && (j->act == ACT_TICKET || j->act == ACT_NOTE || j->act == ACT_WORKFLOW)) {
+			/* a department agent sees and moves the ticket while their
+			 * group has an open task on it */
+			PGresult *k = pd_txn_query(tx, "SELECT 1 FROM router.workflow_tasks WHERE ticket_id = $1 "
+					"AND done_at IS NULL AND group_name = ANY($2::text[])",
+					2, (const char *[]){PQgetvalue(t, 0, 0), groups}, &err, &eb);
+			if (!k) {
+				PQclear(t);
+				return err;
+			}
+			mine = PQntuples(k) > 0;
+			PQclear(k);
+		}
 		if (!senior && !mine) {
 			PQclear(t);
 			pd_http_job_reply_json(hj, 403, err_json("forbidden",
@@ -272,6 +301,7 @@ static void handle(pd_http_req *req, void *arg)
 		else if (strcmp(action, "note") == 0) j->act = ACT_NOTE, desc = &peakdesk__v1__agent_reply__descriptor;
 		else if (strcmp(action, "transfer") == 0) j->act = ACT_TRANSFER, desc = &peakdesk__v1__agent_transfer__descriptor;
 		else if (strcmp(action, "resolve") == 0) j->act = ACT_RESOLVE, desc = &peakdesk__v1__agent_resolve__descriptor;
+		else if (strcmp(action, "workflow") == 0) j->act = ACT_WORKFLOW, desc = &peakdesk__v1__agent_workflow_step__descriptor;
 		else j->act = -1;
 	} else {
 		j->act = -1;
@@ -279,7 +309,7 @@ static void handle(pd_http_req *req, void *arg)
 	if ((int)j->act < 0) {
 		free(j);
 		pd_http_error(req, 404, "not_found", "agent API: GET /v1/agent/queue, PUT /v1/agent/presence, "
-						     "GET /v1/tickets/{id}, POST /v1/tickets/{id}/reply|note|transfer|resolve");
+						     "GET /v1/tickets/{id}, POST /v1/tickets/{id}/reply|note|transfer|resolve|workflow");
 		return;
 	}
 	size_t len;
@@ -303,6 +333,14 @@ static void handle(pd_http_req *req, void *arg)
 				bad = "followUpAtMs must be a time in the next 30 days (unix ms)";
 			else if (strlen(r->follow_up_note) > 500)
 				bad = "followUpNote is longer than 500 bytes";
+		} else if (j->act == ACT_WORKFLOW) {
+			const Peakdesk__V1__AgentWorkflowStep *w = (const Peakdesk__V1__AgentWorkflowStep *)j->body;
+			if (strcmp(w->workflow, "return") != 0)
+				bad = "workflow must be \"return\"";
+			else if (!*w->step || strlen(w->step) > 40)
+				bad = "step is required (requested, approved, warehouse_inspected, finance_refunded, closed, rejected)";
+			else if (strlen(w->note) > 2000 || strlen(w->reference) > 128)
+				bad = "note (2000 bytes) or reference (128 bytes) too long";
 		} else if (j->act == ACT_TRANSFER) {
 			const Peakdesk__V1__AgentTransfer *t = (const Peakdesk__V1__AgentTransfer *)j->body;
 			if (!*t->group && !*t->department)

@@ -191,6 +191,9 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		if (rc == PD_OK)
 			rc = rt_assign_waiting(tx, "", eb);
 		break;
+	case PEAKDESK__V1__AGENT_COMMAND__ACTION_WORKFLOW_STEP:
+		rc = rt_apply_workflow_step(tx, tid, c->agent_id, c->workflow_step, eb);
+		break;
 	default:
 		break;
 	}
