@@ -86,4 +86,15 @@ printf '{"events":[{"eventId":"00000000-0000-4000-8000-000000000006","order":{"o
 r=$(post "$WORK/good.json")
 check "and still ingests a good event" sh -c "echo '$r' | grep -q ACK_STATUS_ACCEPTED"
 eq "which is stored" 1 "$(psql_q "SELECT count(*) FROM logistics.orders WHERE order_id = 'GOOD'")"
+
+# The same event id twice in one request (a sender's retry glued on): the
+# first is applied, the second acknowledged as a duplicate, in order.
+printf '{"events":[%s,%s,%s]}' \
+  '{"eventId":"00000000-0000-4000-8000-0000000000a1","order":{"orderId":"DUP-1","items":[{"sku":"S","quantity":1}]}}' \
+  '{"eventId":"00000000-0000-4000-8000-0000000000a2","order":{"orderId":"DUP-2","items":[{"sku":"S","quantity":1}]}}' \
+  '{"eventId":"00000000-0000-4000-8000-0000000000a1","order":{"orderId":"DUP-1","items":[{"sku":"S","quantity":2}]}}' >"$WORK/dup.json"
+r=$(post "$WORK/dup.json")
+eq "acks in order: accepted, accepted, duplicate" "ACK_STATUS_ACCEPTED ACK_STATUS_ACCEPTED ACK_STATUS_DUPLICATE" \
+  "$(echo "$r" | grep -o 'ACK_STATUS_[A-Z]*' | tr '\n' ' ' | sed 's/ $//')"
+eq "the first copy is what was stored" 1 "$(psql_q "SELECT quantity FROM logistics.order_items WHERE order_id = 'DUP-1'")"
 pd_done
