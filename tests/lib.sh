@@ -90,6 +90,18 @@ pd_stop() {
   eval "PID_$svc="
 }
 
+# webhook_say USER MSGID TEXT: customer USER writes TEXT through the
+# gateway's signed webhook as a channel would (account $WEBHOOK_ACCOUNT,
+# default webchat, secret $SECRET); prints the HTTP status.
+webhook_say() {
+  _body=$(printf '{"externalUserId":"%s","messageId":"%s","text":"%s"}' "$1" "$2" "$3")
+  _ts=$(date +%s)
+  _sig=$(printf '%s.%s' "$_ts" "$_body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
+  curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: $_ts" \
+    -H "X-Peakdesk-Signature: sha256=$_sig" --data-binary "$_body" \
+    "http://$(http_addr gateway)/v1/channels/${WEBHOOK_ACCOUNT:-webchat}/messages"
+}
+
 # wait_for "description" seconds command...: polls until the command succeeds.
 wait_for() {
   _wait_end=$(( $(date +%s) + $2 )); shift 2

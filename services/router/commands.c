@@ -27,11 +27,7 @@ static int emit_ticket_event(pd_txn *tx, const char *topic, int kind, PGresult *
 	te.priority = atoi(PQgetvalue(t, 0, 8));
 	te.agent_id = (char *)agent;
 	te.resolution_code = (char *)code;
-	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-	env.topic = (char *)topic;
-	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
-	env.ticket_event = &te;
-	return pd_txn_emit(tx, &env, eb);
+	return rt_emit_ticket_event(tx, topic, &te, eb);
 }
 
 /* An agent's commitment ("I will call you back by 15:00"): a timed

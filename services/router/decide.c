@@ -317,11 +317,7 @@ static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *e
 			te.priority = atoi(PQgetvalue(t, 0, 1));
 			te.category = PQgetvalue(t, 0, 7);
 			te.account = PQgetvalue(t, 0, 6);
-			Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-			env.topic = "ticket.assigned";
-			env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
-			env.ticket_event = &te;
-			rc = pd_txn_emit(tx, &env, eb);
+			rc = rt_emit_ticket_event(tx, "ticket.assigned", &te, eb);
 		}
 	}
 	free(agents);

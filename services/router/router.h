@@ -58,6 +58,8 @@ void rt_sla_sweep_submit(pd_bus *bus, const rt_context *ctx);
 int rt_timeline_add(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int customer_visible,
 		    const char *label, const char *detail_json, pd_errbuf *eb);
 
+/* Emits ticket.<something> with te as the body (timeline.c). */
+int rt_emit_ticket_event(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEvent *te, pd_errbuf *eb);
 /* Classification, linked numbers, risk and assignment for a ticket that
  * just received m (decide.c). category: the ticket's current category. */
 int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,

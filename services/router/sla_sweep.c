@@ -30,11 +30,7 @@ static int emit(pd_txn *tx, const char *topic, int kind, int sla_kind, PGresult 
 	te.tier = (char *)tier;
 	te.sla_kind = sla_kind;
 	te.sla_deadline_ms = strtoll(PQgetvalue(r, i, 7), NULL, 10);
-	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-	env.topic = (char *)topic;
-	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
-	env.ticket_event = &te;
-	return pd_txn_emit(tx, &env, eb);
+	return rt_emit_ticket_event(tx, topic, &te, eb);
 }
 
 /* One SLA clock: the overdue tickets (columns: ticket_id, public_id,
@@ -154,12 +150,8 @@ static int remind_follow_ups(pd_txn *tx, const rt_context *ctx, pd_errbuf *eb)
 		te.note = PQgetvalue(r, i, 4);
 		te.priority = atoi(PQgetvalue(r, i, 5));
 		te.group = PQgetvalue(r, i, 6);
-		Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-		env.topic = "ticket.follow_up_due";
-		env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
-		env.ticket_event = &te;
 		if (rc == PD_OK)
-			rc = pd_txn_emit(tx, &env, eb);
+			rc = rt_emit_ticket_event(tx, "ticket.follow_up_due", &te, eb);
 		pd_log_info("follow-up reminder", "ticket=%s agent=%s", te.public_id, te.agent_id);
 	}
 	PQclear(r);
@@ -202,12 +194,8 @@ static int auto_close(pd_txn *tx, const rt_context *ctx, pd_errbuf *eb)
 		te.priority = atoi(PQgetvalue(r, i, 6));
 		te.resolution_code = "auto_answered";
 		te.auto_closed = 1;
-		Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-		env.topic = "ticket.resolved";
-		env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
-		env.ticket_event = &te;
 		if (rc == PD_OK)
-			rc = pd_txn_emit(tx, &env, eb);
+			rc = rt_emit_ticket_event(tx, "ticket.resolved", &te, eb);
 	}
 	if (PQntuples(r))
 		pd_log_info("auto-answered tickets closed", "tickets=%d", PQntuples(r));

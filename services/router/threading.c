@@ -35,11 +35,7 @@ static int emit_ticket(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEventK
 	te.priority = t->priority;
 	te.channel = m->channel;
 	te.account = m->account;
-	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-	env.topic = (char *)topic;
-	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
-	env.ticket_event = &te;
-	return pd_txn_emit(tx, &env, eb);
+	return rt_emit_ticket_event(tx, topic, &te, eb);
 }
 
 /* The customer behind (account, external user), created on first contact. */

@@ -1,6 +1,7 @@
 /* The ticket timeline: every step of a ticket, with who or what did it.
  * Customer-visible steps make the customer's progress page. One writer of
- * router.ticket_events for all of the router. */
+ * router.ticket_events for all of the router, and one of ticket.* events
+ * on the bus. */
 #include "router.h"
 
 int rt_timeline_add(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int customer_visible,
@@ -13,4 +14,13 @@ int rt_timeline_add(pd_txn *tx, const char *ticket_id, const char *kind, const c
 			   (const char *[]){ticket_id, kind, actor, customer_visible ? "true" : "false", label,
 					    detail_json ? detail_json : "{}"},
 			   eb);
+}
+
+int rt_emit_ticket_event(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEvent *te, pd_errbuf *eb)
+{
+	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+	env.topic = (char *)topic;
+	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT;
+	env.ticket_event = te;
+	return pd_txn_emit(tx, &env, eb);
 }

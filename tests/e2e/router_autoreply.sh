@@ -21,12 +21,7 @@ scan_ms=$(( ($(date +%s) - 3600) * 1000 ))
 {"eventId":"20000000-0000-4000-8000-000000000002","shipmentUpdate":{"orderId":"PD2411110002","carrier":"yunda","trackingNo":"YD431200241102","state":"SHIPMENT_STATE_COLLECTED"}}
 {"eventId":"20000000-0000-4000-8000-000000000003","trackingScan":{"carrier":"yunda","trackingNo":"YD431200241102","scannedAtMs":"$scan_ms","description":"快件已到达【义乌转运中心】","state":"SHIPMENT_STATE_IN_TRANSIT"}}
 JSON
-say() {
-  body=$(printf '{"externalUserId":"%s","messageId":"%s","text":"%s"}' "$1" "$2" "$3")
-  ts=$(date +%s); sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
-  curl -sS -o /dev/null -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: $ts" \
-    -H "X-Peakdesk-Signature: sha256=$sig" --data-binary "$body" "http://$(http_addr gateway)/v1/channels/webchat/messages"
-}
+say() { webhook_say "$@" >/dev/null; }
 say buyer m1 '我的订单PD2411110002到哪了？'
 check "an automatic answer reaches the customer" wait_for "auto" 30 sh -c "grep -q 'YD431200241102' '$WORK/hook.jsonl' 2>/dev/null"
 check "with the parcel's real state and last scan" sh -c "grep -q '运输中' '$WORK/hook.jsonl' && grep -q '义乌转运中心' '$WORK/hook.jsonl'"

@@ -13,12 +13,7 @@ psql_q "UPDATE router.agents SET presence = 'online'"
 psql_q "UPDATE router.agents SET idle_since = now() - interval '1 hour' WHERE agent_id = 'carol'"
 pd_start gateway || exit 1
 pd_start router || exit 1
-say() { # say USER MSGID TEXT
-  body=$(printf '{"externalUserId":"%s","messageId":"%s","text":"%s"}' "$1" "$2" "$3")
-  ts=$(date +%s); sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
-  curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: $ts" \
-    -H "X-Peakdesk-Signature: sha256=$sig" --data-binary "$body" "http://$(http_addr gateway)/v1/channels/webchat/messages"
-}
+say() { webhook_say "$@"; } # say USER MSGID TEXT: prints the HTTP status
 ticket_of() { psql_q "SELECT $2 FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = '$1'"; }
 wait_ticket() { wait_for "ticket of $1" 20 sh -c "[ -n \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT 1 FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = '$1'\")\" ]"; }
 

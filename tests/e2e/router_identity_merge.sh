@@ -12,12 +12,7 @@ SECRET=webchat-secret-0123456789
 pd_start logistics || exit 1
 pd_start gateway || exit 1
 pd_start router || exit 1
-say() { # account user message-id text
-  body=$(printf '{"externalUserId":"%s","messageId":"%s","text":"%s"}' "$2" "$3" "$4")
-  ts=$(date +%s); sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
-  curl -sS -o /dev/null -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: $ts" \
-    -H "X-Peakdesk-Signature: sha256=$sig" --data-binary "$body" "http://$(http_addr gateway)/v1/channels/$1/messages"
-}
+say() { WEBHOOK_ACCOUNT=$1; shift; webhook_say "$@" >/dev/null; } # say ACCOUNT USER MSGID TEXT
 tickets() { psql_q "SELECT count(*) FROM router.tickets"; }
 "$BIN/peakdesk" publish --to logistics --quiet >/dev/null 2>&1 <<'JSON'
 {"eventId":"50000000-0000-4000-8000-000000000001","order":{"orderId":"PD2411119001","customer":{"phone":"13912345678","channel":"CHANNEL_KIND_WEBHOOK","account":"webchat","externalUserId":"wx-follower"},"items":[{"sku":"SKU-1","quantity":1}]}}

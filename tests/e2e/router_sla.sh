@@ -10,12 +10,7 @@ SECRET=webchat-secret-0123456789
 TOKEN=$("$BIN/peakdesk" agent add --name fay --groups presale,order,after-sale,complaints --tier lead --capacity 5 | sed -n 's/^token: //p')
 pd_start gateway || exit 1
 pd_start router PEAKDESK_ROUTER_FIRST_RESPONSE_MINUTES=0.05 PEAKDESK_ROUTER_SLA_CHECK_MS=200 || exit 1
-say() {
-  body=$(printf '{"externalUserId":"%s","messageId":"%s","text":"%s"}' "$1" "$2" "$3")
-  ts=$(date +%s); sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
-  curl -sS -o /dev/null -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: $ts" \
-    -H "X-Peakdesk-Signature: sha256=$sig" --data-binary "$body" "http://$(http_addr gateway)/v1/channels/webchat/messages"
-}
+say() { webhook_say "$@" >/dev/null; }
 breaches() { psql_q "SELECT count(*) FROM router.sla_breaches"; }
 
 say waiting m1 '请问什么时候发货'

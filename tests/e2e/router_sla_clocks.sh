@@ -17,12 +17,7 @@ WH_TOKEN=$("$BIN/peakdesk" agent add --name lao.wang --groups warehouse --tier f
 pd_start gateway || exit 1
 pd_start router PEAKDESK_ROUTER_FIRST_RESPONSE_MINUTES=1 PEAKDESK_ROUTER_NEXT_RESPONSE_MINUTES=0.05 \
   PEAKDESK_ROUTER_RESOLUTION_MINUTES=0.1 PEAKDESK_ROUTER_SLA_CHECK_MS=200 PEAKDESK_ROUTER_FOLLOW_UP_ALERT_MINUTES=0.05 || exit 1
-say() {
-  body=$(printf '{"externalUserId":"%s","messageId":"%s","text":"%s"}' "$1" "$2" "$3")
-  ts=$(date +%s); sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
-  curl -sS -o /dev/null -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: $ts" \
-    -H "X-Peakdesk-Signature: sha256=$sig" --data-binary "$body" "http://$(http_addr gateway)/v1/channels/webchat/messages"
-}
+say() { webhook_say "$@" >/dev/null; }
 agent() { # public-id action json [token]
   curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer ${4:-$TOKEN}" -H 'Content-Type: application/json' \
     --data "$3" "http://$(http_addr gateway)/v1/tickets/$1/$2"

@@ -19,12 +19,7 @@ pd_start promo PEAKDESK_PROMO_TICK_MS=200 || exit 1
 pd_start gateway PEAKDESK_GATEWAY_DELIVERY_TICK_MS=100 || exit 1
 pd_start router || exit 1
 now_ms=$(($(date +%s) * 1000))
-say() {
-  body=$(printf '{"externalUserId":"%s","messageId":"%s","text":"%s"}' "$1" "$2" "$3")
-  ts=$(date +%s); sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
-  curl -sS -o /dev/null -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: $ts" \
-    -H "X-Peakdesk-Signature: sha256=$sig" --data-binary "$body" "http://$(http_addr gateway)/v1/channels/webchat/messages"
-}
+say() { webhook_say "$@" >/dev/null; }
 outbound() { psql_q "SELECT count(*) FROM bus.outbox WHERE topic = 'message.outbound' AND service = 'router'"; }
 
 # The campaign is live (main day now) with a rule text and a 2-minute

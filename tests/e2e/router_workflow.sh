@@ -17,12 +17,7 @@ pd_start logistics || exit 1
 pd_start gateway || exit 1
 pd_start router || exit 1
 GW="http://$(http_addr gateway)"
-say() {
-  body=$(printf '{"externalUserId":"%s","messageId":"%s","text":"%s"}' "$1" "$2" "$3")
-  ts=$(date +%s); sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
-  curl -sS -o /dev/null -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: $ts" \
-    -H "X-Peakdesk-Signature: sha256=$sig" --data-binary "$body" "$GW/v1/channels/webchat/messages"
-}
+say() { webhook_say "$@" >/dev/null; }
 step() { # token step [reference] -> http status
   curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
     --data "{\"workflow\":\"return\",\"step\":\"$2\",\"reference\":\"${3:-}\"}" "$GW/v1/tickets/$T/workflow"

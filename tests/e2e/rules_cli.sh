@@ -10,12 +10,7 @@ SECRET=webchat-secret-0123456789
 "$BIN/peakdesk" account add --channel webhook --name webchat --secret "$SECRET" >/dev/null
 pd_start gateway || exit 1
 pd_start router || exit 1
-say() {
-  body=$(printf '{"externalUserId":"%s","messageId":"%s","text":"%s"}' "$1" "$2" "$3")
-  ts=$(date +%s); sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
-  curl -sS -o /dev/null -H 'Content-Type: application/json' -H "X-Peakdesk-Timestamp: $ts" \
-    -H "X-Peakdesk-Signature: sha256=$sig" --data-binary "$body" "http://$(http_addr gateway)/v1/channels/webchat/messages"
-}
+say() { webhook_say "$@" >/dev/null; }
 loads() { grep -c 'classification rules loaded' "$WORK/router.log"; }
 wait_for "seeded" 10 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc 'SELECT count(*) FROM router.rules')\" -gt 20 ]"
 R="$BIN/peakdesk rules"
