@@ -335,10 +335,10 @@ static void handle(pd_http_req *req, void *arg)
 				bad = "followUpNote is longer than 500 bytes";
 		} else if (j->act == ACT_WORKFLOW) {
 			const Peakdesk__V1__AgentWorkflowStep *w = (const Peakdesk__V1__AgentWorkflowStep *)j->body;
-			if (strcmp(w->workflow, "return") != 0)
-				bad = "workflow must be \"return\"";
+			if (strcmp(w->workflow, "return") && strcmp(w->workflow, "exchange") && strcmp(w->workflow, "reship"))
+				bad = "workflow must be return, exchange or reship";
 			else if (!*w->step || strlen(w->step) > 40)
-				bad = "step is required (requested, approved, warehouse_inspected, finance_refunded, closed, rejected)";
+				bad = "step is required (e.g. requested, approved, warehouse_inspected, closed, rejected)";
 			else if (strlen(w->note) > 2000 || strlen(w->reference) > 128)
 				bad = "note (2000 bytes) or reference (128 bytes) too long";
 		} else if (j->act == ACT_TRANSFER) {

@@ -26,19 +26,31 @@ int rt_apply_return(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb
 	int rc = PD_OK;
 	if (PQntuples(r) == 1) {
 		const char *tid = PQgetvalue(r, 0, 0);
-		int from, state = 0, actor = 0;
-		rc = rt_workflow_state(tx, tid, &from, eb);
-		if (rc == PD_OK && rt_wf_from_return_state(u->state, from, &state, &actor) == PD_OK) {
+		/* the parcel coming back belongs to the ticket's exchange when it
+		 * has one and no return */
+		char ret[RT_WF_NAME_MAX], exch[RT_WF_NAME_MAX];
+		rc = rt_workflow_state(tx, tid, RT_WF_RETURN, ret, eb);
+		if (rc == PD_OK)
+			rc = rt_workflow_state(tx, tid, RT_WF_EXCHANGE, exch, eb);
+		int kind = !strcmp(ret, "none") && strcmp(exch, "none") ? RT_WF_EXCHANGE : RT_WF_RETURN;
+		const char *from = kind == RT_WF_EXCHANGE ? exch : ret;
+		int state = 0, actor = 0;
+		if (rc == PD_OK &&
+		    rt_wf_from_return_state(u->state, rt_wf_state_parse(from) > 0 ? rt_wf_state_parse(from) : 0, &state,
+					    &actor) == PD_OK) {
+			const char *to = rt_wf_state_name(state);
 			/* The logistics service owns returns: its facts are what
 			 * happened, so a step the table would not expect is still
-			 * shown, and the stored state follows it. */
+			 * recorded and the stored state follows it. Facts the
+			 * exchange has no step for (refunded) are left to it. */
 			pd_errbuf why = {{0}};
-			if (from != state && rt_wf_transition(from, state, actor, &why) != PD_OK)
+			if (strcmp(from, to) && rt_wfk_transition(kind, from, to, actor, &why) != PD_OK)
 				pd_log_warn("return step out of the usual order", "ticket=%s return=%s detail=\"%s\"", tid,
 					    u->return_id, why.msg);
 			char who[80];
 			snprintf(who, sizeof(who), "department:%s", rt_wf_actor_name(actor));
-			rc = rt_workflow_advance(tx, tid, from, state, actor, who, u->return_id, NULL, eb);
+			if (rt_wfk_state_valid(kind, to))
+				rc = rt_workflow_advance(tx, tid, kind, from, to, actor, who, u->return_id, NULL, eb);
 		}
 	}
 	PQclear(r);

@@ -88,12 +88,14 @@ int rt_apply_stock(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb)
 /* Raises every open ticket of the customers (PostgreSQL text arrays of
  * channel accounts and user ids) to high priority with an internal note. */
 int rt_annotate_customers(pd_txn *tx, const char *accounts, const char *users, const char *label, pd_errbuf *eb);
-/* The return workflow of a ticket (workflows.c): its state (RT_WF_NONE
- * when none; locks the row), a checked step (advance: timeline, department
- * tasks, the ticket waiting on the department), and an agent's command. */
-int rt_workflow_state(pd_txn *tx, const char *ticket_id, int *state, pd_errbuf *eb);
-int rt_workflow_advance(pd_txn *tx, const char *ticket_id, int from, int to, int actor, const char *who,
-			const char *reference, const char *note, pd_errbuf *eb);
+/* The workflows of a ticket (workflows.c; kind: enum rt_wf_kind): the
+ * state by name ("none" when none; locks the row), a checked step
+ * (advance: timeline, department tasks, the ticket waiting on the
+ * department), and an agent's command. */
+#define RT_WF_NAME_MAX 32
+int rt_workflow_state(pd_txn *tx, const char *ticket_id, int kind, char state[RT_WF_NAME_MAX], pd_errbuf *eb);
+int rt_workflow_advance(pd_txn *tx, const char *ticket_id, int kind, const char *from, const char *to, int actor,
+			const char *who, const char *reference, const char *note, pd_errbuf *eb);
 int rt_apply_workflow_step(pd_txn *tx, const char *ticket_id, const char *agent_id,
 			   const Peakdesk__V1__AgentWorkflowStep *w, pd_errbuf *eb);
 /* logistics.return_updated: return steps on the customer's page (returns.c). */

@@ -53,7 +53,7 @@ eq "recorded for the order's delay episode" "PD2411110002|delay|1" "$(psql_q "SE
 {"eventId":"20000000-0000-4000-8000-000000000013","returnUpdate":{"returnId":"RT1","orderId":"PD2411110002","state":"RETURN_STATE_PARCEL_SENT"}}
 JSON
 TRACK="http://$(http_addr gateway)/v1/track/$(psql_q "SELECT public_id FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = 'buyer'")"
-check "the return's three steps appear on the customer's page" wait_for "steps" 20 sh -c "[ \$(curl -s '$TRACK' | grep -o '\"kind\":\"return_step\"' | wc -l) -eq 3 ]"
+check "the return's three steps appear on the customer's page" wait_for "steps" 20 sh -c "[ \$(curl -s '$TRACK' | grep -o '\"kind\":\"workflow_step\"' | wc -l) -eq 3 ]"
 # A customer satisfied by the automatic answer stays quiet: closed by itself.
 "$BIN/peakdesk" publish --to logistics --quiet >/dev/null 2>&1 <<JSON
 {"eventId":"20000000-0000-4000-8000-000000000021","order":{"orderId":"PD2411110003","customer":{"channel":"CHANNEL_KIND_WEBHOOK","account":"webchat","externalUserId":"quiet"},"items":[{"sku":"SKU-1","quantity":1}]}}

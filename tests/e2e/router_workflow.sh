@@ -67,8 +67,22 @@ check "closed" wait_state closed
 eq "nothing leaves closed" 202 "$(step "$FAY" approved)"
 check "refused" wait_for "refused 3" 15 sh -c "[ \$(psql '$PEAKDESK_DB' -XAtqc \"SELECT count(*) FROM router.ticket_events WHERE kind = 'workflow_refused'\") = 3 ]"
 eq "still closed" closed "$(state)"
-steps=$(curl -s "$GW/v1/track/$T" | python3 -c 'import json,sys; print(" ".join(e["label"].split(" / ")[1] for e in json.load(sys.stdin)["timeline"] if e["kind"] == "return_step"))')
+steps=$(curl -s "$GW/v1/track/$T" | python3 -c 'import json,sys; print(" ".join(e["label"].split(" / ")[1] for e in json.load(sys.stdin)["timeline"] if e["kind"] == "workflow_step"))')
 check "the customer's page shows the six steps, in order ($steps)" test "$(echo "$steps" | wc -w)" -ge 6
 eq "no refusal or task on the customer's page" 0 "$(curl -s "$GW/v1/track/$T" | grep -c 'refused\|department_task')"
-eq "a step name nobody knows is a 422" 422 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $FAY" -H 'Content-Type: application/json' --data '{"workflow":"reship","step":"x"}' "$GW/v1/tickets/$T/workflow")"
+# An exchange on the same ticket: the warehouse inspects and ships the
+# replacement (its own task), the agent closes.
+xstep() { curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+  --data "{\"workflow\":\"exchange\",\"step\":\"$2\"}" "$GW/v1/tickets/$T/workflow"; }
+xstate() { psql_q "SELECT state FROM router.workflows WHERE kind = 'exchange'"; }
+xwait() { wait_for "exchange $1" 15 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT state FROM router.workflows WHERE kind = 'exchange'\")\" = '$1' ]"; }
+eq "exchange requested" 202 "$(xstep "$FAY" requested)"
+check "requested" xwait requested
+eq "approved" 202 "$(xstep "$FAY" approved)"
+check "approved" xwait approved
+eq "the agent cannot claim the parcel is back (a logistics fact)" 202 "$(xstep "$FAY" parcel_back)"
+check "refused" wait_for "refused 4" 15 sh -c "[ \$(psql '$PEAKDESK_DB' -XAtqc \"SELECT count(*) FROM router.ticket_events WHERE kind = 'workflow_refused'\") = 4 ]"
+eq "no department task before the parcel is back" 0 "$(psql_q "SELECT count(*) FROM router.workflow_tasks WHERE kind = 'exchange' AND done_at IS NULL")"
+pd_log "exchange state: $(xstate)"
+eq "a workflow nobody knows is a 422" 422 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $FAY" -H 'Content-Type: application/json' --data '{"workflow":"upgrade","step":"x"}' "$GW/v1/tickets/$T/workflow")"
 pd_done
