@@ -60,7 +60,8 @@ int main(int argc, char **argv)
 	int rc = pd_service_init(&a.svc, "router",
 				 "peakdesk-router: ticket router (threading, classification, assignment, SLA)\n\n"
 				 "Usage: peakdesk-router [--help]\n\n"
-				 "Consumes message.inbound, agent.command, logistics.delayed / return_updated,\n"
+				 "Consumes message.inbound, agent.command, logistics.delayed / return_updated /\n"
+				 "shipment_updated (reship deliveries),\n"
 				 "stock.shortage / restocked; reads promo rules and SLA overrides; emits ticket.*\n"
 				 "and message.outbound.\n"
 				 "Also: GET /healthz, GET /metrics",
@@ -85,6 +86,7 @@ int main(int argc, char **argv)
 	const char *addrs[PD_SERVICES_MAX + 1];
 	pd_config_pub_addrs(a.svc.cfg.run_dir, addrbuf, addrs);
 	static const char *prefixes[] = {"message.inbound", "agent.command", "logistics.delayed", "logistics.return_updated",
+					     "logistics.shipment_updated",
 					     "stock.shortage", "stock.restocked", NULL};
 	pd_consumer_options co = {.name = a.svc.cfg.instance, .pub_addrs = addrs, .prefixes = prefixes};
 	static const pd_consumer_ops ops = {.apply = rt_apply_event};

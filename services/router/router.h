@@ -98,6 +98,9 @@ int rt_workflow_advance(pd_txn *tx, const char *ticket_id, int kind, const char 
 			const char *who, const char *reference, const char *note, pd_errbuf *eb);
 int rt_apply_workflow_step(pd_txn *tx, const char *ticket_id, const char *agent_id,
 			   const Peakdesk__V1__AgentWorkflowStep *w, pd_errbuf *eb);
+/* logistics.shipment_updated: a reshipped parcel delivered moves its
+ * workflow on. */
+int rt_apply_parcel_delivered(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 /* logistics.return_updated: return steps on the customer's page (returns.c). */
 int rt_apply_return(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 

@@ -203,6 +203,8 @@ int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
 		rc = rt_apply_proactive(tx, env, &eb);
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_RETURN_UPDATE)
 		rc = rt_apply_return(tx, env, &eb);
+	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_UPDATED)
+		rc = rt_apply_parcel_delivered(tx, env, &eb);
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_STOCK_SHORTAGE ||
 		 env->body_case == PEAKDESK__V1__ENVELOPE__BODY_STOCK_RESTOCKED)
 		rc = rt_apply_stock(tx, env, &eb);

@@ -39,11 +39,16 @@ int rt_workflow_advance(pd_txn *tx, const char *ticket_id, int kind, const char 
 	if (!strcmp(from, to))
 		return PD_OK; /* a repeated report: nothing new to record */
 	const char *kname = rt_wf_kind_name(kind);
+	/* a step that ships a parcel names its tracking number: the parcel
+	 * whose delivery the logistics service will report */
+	int ships = !strcmp(to, "reshipped") || !strcmp(to, "replacement_shipped");
 	int rc = pd_txn_exec(tx,
-			     "INSERT INTO router.workflows (ticket_id, kind, reference, state) VALUES ($1, $2, $3, $4) "
+			     "INSERT INTO router.workflows (ticket_id, kind, reference, state, parcel) "
+			     "VALUES ($1, $2, CASE WHEN $5 THEN '' ELSE $3 END, $4, CASE WHEN $5 THEN $3 ELSE '' END) "
 			     "ON CONFLICT (ticket_id, kind) DO UPDATE SET state = excluded.state, updated_at = now(), "
-			     "reference = CASE WHEN workflows.reference = '' THEN excluded.reference ELSE workflows.reference END",
-			     4, (const char *[]){ticket_id, kname, reference ? reference : "", to}, eb);
+			     "reference = CASE WHEN workflows.reference = '' THEN excluded.reference ELSE workflows.reference END, "
+			     "parcel = CASE WHEN excluded.parcel <> '' THEN excluded.parcel ELSE workflows.parcel END",
+			     5, (const char *[]){ticket_id, kname, reference ? reference : "", to, ships ? "true" : "false"}, eb);
 	/* whatever task waited for this workflow is done now */
 	int err, had_task = 0;
 	if (rc == PD_OK) {
@@ -136,4 +141,26 @@ int rt_apply_workflow_step(pd_txn *tx, const char *ticket_id, const char *agent_
 		;
 	return rt_workflow_advance(tx, ticket_id, kind, from, to ? to : w->step, actor, who, w->reference, w->note,
 				   eb);
+}
+
+int rt_apply_parcel_delivered(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb)
+{
+	if (env->body_case != PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_UPDATED ||
+	    env->shipment_updated->state != PEAKDESK__V1__SHIPMENT_STATE__SHIPMENT_STATE_DELIVERED ||
+	    !*env->shipment_updated->tracking_no)
+		return PD_OK;
+	int err;
+	/* most deliveries are nobody's workflow: one indexed lookup */
+	PGresult *r = pd_txn_query(tx,
+			"SELECT ticket_id, kind, state FROM router.workflows WHERE parcel = $1 AND kind = 'reship' "
+			"AND state = 'reshipped' FOR UPDATE",
+			1, (const char *[]){env->shipment_updated->tracking_no}, &err, eb);
+	if (!r)
+		return err;
+	int rc = PD_OK;
+	for (int i = 0; i < PQntuples(r) && rc == PD_OK; i++)
+		rc = rt_workflow_advance(tx, PQgetvalue(r, i, 0), RT_WF_RESHIP, PQgetvalue(r, i, 2), "delivered",
+					 RT_WF_ACTOR_SYSTEM, "department:logistics", NULL, NULL, eb);
+	PQclear(r);
+	return rc;
 }

@@ -84,5 +84,24 @@ eq "the agent cannot claim the parcel is back (a logistics fact)" 202 "$(xstep "
 check "refused" wait_for "refused 4" 15 sh -c "[ \$(psql '$PEAKDESK_DB' -XAtqc \"SELECT count(*) FROM router.ticket_events WHERE kind = 'workflow_refused'\") = 4 ]"
 eq "no department task before the parcel is back" 0 "$(psql_q "SELECT count(*) FROM router.workflow_tasks WHERE kind = 'exchange' AND done_at IS NULL")"
 pd_log "exchange state: $(xstate)"
+# A reship for a parcel lost on the way: the warehouse ships a new one
+# (its task), the logistics service reports it delivered, the agent closes.
+rstep() { curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+  --data "{\"workflow\":\"reship\",\"step\":\"$2\",\"reference\":\"${3:-}\"}" "$GW/v1/tickets/$T/workflow"; }
+rwait() { wait_for "reship $1" 15 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT state FROM router.workflows WHERE kind = 'reship'\")\" = '$1' ]"; }
+eq "reship requested" 202 "$(rstep "$FAY" requested PD2411130001)"
+check "requested" rwait requested
+eq "and approved" 202 "$(rstep "$FAY" approved)"
+check "approved" rwait approved
+eq "a task for the warehouse to ship it" "warehouse|reshipped" "$(psql_q "SELECT group_name || '|' || step FROM router.workflow_tasks WHERE kind = 'reship' AND done_at IS NULL")"
+eq "the warehouse ships the new parcel" 202 "$(rstep "$WANG" reshipped SF5555555555555)"
+check "reshipped" rwait reshipped
+eq "the workflow waits for that parcel" SF5555555555555 "$(psql_q "SELECT parcel FROM router.workflows WHERE kind = 'reship'")"
+"$BIN/peakdesk" publish --to logistics --quiet >/dev/null 2>&1 <<'JSON'
+{"eventId":"60000000-0000-4000-8000-000000000021","shipmentUpdate":{"orderId":"PD2411130001","carrier":"sf","trackingNo":"SF5555555555555","state":"SHIPMENT_STATE_DELIVERED"}}
+JSON
+check "delivered, as the logistics service reports it" rwait delivered
+eq "the agent closes the reship" 202 "$(rstep "$FAY" closed)"
+check "closed" rwait closed
 eq "a workflow nobody knows is a 422" 422 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $FAY" -H 'Content-Type: application/json' --data '{"workflow":"upgrade","step":"x"}' "$GW/v1/tickets/$T/workflow")"
 pd_done
