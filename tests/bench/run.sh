@@ -22,6 +22,16 @@
 #   (f) forecast: the promo service's staffing forecast of a 30-day campaign
 #       at hourly resolution (bench_forecast) vs its raw orders/consultations
 #       pass. Target < 10 ms.
+#   (g), (h), (i) router (tests/bench/router.sh): (g) routing decisions/s of
+#       the router's pure decision chain in one process (bench_router_logic:
+#       classify, extract, risk, assign over 1,000 agents with 10,000 tickets
+#       queued), p50/p99 per decision; (h) the rule automaton vs one strstr per
+#       keyword on the same texts, target >= 20 x; (i) end to end, signed
+#       webhook message -> gateway -> router -> ticket assigned at 5,000 msg/s
+#       (bench_router_load, 1,000 agents online), target p99 < 50 ms, beside
+#       the gateway hop, a low-rate run and a raw durable commit. It restarts
+#       PostgreSQL (same directory) with track_commit_timestamp and
+#       pg_stat_statements and restores both afterwards.
 #
 # One throwaway PostgreSQL with normal durability (fsync and synchronous
 # commit on; not the tests' "fast" mode) serves baseline and measured path.
@@ -43,8 +53,9 @@
 # BENCH_STOCK_BATCH, BENCH_STOCK_CONNS (default: the ingest's), BENCH_STOCK_ROUNDS
 # (3), BENCH_STOCK_STALE_PCT (2), BENCH_STOCK_ARGS); BENCH_FORECAST_RUNS (51,
 # timed forecast passes). BENCH_ONLY runs only some parts: a comma-separated
-# list of ingest (a), bus (b), gateway (c, d), stock (e), forecast (f), e.g.
-# BENCH_ONLY=stock,forecast; default all.
+# list of ingest (a), bus (b), gateway (c, d), stock (e), forecast (f), router (g, h, i), e.g.
+# BENCH_ONLY=stock,forecast; default all. The router part's knobs
+# (BENCH_ROUTER_*) are listed in tests/bench/router.sh.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -64,7 +75,7 @@ SECONDS_BUS=${BENCH_BUS_SECONDS:-10}
 MAX_EVENTS=${BENCH_BUS_MAX_EVENTS:-100000}
 RAW_SECONDS=${BENCH_RAW_SECONDS:-5}
 FORECAST_RUNS=${BENCH_FORECAST_RUNS:-51}
-ALL_PARTS=ingest,bus,gateway,stock,forecast
+ALL_PARTS=ingest,bus,gateway,stock,forecast,router
 ONLY=$(printf '%s' "${BENCH_ONLY:-$ALL_PARTS}" | tr -d ' ')
 for p in $(echo "$ONLY" | tr ',' ' '); do
   case ",$ALL_PARTS," in *",$p,"*) ;; *) echo "bench: BENCH_ONLY: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -77,6 +88,7 @@ want bus && need="$need $TOOLS/bench_commit_raw $TOOLS/bench_nng_raw $TOOLS/benc
 want gateway && need="$need $BIN/peakdesk-gateway $TOOLS/bench_http_bare $TOOLS/bench_webhook_load"
 want stock && need="$need $BIN/peakdesk-stock $TOOLS/bench_stock_ingest"
 want forecast && need="$need $TOOLS/bench_forecast"
+want router && need="$need $BIN/peakdesk-gateway $BIN/peakdesk-router $TOOLS/bench_router_logic $TOOLS/bench_router_load $TOOLS/bench_commit_raw $TOOLS/bench_http_bare"
 for f in $need; do
   [ -x "$f" ] || { echo "bench: $f is missing; run 'make all' first" >&2; exit 1; }
 done
@@ -100,7 +112,7 @@ cleanup() {
   done
   "$ROOT/deploy/local/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
   if [ "$rc" -ne 0 ] || [ -n "${BENCH_KEEP:-}" ]; then
-    for f in "$WORK"/*.log "$WORK"/gateway/*.log "$WORK"/stock/*.log; do [ -f "$f" ] && { say "--- $f (last 20 lines)"; tail -n 20 "$f" >&2; }; done
+    for f in "$WORK"/*.log "$WORK"/gateway/*.log "$WORK"/stock/*.log "$WORK"/router/*.log; do [ -f "$f" ] && { say "--- $f (last 20 lines)"; tail -n 20 "$f" >&2; }; done
   fi
   if [ -n "${BENCH_KEEP:-}" ]; then say "bench: work directory kept: $WORK"; else rm -rf "$WORK"; fi
   exit "$rc"
@@ -248,6 +260,14 @@ show "$WORK/forecast.out" >&2
 [ -n "$(kv "$WORK/forecast.out" forecast_30d_ms)" ] || FC_RC=1
 fi
 
+# ---- (g), (h), (i) router ------------------------------------------------------------------
+RT_RC=0
+if want router; then
+BENCH_PGDIR=$PGDIR BENCH_T_START=$T_START BENCH_BIN=$BIN BENCH_TOOLS=$TOOLS "$ROOT/tests/bench/router.sh" "$WORK/router" \
+  >"$WORK/router.out" || RT_RC=1
+show "$WORK/router.out" >&2
+fi
+
 # ---- summary ----------------------------------------------------------------------------
 ratio=$(val "$WORK/ingest.out" ingest ratio)
 p99=$(val "$WORK/bus.sub.out" bus p99_us)
@@ -272,6 +292,19 @@ fc_raw=$(kv "$WORK/forecast.out" forecast_raw_ms)
 fc_target=$(kv "$WORK/forecast.out" target_ms)
 fc_target=${fc_target:-10}
 verdict_f=$(awk -v m="$fc_ms" -v t="$fc_target" 'BEGIN { print (m != "" && m + 0 < t + 0) ? "met" : "NOT met" }')
+rt_dps=$(val "$WORK/router.out" router_logic decisions_per_s)
+rt_dp50=$(val "$WORK/router.out" router_logic p50_us)
+rt_dp99=$(val "$WORK/router.out" router_logic p99_us)
+rt_ratio=$(val "$WORK/router.out" router_automaton ratio)
+rt_p99=$(val "$WORK/router.out" router_e2e p99_ms)
+rt_rate=$(val "$WORK/router.out" router_e2e rate)
+rt_new=$(val "$WORK/router.out" router_e2e new)
+rt_asg=$(val "$WORK/router.out" router_e2e assigned)
+verdict_h=$(awk -v r="$rt_ratio" 'BEGIN { print (r != "" && r + 0 >= 20) ? "met" : "NOT met" }')
+verdict_i=$(awk -v p="$rt_p99" -v n="$rt_new" -v a="$rt_asg" \
+  'BEGIN { print (p != "" && p != "Infinity" && p + 0 < 50 && n != "" && n == a) ? "met" : "NOT met" }')
+rt_p99_txt=$(awk -v p="$rt_p99" -v d="$(val "$WORK/router.out" router_e2e drain_s)" \
+  'BEGIN { if (p == "Infinity") printf "p99 not reached: over 1%% of the new tickets were not assigned %s s after the load", d; else printf "p99 %.1f ms", p }')
 {
   echo "$HEADER"
   echo
@@ -285,6 +318,7 @@ verdict_f=$(awk -v m="$fc_ms" -v t="$fc_target" 'BEGIN { print (m != "" && m + 0
   show "$WORK/gateway.out"
   show "$WORK/stock.out"
   show "$WORK/forecast.out"
+  show "$WORK/router.out"
   echo
   want ingest && echo "target (a) ingest >= 0.5 x raw COPY: $verdict_a (${ratio:-?} x)"
   want bus && echo "target (b) p99 < 20 ms at $RATE events/s, nothing lost: $verdict_b (p99 $(awk -v p="$p99" 'BEGIN { printf "%.1f", p / 1000 }') ms, lost ${lost:-?})"
@@ -310,11 +344,30 @@ verdict_f=$(awk -v m="$fc_ms" -v t="$fc_target" 'BEGIN { print (m != "" && m + 0
   else
     echo "target (f) forecast: NOT measured (bench_forecast failed)"
   fi
+  if ! want router; then
+    :
+  else
+    if [ -n "$rt_dps" ]; then
+      echo "figure (g) router decisions in one process: $(awk -v d="$rt_dps" 'BEGIN { printf "%.0f", d }') decisions/s, p50 $rt_dp50 us p99 $rt_dp99 us per decision (no target)"
+    else
+      echo "figure (g) router decisions: NOT measured (bench_router_logic failed)"
+    fi
+    if [ -n "$rt_ratio" ]; then
+      echo "target (h) router automaton >= 20 x strstr per keyword: $verdict_h ($rt_ratio x)"
+    else
+      echo "target (h) router automaton: NOT measured (bench_router_logic failed)"
+    fi
+    if [ -n "$rt_new" ]; then
+      echo "target (i) router message -> ticket assigned p99 < 50 ms at $rt_rate msg/s, every ticket assigned: $verdict_i ($rt_p99_txt; $rt_asg of $rt_new new tickets assigned)"
+    else
+      echo "target (i) router end to end: NOT measured (the router benchmark failed)"
+    fi
+  fi
 } >"$RESULTS.tmp"
 {
   cat "$RESULTS.tmp"
   echo
-  for f in ingest commit raw bus.pub bus.sub bus_max.pub bus_max.sub gateway stock forecast; do
+  for f in ingest commit raw bus.pub bus.sub bus_max.pub bus_max.sub gateway stock forecast router; do
     if [ -f "$WORK/$f.out" ]; then grep '^RESULT ' "$WORK/$f.out" || true; fi
   done
 } >"$RESULTS"
@@ -328,4 +381,5 @@ echo "(also in ${RESULTS#"$ROOT"/})"
 [ "$GW_RC" = 0 ] || say "bench: the gateway webhook benchmark failed (see above)"
 [ "$ST_RC" = 0 ] || say "bench: the stock ingest benchmark failed (see above)"
 [ "$FC_RC" = 0 ] || say "bench: the forecast benchmark failed (see above)"
-[ "$BUS_RC" = 0 ] && [ "$GW_RC" = 0 ] && [ "$ST_RC" = 0 ] && [ "$FC_RC" = 0 ]
+[ "$RT_RC" = 0 ] || say "bench: the router benchmark failed (see above)"
+[ "$BUS_RC" = 0 ] && [ "$GW_RC" = 0 ] && [ "$ST_RC" = 0 ] && [ "$FC_RC" = 0 ] && [ "$RT_RC" = 0 ]
