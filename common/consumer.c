@@ -20,6 +20,7 @@
 /* Received events held in memory at most; beyond, they are read back later
  * from the outbox instead. */
 #define PD_CONSUMER_MAX_PENDING 50000
+#define PD_CONSUMER_BATCH_MAX 512
 
 /* Per-publisher progress. committed: what bus.offsets holds; work: the value
  * inside the running transaction; hint: highest seq known to exist. */
@@ -392,14 +393,20 @@ static void schedule_locked(pd_consumer *c)
 		arr[i++] = e;
 	if (n)
 		qsort(arr, n, sizeof(*arr), cmp_pending);
+	/* At most PD_CONSUMER_BATCH_MAX events per transaction, a prefix of
+	 * each publisher's seqs (sorted): a slow consumer facing a flood
+	 * commits (and answers SIGTERM) every batch instead of holding one
+	 * transaction open over the whole backlog. The rest stays pending, in
+	 * order, for the next job. */
+	size_t take = n < PD_CONSUMER_BATCH_MAX ? n : PD_CONSUMER_BATCH_MAX;
 	for (i = 0; i + 1 < n; i++)
-		arr[i]->next = arr[i + 1];
+		arr[i]->next = i + 1 == take ? NULL : arr[i + 1];
 	if (n)
 		arr[n - 1]->next = NULL;
-	c->taken = n ? arr[0] : NULL;
+	c->taken = take ? arr[0] : NULL;
+	c->pending = take < n ? arr[take] : NULL;
+	c->n_pending = n - take;
 	free(arr);
-	c->pending = NULL;
-	c->n_pending = 0;
 	c->poll_now = c->want_poll;
 	c->want_poll = 0;
 	c->in_flight = 1;
