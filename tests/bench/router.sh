@@ -9,7 +9,7 @@
 #       (bench_router_logic). Target >= 20 x.
 #   (i) end to end: signed webhook message -> peakdesk-gateway -> bus ->
 #       peakdesk-router -> ticket assigned, at a steady 5,000 msg/s
-#       (bench_router_load, open loop), 1,000 agents online. Latency of each
+#       (bench_webhook_load --texts, open loop), 1,000 agents online. Latency of each
 #       NEW ticket = commit time of the router transaction that wrote its
 #       "assigned" timeline row - the message's scheduled send time (the
 #       client's sentAtMs, stored as gateway.inbound_messages.sent_at).
@@ -71,7 +71,7 @@ LOW_SECS=${BENCH_ROUTER_LOW_SECONDS:-5}
 CONNS=${BENCH_ROUTER_CONNS:-64}
 
 for f in "$BIN/peakdesk" "$BIN/peakdesk-gateway" "$BIN/peakdesk-router" "$TOOLS/bench_router_logic" \
-  "$TOOLS/bench_router_load" "$TOOLS/bench_commit_raw" "$TOOLS/bench_http_bare"; do
+  "$TOOLS/bench_webhook_load" "$TOOLS/bench_commit_raw" "$TOOLS/bench_http_bare"; do
   [ -x "$f" ] || { echo "router bench: $f is missing; run 'make all' first" >&2; exit 1; }
 done
 for c in psql curl; do
@@ -304,7 +304,7 @@ router_xact_age() {
 # until the router has committed every accepted message or DRAIN_S passed.
 run_load() {
   label=$1 rid=$2 rate=$3 secs=$4 pp=$5 drain=$6
-  "$TOOLS/bench_router_load" --addr "$GW_ADDR" --account "$ACCOUNT" --secret "$SECRET" --texts "$WORK/texts.txt" \
+  "$TOOLS/bench_webhook_load" --addr "$GW_ADDR" --account "$ACCOUNT" --secret "$SECRET" --texts "$WORK/texts.txt" \
     --rate "$rate" --seconds "$secs" --conns "$CONNS" --run "$rid" --label "$label" --phone-prefix "$pp" \
     >"$WORK/$label.out" || fail "$label: the load had errors (non-200 answers, failures or unanswered requests)"
   acc=$(kv "$WORK/$label.out" accepted)

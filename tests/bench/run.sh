@@ -28,7 +28,7 @@
 #       queued), p50/p99 per decision; (h) the rule automaton vs one strstr per
 #       keyword on the same texts, target >= 20 x; (i) end to end, signed
 #       webhook message -> gateway -> router -> ticket assigned at 5,000 msg/s
-#       (bench_router_load, 1,000 agents online), target p99 < 50 ms, beside
+#       (bench_webhook_load --texts, 1,000 agents online), target p99 < 50 ms, beside
 #       the gateway hop, a low-rate run and a raw durable commit. It restarts
 #       PostgreSQL (same directory) with track_commit_timestamp and
 #       pg_stat_statements and restores both afterwards.
@@ -88,7 +88,7 @@ want bus && need="$need $TOOLS/bench_commit_raw $TOOLS/bench_nng_raw $TOOLS/benc
 want gateway && need="$need $BIN/peakdesk-gateway $TOOLS/bench_http_bare $TOOLS/bench_webhook_load"
 want stock && need="$need $BIN/peakdesk-stock $TOOLS/bench_stock_ingest"
 want forecast && need="$need $TOOLS/bench_forecast"
-want router && need="$need $BIN/peakdesk-gateway $BIN/peakdesk-router $TOOLS/bench_router_logic $TOOLS/bench_router_load $TOOLS/bench_commit_raw $TOOLS/bench_http_bare"
+want router && need="$need $BIN/peakdesk-gateway $BIN/peakdesk-router $TOOLS/bench_router_logic $TOOLS/bench_webhook_load $TOOLS/bench_commit_raw $TOOLS/bench_http_bare"
 for f in $need; do
   [ -x "$f" ] || { echo "bench: $f is missing; run 'make all' first" >&2; exit 1; }
 done

@@ -48,7 +48,7 @@
  *   bench_router_logic --dump-texts FILE [--messages N] [--seed N]
  * The second form writes N filled messages, one per line (JSON-safe: no
  * quotes, backslashes or control characters), with the literal "{P}"
- * where a template has a phone number, for bench_router_load to fill in
+ * where a template has a phone number, for bench_webhook_load --texts to fill in
  * per customer (a phone shared by two customers would merge them).
  * Human lines, then RESULT lines, on stdout. Exit 1 when a check fails
  * (the automaton and the baseline disagree, a call fails). */

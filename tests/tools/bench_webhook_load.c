@@ -16,13 +16,35 @@
  * messageId "<run>-L-<i>", the same body shape as tests/bench/webhook.lua.
  * Answers are counted by status and by "accepted" / "duplicate".
  *
+ * With --texts FILE the messages are the router benchmark's (make bench,
+ * part "router"; tests/bench/router.sh), so the router has realistic work:
+ *
+ *   - texts: lines of --texts FILE (bench_router_logic --dump-texts: ~260
+ *     templates of promo-day customer questions with order and waybill
+ *     numbers), message i taking line (i * 7919) % lines; a "{P}" in a line
+ *     becomes the customer's own mobile number (--phone-prefix + 8 digits of
+ *     the customer number), so no two customers share a phone (the router
+ *     would merge them);
+ *   - customers: every even message i is the first message of a new
+ *     customer (messageId "<run>-n-<i>", externalUserId "<run>-c<i>"): it
+ *     opens a ticket. Every odd message i is a follow-up (messageId
+ *     "<run>-f-<i>") from the customer of message i - 1 - D, D the even
+ *     number nearest to rate x --followup-s: it joins that customer's open
+ *     ticket about --followup-s later (the first --followup-s of the run
+ *     have nobody to follow up on, so those odd messages are new customers
+ *     too, "<run>-n-<i>");
+ *   - sentAtMs: the message's scheduled send time (unix ms, CLOCK_REALTIME
+ *     at the start + i / rate), stored by the gateway as
+ *     gateway.inbound_messages.sent_at: router.sh measures from it.
+ *
  *   bench_webhook_load --addr 127.0.0.1:PORT --secret S [--account benchhook]
  *       [--rate 5000] [--seconds 10] [--conns 64] [--run ID] [--label NAME]
- *       [--drain-s 20]
+ *       [--drain-s 20] [--texts FILE [--followup-s 2] [--phone-prefix 139]]
  * One progress line a second on stderr; the summary on stdout, the last line
- * "RESULT <label> key=value ...". Exit 1 when requests failed or answers
- * were missing, 2 on bad usage. Single-threaded (epoll + timerfd): at
- * 5,000 requests/s it needs a few percent of one core. */
+ * "RESULT <label> key=value ..." (with --texts, new= and followups= count
+ * the two kinds offered). Exit 1 when requests failed or answers were
+ * missing, 2 on bad usage. Single-threaded (epoll + timerfd): at 5,000
+ * requests/s it needs a few percent of one core. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -77,12 +99,72 @@ static struct {
 	bench_samples lat_sec; /* latencies of the current second, for progress */
 } g;
 
-static const char *const texts[] = {
+/* Without --texts: a new customer message of one of these per request. */
+static const char *const builtin_texts[] = {
 	"我的订单DD20261111%08llu什么时候发货？双十一付的定金，尾款也付了。",
 	"快递三天没动了，单号YT78%011llu，麻烦帮我查一下到哪了。",
 	"请问满300减50和店铺券能一起用吗？订单DD20261111%08llu",
 	"收到的商品有破损，想申请退货退款，订单DD20261111%08llu",
 };
+
+static char **texts; /* --texts FILE, one message per line */
+static size_t n_texts;
+static int64_t wall0_ms; /* CLOCK_REALTIME at start_ns, in ms */
+static uint64_t follow_gap; /* D: a follow-up repeats the customer of message i - 1 - D */
+static const char *phone_prefix = "139";
+static uint64_t n_new, n_follow;
+
+static const char *const names[] = {"小王", "李女士", "张先生", "陈同学", "Amy", "刘姐", "赵", "Kevin", "周周", "孙先生"};
+
+static int load_texts(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[2048];
+	size_t cap = 0;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strcspn(line, "\r\n");
+		line[n] = 0;
+		if (!n)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (line[k] == '"' || line[k] == '\\' || (unsigned char)line[k] < 0x20) {
+				fclose(f);
+				fprintf(stderr, "bench_webhook_load: %s: line %zu is not JSON-safe\n", path, n_texts + 1);
+				exit(2);
+			}
+		if (n_texts == cap) {
+			cap = cap ? cap * 2 : 1024;
+			texts = realloc(texts, cap * sizeof(*texts));
+		}
+		texts[n_texts++] = strdup(line);
+	}
+	fclose(f);
+	return n_texts ? 0 : -1;
+}
+
+/* texts[k] with "{P}" replaced by the customer's phone number. */
+static void text_for(uint64_t i, uint64_t cust, char *out, size_t cap)
+{
+	const char *t = texts[(i * 7919u) % n_texts];
+	char phone[24];
+	snprintf(phone, sizeof(phone), "%.3s%08llu", phone_prefix, (unsigned long long)(cust % 100000000ULL));
+	size_t k = 0;
+	for (const char *p = t; *p && k + 1 < cap; p++) {
+		if (p[0] == '{' && p[1] == 'P' && p[2] == '}') {
+			size_t n = strlen(phone);
+			if (k + n + 1 >= cap)
+				break;
+			memcpy(out + k, phone, n);
+			k += n;
+			p += 2;
+		} else {
+			out[k++] = *p;
+		}
+	}
+	out[k] = 0;
+}
 
 static void die(const char *what)
 {
@@ -196,16 +278,34 @@ static void flush_write(struct conn *c)
 
 static void send_request(struct conn *c, uint64_t i)
 {
-	char body[1024], text[512], ts[24], sig[65];
-	unsigned long long k = (unsigned long long)i * 7919ULL + 17;
-	snprintf(text, sizeof(text), texts[k % 4], k % 100000000ULL);
-	int blen = snprintf(body, sizeof(body),
-			    "{\"externalUserId\":\"visitor-%llu\",\"displayName\":\"小王\",\"messageId\":\"%s-L-%llu\","
-			    "\"text\":\"%s\"}",
-			    k % 5000, g.run, (unsigned long long)i, text);
+	char body[2048], text[1024], ts[24], sig[65];
+	int blen;
+	if (!n_texts) {
+		unsigned long long k = (unsigned long long)i * 7919ULL + 17;
+		snprintf(text, sizeof(text), builtin_texts[k % 4], k % 100000000ULL);
+		blen = snprintf(body, sizeof(body),
+				"{\"externalUserId\":\"visitor-%llu\",\"displayName\":\"小王\",\"messageId\":\"%s-L-%llu\","
+				"\"text\":\"%s\"}",
+				k % 5000, g.run, (unsigned long long)i, text);
+	} else {
+		/* new customer, or a follow-up from the customer of message i - 1 - D */
+		int follow = (i & 1) && i >= 1 + follow_gap;
+		uint64_t cust = follow ? i - 1 - follow_gap : i;
+		text_for(i, cust, text, sizeof(text));
+		long long sent_ms = (long long)(wall0_ms + (int64_t)((double)i * 1000.0 / g.rate));
+		blen = snprintf(body, sizeof(body),
+				"{\"externalUserId\":\"%s-c%llu\",\"displayName\":\"%s\",\"messageId\":\"%s-%c-%llu\","
+				"\"sentAtMs\":\"%lld\",\"text\":\"%s\"}",
+				g.run, (unsigned long long)cust, names[cust % (sizeof(names) / sizeof(names[0]))], g.run,
+				follow ? 'f' : 'n', (unsigned long long)i, sent_ms, text);
+		if (follow)
+			n_follow++;
+		else
+			n_new++;
+	}
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
 	/* HMAC-SHA256 over timestamp "." body */
-	char signed_data[1100];
+	char signed_data[2200];
 	int slen = snprintf(signed_data, sizeof(signed_data), "%s.%s", ts, body);
 	unsigned char md[32];
 	size_t mdlen = 0;
@@ -358,16 +458,28 @@ int main(int argc, char **argv)
 	g.seconds = atoi(bench_opt(argc, argv, "--seconds", "10"));
 	g.nconns = atoi(bench_opt(argc, argv, "--conns", "64"));
 	g.label = bench_opt(argc, argv, "--label", "webhook_load");
+	const char *texts_path = bench_opt(argc, argv, "--texts", NULL);
+	double followup_s = atof(bench_opt(argc, argv, "--followup-s", "2"));
+	phone_prefix = bench_opt(argc, argv, "--phone-prefix", "139");
 	int drain_s = atoi(bench_opt(argc, argv, "--drain-s", "20"));
 	char runbuf[32];
 	snprintf(runbuf, sizeof(runbuf), "%lld", (long long)time(NULL));
 	g.run = bench_opt(argc, argv, "--run", runbuf);
 	static char host[64];
 	const char *colon = addr ? strrchr(addr, ':') : NULL;
+	if (texts_path && load_texts(texts_path) != 0) {
+		fprintf(stderr, "bench_webhook_load: --texts FILE needs one message per line\n");
+		return 2;
+	}
+	if (strlen(phone_prefix) != 3 || phone_prefix[0] != '1' || phone_prefix[1] < '3') {
+		fprintf(stderr, "bench_webhook_load: --phone-prefix must be 3 digits of a mobile number, e.g. 139\n");
+		return 2;
+	}
 	if (!addr || !colon || !g.secret || g.rate <= 0 || g.seconds <= 0 || g.nconns <= 0 || g.nconns > 4096 ||
 	    (size_t)(colon - addr) >= sizeof(host)) {
 		fprintf(stderr, "usage: bench_webhook_load --addr IP:PORT --secret S [--account A] [--rate R] [--seconds S]"
-				" [--conns N] [--run ID] [--label NAME] [--drain-s S]\n");
+				" [--conns N] [--run ID] [--label NAME] [--drain-s S]"
+				" [--texts FILE [--followup-s S] [--phone-prefix NNN]]\n");
 		return 2;
 	}
 	memcpy(host, addr, (size_t)(colon - addr));
@@ -410,6 +522,13 @@ int main(int argc, char **argv)
 	}
 
 	g.start_ns = bench_mono_ns();
+	{
+		struct timespec rt;
+		clock_gettime(CLOCK_REALTIME, &rt);
+		wall0_ms = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000;
+		uint64_t d = (uint64_t)(g.rate * followup_s + 0.5);
+		follow_gap = d & ~1ULL;
+	}
 	int64_t end_sched = sched_of(g.total);
 	int64_t deadline = end_sched + (int64_t)drain_s * 1000000000LL;
 	int64_t next_progress = g.start_ns + 1000000000LL;
@@ -474,15 +593,19 @@ int main(int argc, char **argv)
 	       (double)bench_pct(&g.svc, 99) / 1000, g.qmax);
 	printf("RESULT %s rate=%.0f seconds=%d conns=%d offered=%llu answered=%llu ok=%llu accepted=%llu duplicate=%llu "
 	       "non200=%llu errors=%llu missing=%llu achieved_rate=%.0f p50_us=%lld p90_us=%lld p99_us=%lld "
-	       "p999_us=%lld max_us=%lld svc_p50_us=%lld svc_p99_us=%lld max_waiting=%zu reconnects=%llu\n",
+	       "p999_us=%lld max_us=%lld svc_p50_us=%lld svc_p99_us=%lld max_waiting=%zu reconnects=%llu new=%llu "
+	       "followups=%llu\n",
 	       g.label, g.rate, g.seconds, g.nconns, (unsigned long long)g.total, (unsigned long long)g.completed,
 	       (unsigned long long)g.ok, (unsigned long long)g.accepted, (unsigned long long)g.duplicate,
 	       (unsigned long long)g.non200, (unsigned long long)g.errors, (unsigned long long)missing,
 	       (double)g.completed / secs, (long long)bench_pct(&g.lat, 50), (long long)bench_pct(&g.lat, 90),
 	       (long long)bench_pct(&g.lat, 99), (long long)bench_pct(&g.lat, 99.9), (long long)bench_pct(&g.lat, 100),
 	       (long long)bench_pct(&g.svc, 50), (long long)bench_pct(&g.svc, 99), g.qmax,
-	       (unsigned long long)(g.reconnects));
+	       (unsigned long long)(g.reconnects), (unsigned long long)n_new, (unsigned long long)n_follow);
 	for (int k = 0; k < g.nconns; k++)
 		conn_close(&g.conns[k]);
+	for (size_t k = 0; k < n_texts; k++)
+		free(texts[k]);
+	free(texts);
 	return (g.non200 || g.errors || missing) ? 1 : 0;
 }
