@@ -65,6 +65,20 @@ int pd_bus_open(pd_bus **out, const pd_bus_options *opts, pd_errbuf *eb);
 /* Queues a job (any thread). Its done() is always called exactly once. */
 void pd_bus_submit(pd_bus *bus, pd_job *job);
 
+/* A timer's job that runs at most once at a time: a tick while the
+ * previous run is still queued or running adds nothing, so a slow sweep is
+ * never stacked up behind itself. Give it static storage; fn runs in the
+ * writer's transaction with the arg of the tick that queued it, and a
+ * failure is logged as "<what> failed; the next tick retries". */
+typedef struct pd_tick_job {
+	pd_job job;       /* internal */
+	int busy;         /* internal (atomic) */
+	const char *what; /* e.g. "delay sweep" */
+	int (*fn)(pd_txn *tx, const void *arg, pd_errbuf *eb);
+	const void *arg;  /* internal: set by pd_tick_submit */
+} pd_tick_job;
+void pd_tick_submit(pd_bus *bus, pd_tick_job *t, const void *arg);
+
 /* Runs every queued job, stops the writer, closes sockets and frees. */
 void pd_bus_close(pd_bus *bus);
 

@@ -706,3 +706,35 @@ int pd_bus_fatal(const pd_bus *bus)
 {
 	return bus->fatal;
 }
+
+/* ---- single-flight timer jobs ----------------------------------------------- */
+
+static int tick_apply(pd_txn *tx, pd_job *job)
+{
+	pd_tick_job *t = (pd_tick_job *)job;
+	pd_errbuf eb = {{0}};
+	int rc = t->fn(tx, t->arg, &eb);
+	if (rc != PD_OK)
+		pd_log_warn("timer job failed; the next tick retries", "job=\"%s\" detail=\"%s\"", t->what, eb.msg);
+	return rc;
+}
+
+static void tick_done(pd_job *job, int err, const pd_errbuf *eb)
+{
+	pd_tick_job *t = (pd_tick_job *)job;
+	if (err != PD_OK && eb && eb->msg[0])
+		pd_log_warn("timer job not committed; the next tick retries", "job=\"%s\" detail=\"%s\"", t->what,
+			    eb->msg);
+	__atomic_store_n(&t->busy, 0, __ATOMIC_RELEASE);
+}
+
+void pd_tick_submit(pd_bus *bus, pd_tick_job *t, const void *arg)
+{
+	if (__atomic_exchange_n(&t->busy, 1, __ATOMIC_ACQ_REL))
+		return; /* the previous run is still queued or running */
+	t->job.apply = tick_apply;
+	t->job.done = tick_done;
+	t->job.apply_batch = NULL;
+	t->arg = arg;
+	pd_bus_submit(bus, &t->job);
+}

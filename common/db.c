@@ -465,3 +465,26 @@ int pd_copy_finish(pd_copy *c, pd_errbuf *eb)
 	}
 	return PD_OK;
 }
+
+int64_t pd_db_int64(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+void pd_sb_arrays_open(pd_strbuf **cols, size_t n)
+{
+	for (size_t c = 0; c < n; c++)
+		pd_sb_add(cols[c], "{", 1);
+}
+
+void pd_sb_arrays_close(pd_strbuf **cols, size_t n)
+{
+	for (size_t c = 0; c < n; c++)
+		pd_sb_add(cols[c], "}", 1);
+}
+
+void pd_sb_arrays_free(pd_strbuf **cols, size_t n)
+{
+	for (size_t c = 0; c < n; c++)
+		pd_sb_free(cols[c]);
+}

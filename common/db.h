@@ -81,7 +81,16 @@ typedef struct pd_strbuf {
 void pd_sb_add(pd_strbuf *b, const char *s, size_t n);
 void pd_sb_addf(pd_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pd_sb_free(pd_strbuf *b);
+/* An integer column (e.g. unix ms from extract(epoch ...)::bigint); 0 for
+ * NULL. */
+int64_t pd_db_int64(const PGresult *r, int row, int col);
+
 /* Appends s as one element of a PostgreSQL array literal (quoted, escaped). */
 void pd_sb_array_elem(pd_strbuf *b, const char *s);
+/* Columns of a bulk statement as array literals (unnest($1::text[], ...)):
+ * open writes each "{", close each "}", free releases them. */
+void pd_sb_arrays_open(pd_strbuf **cols, size_t n);
+void pd_sb_arrays_close(pd_strbuf **cols, size_t n);
+void pd_sb_arrays_free(pd_strbuf **cols, size_t n);
 
 #endif

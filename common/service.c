@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest_http.h"
 #include "log.h"
 #include "loop.h"
 
@@ -105,11 +106,26 @@ int pd_service_run(pd_service *s)
 	return pd_bus_fatal(s->bus) ? 1 : 0;
 }
 
+int pd_service_start_ingest(pd_service *s, const char *log_table, const pd_ingest_ops *ops, void *arg)
+{
+	pd_errbuf eb = {{0}};
+	pd_ingest_options io = {.service = s->cfg.service, .log_table = log_table, .addr = s->cfg.ingest};
+	s->ingest = pd_ingest_start(s->bus, &io, ops, arg, &eb);
+	if (!s->ingest) {
+		pd_log_error("cannot start ingest", "detail=\"%s\"", eb.msg);
+		return -1;
+	}
+	pd_ingest_http_route(s->http, s->ingest);
+	return 0;
+}
+
 void pd_service_close(pd_service *s)
 {
 	/* Order matters: stop taking work (ingest sockets, new HTTP requests,
 	 * timers), then let the writer finish and commit what it has, then
 	 * deliver the replies those commits produced, then free. */
+	if (s->ingest)
+		pd_ingest_stop(s->ingest);
 	if (s->on_stop)
 		s->on_stop(s, s->on_stop_arg);
 	pd_http_drain(s->http);
@@ -123,6 +139,10 @@ void pd_service_close(pd_service *s)
 	if (s->bus)
 		pd_bus_close(s->bus);
 	s->bus = NULL;
+	/* after the writer: batches still in it held the ingest's contexts */
+	if (s->ingest)
+		pd_ingest_free(s->ingest);
+	s->ingest = NULL;
 	if (s->base)
 		event_base_loop(s->base, EVLOOP_NONBLOCK);
 	if (s->http)

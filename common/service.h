@@ -7,6 +7,7 @@
 #include "bus.h"
 #include "config.h"
 #include "http.h"
+#include "ingest.h"
 
 struct event_base;
 
@@ -18,6 +19,7 @@ typedef struct pd_service {
 	struct event *ev_term, *ev_int, *ev_watch;
 	void (*on_stop)(struct pd_service *s, void *arg); /* stop ingress before the bus drains */
 	void *on_stop_arg;
+	pd_ingest *ingest; /* department ingest, when pd_service_start_ingest ran */
 } pd_service;
 
 /* Loads config (1: --help printed, -1: bad config), starts logging, waits for
@@ -25,6 +27,12 @@ typedef struct pd_service {
  * or -1 (logged). */
 int pd_service_init(pd_service *s, const char *name, const char *synopsis,
 		    const pd_config_extra *extras, int argc, char **argv);
+
+/* Department ingest for a service that takes events (logistics, stock,
+ * promo): the NNG REP socket at cfg.ingest and POST /v1/ingest, acks after
+ * commit, de-duplicated by event id in log_table; stopped and freed by
+ * pd_service_close at the right moments. 0, or -1 (logged). */
+int pd_service_start_ingest(pd_service *s, const char *log_table, const pd_ingest_ops *ops, void *arg);
 
 /* Runs the loop until SIGTERM/SIGINT or a fatal bus error. Returns the
  * process exit code. */

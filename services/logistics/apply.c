@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "db.h"
 #include "delay.h"
 #include "ids.h"
 #include "log.h"
@@ -25,11 +26,6 @@ static const char *ms_param(char buf[24], int64_t ms)
 		return NULL;
 	snprintf(buf, 24, "%lld", (long long)ms);
 	return buf;
-}
-
-static int64_t ms_value(PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? 0 : (int64_t)strtod(PQgetvalue(r, row, col), NULL);
 }
 
 #define TS(p) "to_timestamp(" p "::bigint / 1000.0)"
@@ -179,10 +175,8 @@ static int apply_orders(pd_txn *tx, pd_ingest_item **its, size_t n, pd_errbuf *e
 	pd_strbuf *cols[] = {&id, &cid, &ph, &ch, &acc, &ext, &st, &t1, &t2, &t3, &wh, &camp, &ver};
 	pd_strbuf lo = {0}, lno = {0}, sku = {0}, name = {0}, qty = {0}, price = {0}, lver = {0};
 	pd_strbuf *icols[] = {&lo, &lno, &sku, &name, &qty, &price, &lver};
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		pd_sb_add(cols[c], "{", 1);
-	for (size_t c = 0; c < PD_ARRAY_LEN(icols); c++)
-		pd_sb_add(icols[c], "{", 1);
+	pd_sb_arrays_open(cols, PD_ARRAY_LEN(cols));
+	pd_sb_arrays_open(icols, PD_ARRAY_LEN(icols));
 	for (size_t k = 0; k < n; k++) {
 		const Peakdesk__V1__OrderAwaitingFulfilment *o = its[k]->env->order;
 		const Peakdesk__V1__CustomerRef *c = o->customer;
@@ -218,10 +212,8 @@ static int apply_orders(pd_txn *tx, pd_ingest_item **its, size_t n, pd_errbuf *e
 			pd_sb_array_elem(&lver, v);
 		}
 	}
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		pd_sb_add(cols[c], "}", 1);
-	for (size_t c = 0; c < PD_ARRAY_LEN(icols); c++)
-		pd_sb_add(icols[c], "}", 1);
+	pd_sb_arrays_close(cols, PD_ARRAY_LEN(cols));
+	pd_sb_arrays_close(icols, PD_ARRAY_LEN(icols));
 	int err, rc = PD_OK;
 	/* DISTINCT ON keeps the newest version of an order_id repeated in the
 	 * batch (ON CONFLICT DO UPDATE may not touch a row twice). */
@@ -292,10 +284,8 @@ static int apply_orders(pd_txn *tx, pd_ingest_item **its, size_t n, pd_errbuf *e
 	free(set);
 	PQclear(r);
 out:
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		pd_sb_free(cols[c]);
-	for (size_t c = 0; c < PD_ARRAY_LEN(icols); c++)
-		pd_sb_free(icols[c]);
+	pd_sb_arrays_free(cols, PD_ARRAY_LEN(cols));
+	pd_sb_arrays_free(icols, PD_ARRAY_LEN(icols));
 	return rc;
 }
 
@@ -327,9 +317,9 @@ static int lock_shipment(pd_txn *tx, const char *carrier, const char *nu, struct
 		s->exists = 1;
 		snprintf(s->shipment_id, sizeof(s->shipment_id), "%s", PQgetvalue(r, 0, 0));
 		s->state = lg_shipment_state_parse(PQgetvalue(r, 0, 1));
-		s->last_scan_at_ms = ms_value(r, 0, 2);
-		s->created_at_ms = ms_value(r, 0, 3);
-		s->promised_delivery_ms = ms_value(r, 0, 4);
+		s->last_scan_at_ms = pd_db_int64(r, 0, 2);
+		s->created_at_ms = pd_db_int64(r, 0, 3);
+		s->promised_delivery_ms = pd_db_int64(r, 0, 4);
 		s->delay_open = PQgetvalue(r, 0, 5)[0] == 't';
 		s->episodes = atoi(PQgetvalue(r, 0, 6));
 		snprintf(s->order_id, sizeof(s->order_id), "%s", PQgetvalue(r, 0, 7));
@@ -361,8 +351,8 @@ static int create_shipment(pd_txn *tx, const char *carrier, const char *nu, cons
 			&err, eb);
 	if (!r)
 		return err;
-	s->created_at_ms = ms_value(r, 0, 0);
-	s->promised_delivery_ms = ms_value(r, 0, 1);
+	s->created_at_ms = pd_db_int64(r, 0, 0);
+	s->promised_delivery_ms = pd_db_int64(r, 0, 1);
 	PQclear(r);
 	s->exists = 1;
 	s->state = 0;

@@ -1,10 +1,10 @@
 /* The delay timer: periodically finds shipments that became late and emits
  * logistics.delayed once per delay episode (the rule is delay.c's). */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "ids.h"
 #include "log.h"
 #include "logistics.h"
@@ -12,22 +12,10 @@
 
 #define MS(c) "(extract(epoch FROM " c ") * 1000)::bigint"
 
-struct sweep_job {
-	pd_job job;
-	const lg_context *ctx;
-};
 
-static atomic_int g_sweep_in_flight;
-
-static int64_t ms_value(PGresult *r, int row, int col)
+static int sweep_apply(pd_txn *tx, const void *arg, pd_errbuf *eb)
 {
-	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
-static int sweep_apply(pd_txn *tx, pd_job *job)
-{
-	const lg_context *ctx = ((struct sweep_job *)job)->ctx;
-	pd_errbuf eb = {{0}};
+	const lg_context *ctx = arg;
 	char win[24], grace[24];
 	snprintf(win, sizeof(win), "%lld", (long long)ctx->delay.no_scan_window_ms);
 	snprintf(grace, sizeof(grace), "%lld", (long long)ctx->delay.promise_grace_ms);
@@ -47,7 +35,7 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 		" ($1::bigint > 0 AND coalesce(s.last_scan_at, s.created_at) <= now() - make_interval(secs => $1::bigint / 1000.0))"
 		" OR (s.state <> 'returning' AND s.promised_delivery < now() - make_interval(secs => $2::bigint / 1000.0))) "
 		"ORDER BY s.shipment_id LIMIT 1000 FOR UPDATE OF s SKIP LOCKED",
-		2, (const char *[]){win, grace}, &err, &eb);
+		2, (const char *[]){win, grace}, &err, eb);
 	if (!r)
 		return err;
 	int64_t now = pd_now_ms();
@@ -55,9 +43,9 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 	for (int i = 0; i < PQntuples(r) && rc == PD_OK; i++) {
 		lg_delay_input in = {
 			.state = lg_shipment_state_parse(PQgetvalue(r, i, 4)),
-			.last_scan_at_ms = ms_value(r, i, 5),
-			.created_at_ms = ms_value(r, i, 6),
-			.promised_delivery_ms = ms_value(r, i, 7),
+			.last_scan_at_ms = pd_db_int64(r, i, 5),
+			.created_at_ms = pd_db_int64(r, i, 6),
+			.promised_delivery_ms = pd_db_int64(r, i, 7),
 			.delayed_episode_open = 0,
 			.episodes = atoi(PQgetvalue(r, i, 8)),
 		};
@@ -70,7 +58,7 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 		PGresult *u = pd_db_query(pd_txn_db(tx), NULL,
 					  "UPDATE logistics.shipments SET delay_open = true, delay_episodes = $2, "
 					  "delayed_at = now() WHERE shipment_id = $1",
-					  2, (const char *[]){PQgetvalue(r, i, 0), ep}, &err, &eb);
+					  2, (const char *[]){PQgetvalue(r, i, 0), ep}, &err, eb);
 		if (!u) {
 			rc = err;
 			break;
@@ -101,7 +89,7 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 		env.occurred_at_ms = now;
 		env.body_case = PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_DELAYED;
 		env.shipment_delayed = &d;
-		rc = pd_txn_emit(tx, &env, &eb);
+		rc = pd_txn_emit(tx, &env, eb);
 		emitted++;
 		pd_log_info("shipment delayed", "carrier=%s tracking_no=%s order_id=%s reason=%d episode=%d",
 			    d.carrier, d.tracking_no, d.order_id, d.reason, d.episode);
@@ -110,21 +98,8 @@ static int sweep_apply(pd_txn *tx, pd_job *job)
 	return rc;
 }
 
-static void sweep_done(pd_job *job, int err, const pd_errbuf *eb)
-{
-	if (err != PD_OK)
-		pd_log_warn("delay sweep failed; next tick retries", "detail=\"%s\"", eb ? eb->msg : "");
-	free(job);
-	atomic_store(&g_sweep_in_flight, 0);
-}
-
 void lg_delay_sweep_submit(pd_bus *bus, const lg_context *ctx)
 {
-	if (atomic_exchange(&g_sweep_in_flight, 1))
-		return; /* the previous sweep is still queued or running */
-	struct sweep_job *j = pd_xcalloc(1, sizeof(*j));
-	j->job.apply = sweep_apply;
-	j->job.done = sweep_done;
-	j->ctx = ctx;
-	pd_bus_submit(bus, &j->job);
+	static pd_tick_job sweep = {.what = "delay sweep", .fn = sweep_apply};
+	pd_tick_submit(bus, &sweep, ctx);
 }

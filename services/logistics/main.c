@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ingest_http.h"
 #include "log.h"
 #include "logistics.h"
 #include "service.h"
@@ -25,7 +24,6 @@ static const pd_config_extra extras[] = {
 struct app {
 	pd_service svc;
 	lg_context ctx;
-	pd_ingest *ingest;
 	struct event *ev_sweep;
 };
 
@@ -38,7 +36,6 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 static void stop_ingress(pd_service *s, void *arg)
 {
 	struct app *a = arg;
-	pd_ingest_stop(a->ingest);
 	if (a->ev_sweep)
 		event_free(a->ev_sweep);
 	a->ev_sweep = NULL;
@@ -65,19 +62,10 @@ int main(int argc, char **argv)
 	if (!*salt)
 		pd_log_warn("PEAKDESK_KUAIDI100_SALT is empty: carrier pushes are checked with MD5(param) only, "
 			    "which anyone can compute; set the salt you gave Kuaidi100", "%s", "");
-	pd_errbuf eb = {{0}};
-	pd_ingest_options io = {
-		.service = "logistics",
-		.log_table = "logistics.ingest_log",
-		.addr = a.svc.cfg.ingest,
-	};
-	a.ingest = pd_ingest_start(a.svc.bus, &io, &lg_ingest_ops, &a.ctx, &eb);
-	if (!a.ingest) {
-		pd_log_error("cannot start ingest", "detail=\"%s\"", eb.msg);
+	if (pd_service_start_ingest(&a.svc, "logistics.ingest_log", &lg_ingest_ops, &a.ctx) != 0) {
 		pd_service_close(&a.svc);
 		return 1;
 	}
-	pd_ingest_http_route(a.svc.http, a.ingest);
 	lg_carrier_http_route(a.svc.http, a.svc.bus, &a.ctx, salt);
 	a.svc.on_stop = stop_ingress;
 	a.svc.on_stop_arg = &a;
@@ -89,6 +77,5 @@ int main(int argc, char **argv)
 
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);
-	pd_ingest_free(a.ingest);
 	return rc;
 }

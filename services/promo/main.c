@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ingest_http.h"
 #include "log.h"
 #include "promo.h"
 #include "service.h"
@@ -35,7 +34,6 @@ static const pd_config_extra extras[] = {
 struct app {
 	pd_service svc;
 	pm_context ctx;
-	pd_ingest *ingest;
 	struct event *ev_tick;
 };
 
@@ -50,7 +48,6 @@ static void stop_ingress(pd_service *s, void *arg)
 {
 	(void)s;
 	struct app *a = arg;
-	pd_ingest_stop(a->ingest);
 	if (a->ev_tick)
 		event_free(a->ev_tick);
 	a->ev_tick = NULL;
@@ -96,18 +93,10 @@ int main(int argc, char **argv)
 		pd_service_close(&a.svc);
 		return 2;
 	}
-	pd_ingest_options io = {
-		.service = "promo",
-		.log_table = "promo.ingest_log",
-		.addr = a.svc.cfg.ingest,
-	};
-	a.ingest = pd_ingest_start(a.svc.bus, &io, &pm_ingest_ops, &a.ctx, &eb);
-	if (!a.ingest) {
-		pd_log_error("cannot start ingest", "detail=\"%s\"", eb.msg);
+	if (pd_service_start_ingest(&a.svc, "promo.ingest_log", &pm_ingest_ops, &a.ctx) != 0) {
 		pd_service_close(&a.svc);
 		return 1;
 	}
-	pd_ingest_http_route(a.svc.http, a.ingest);
 	pm_rules_http_route(a.svc.http, a.svc.bus);
 	a.svc.on_stop = stop_ingress;
 	a.svc.on_stop_arg = &a;
@@ -119,6 +108,5 @@ int main(int argc, char **argv)
 
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);
-	pd_ingest_free(a.ingest);
 	return rc;
 }

@@ -4,7 +4,6 @@
  * where it stopped. */
 #include <json-c/json.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +16,6 @@
 #define MS(c) "(extract(epoch FROM " c ") * 1000)::bigint"
 #define HISTORY "interval '30 days'"
 
-struct tick_job {
-	pd_job job;
-	const pm_context *ctx;
-};
-
-static atomic_int g_in_flight;
 
 /* ---- live flips ---------------------------------------------------------------- */
 
@@ -159,8 +152,7 @@ static int store_forecast(pd_txn *tx, const char *campaign, const pm_forecast_pa
 		return rc;
 	pd_strbuf hr = {0}, grp = {0}, ord = {0}, con = {0}, ag = {0}, sl = {0};
 	pd_strbuf *cols[] = {&hr, &grp, &ord, &con, &ag, &sl};
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		pd_sb_add(cols[c], "{", 1);
+	pd_sb_arrays_open(cols, PD_ARRAY_LEN(cols));
 	for (size_t i = 0; i < n; i++) {
 		char t[24];
 		snprintf(t, sizeof(t), "%lld", (long long)rows[i].hour_start_ms);
@@ -172,16 +164,14 @@ static int store_forecast(pd_txn *tx, const char *campaign, const pm_forecast_pa
 		pd_sb_array_elem(&ag, t);
 		add_num(&sl, rows[i].service_level);
 	}
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		pd_sb_add(cols[c], "}", 1);
+	pd_sb_arrays_close(cols, PD_ARRAY_LEN(cols));
 	rc = pd_txn_exec(tx,
 			 "INSERT INTO promo.forecast_hours (campaign_id, hour_start, group_name, expected_orders, "
 			 "expected_consultations, agents_needed, service_level) "
 			 "SELECT $1, to_timestamp(h / 1000.0), g, o, c, a, s FROM unnest($2::bigint[], $3::text[], "
 			 "$4::float8[], $5::float8[], $6::int[], $7::float8[]) AS u(h, g, o, c, a, s)",
 			 7, (const char *[]){campaign, hr.s, grp.s, ord.s, con.s, ag.s, sl.s}, eb);
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		pd_sb_free(cols[c]);
+	pd_sb_arrays_free(cols, PD_ARRAY_LEN(cols));
 	return rc;
 }
 
@@ -289,32 +279,16 @@ static int forecast_due(pd_txn *tx, const pm_context *ctx, pd_errbuf *eb)
 
 /* ---- the job ------------------------------------------------------------------- */
 
-static int tick_apply(pd_txn *tx, pd_job *job)
+static int tick_apply(pd_txn *tx, const void *arg, pd_errbuf *eb)
 {
-	const pm_context *ctx = ((struct tick_job *)job)->ctx;
-	pd_errbuf eb = {{0}};
-	int rc = announce_live_flips(tx, &eb);
+	int rc = announce_live_flips(tx, eb);
 	if (rc == PD_OK)
-		rc = forecast_due(tx, ctx, &eb);
-	if (rc != PD_OK)
-		pd_log_warn("promo tick failed; the next one retries", "detail=\"%s\"", eb.msg);
+		rc = forecast_due(tx, arg, eb);
 	return rc;
-}
-
-static void tick_done(pd_job *job, int err, const pd_errbuf *eb)
-{
-	(void)err, (void)eb;
-	free(job);
-	atomic_store(&g_in_flight, 0);
 }
 
 void pm_tick_submit(pd_bus *bus, const pm_context *ctx)
 {
-	if (atomic_exchange(&g_in_flight, 1))
-		return; /* the previous tick is still queued or running */
-	struct tick_job *j = pd_xcalloc(1, sizeof(*j));
-	j->job.apply = tick_apply;
-	j->job.done = tick_done;
-	j->ctx = ctx;
-	pd_bus_submit(bus, &j->job);
+	static pd_tick_job tick = {.what = "promo tick", .fn = tick_apply};
+	pd_tick_submit(bus, &tick, ctx);
 }

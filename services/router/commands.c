@@ -143,11 +143,7 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		out.subject = PQgetvalue(t, 0, 6);
 		out.reply_to_external_message_id = PQntuples(ext) ? PQgetvalue(ext, 0, 0) : "";
 		out.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_AGENT_REPLY;
-		Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-		env.topic = "message.outbound";
-		env.body_case = PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE;
-		env.outbound_message = &out;
-		rc = pd_txn_emit(tx, &env, eb);
+		rc = rt_emit_outbound(tx, &out, eb);
 		PQclear(ext);
 		break;
 	}

@@ -40,21 +40,10 @@ static int on_delayed(pd_txn *tx, const Peakdesk__V1__ShipmentDelayed *d, pd_err
 		 "您好，您的订单%.64s（%.32s %.40s）比预期慢了，我们已联系快递加急处理，有进展会第一时间通知您，"
 		 "给您添麻烦了。/ Your parcel for order %.64s is running late; we have chased the carrier and will keep you posted.",
 		 d->order_id, d->carrier, d->tracking_no, d->order_id);
-	Peakdesk__V1__OutboundMessage o = PEAKDESK__V1__OUTBOUND_MESSAGE__INIT;
-	o.outbound_id = id;
-	o.channel = c->channel;
-	o.account = c->account;
-	o.external_user_id = c->external_user_id;
-	o.text = text;
-	o.subject = "您的包裹比预期慢 / Your parcel is running late";
-	o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_PROACTIVE_NOTICE;
-	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-	env.topic = "message.outbound";
-	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE;
-	env.outbound_message = &o;
 	pd_log_info("proactive delay notice", "order_id=%s channel=%s account=%s", d->order_id, pd_channel_name(c->channel),
 		    c->account);
-	int rc = pd_txn_emit(tx, &env, eb);
+	int rc = rt_emit_notice(tx, id, c->channel, c->account, c->external_user_id,
+				"您的包裹比预期慢 / Your parcel is running late", text, eb);
 	if (rc != PD_OK)
 		return rc;
 	/* an open ticket of the customer gets the facts and a higher priority */

@@ -4,7 +4,6 @@
  * full target (sla.c decides targets and the chain). The resolution clock
  * is not checked while paused (waiting on the customer or a department).
  * Emits ticket.sla_breached and ticket.escalated. */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,6 @@
 #include "sla.h"
 #include "topics.h"
 
-static atomic_int g_in_flight;
 
 static int emit(pd_txn *tx, const char *topic, int kind, int sla_kind, PGresult *r, int i, const char *tier,
 		pd_errbuf *eb)
@@ -203,42 +201,23 @@ static int auto_close(pd_txn *tx, const rt_context *ctx, pd_errbuf *eb)
 	return rc;
 }
 
-struct sweep_job {
-	pd_job job;
-	const rt_context *ctx;
-};
-
-static int sweep_apply(pd_txn *tx, pd_job *job)
+static int sweep_apply(pd_txn *tx, const void *arg, pd_errbuf *eb)
 {
-	const rt_context *ctx = ((struct sweep_job *)job)->ctx;
-	pd_errbuf eb = {{0}};
+	const rt_context *ctx = arg;
 	rt_loaded_policy pol = {0};
 	int loaded = 0, rc = PD_OK;
 	for (size_t k = 0; k < PD_ARRAY_LEN(clocks) && rc == PD_OK; k++)
-		rc = sweep_clock(tx, ctx, &clocks[k], &pol, &loaded, &eb);
+		rc = sweep_clock(tx, ctx, &clocks[k], &pol, &loaded, eb);
 	if (rc == PD_OK)
-		rc = remind_follow_ups(tx, ctx, &eb);
+		rc = remind_follow_ups(tx, ctx, eb);
 	if (rc == PD_OK)
-		rc = auto_close(tx, ctx, &eb);
+		rc = auto_close(tx, ctx, eb);
 	rt_sla_policy_free(&pol);
 	return rc;
 }
 
-static void sweep_done(pd_job *job, int err, const pd_errbuf *eb)
-{
-	if (err != PD_OK)
-		pd_log_warn("sla sweep failed; next tick retries", "detail=\"%s\"", eb ? eb->msg : "");
-	free(job);
-	atomic_store(&g_in_flight, 0);
-}
-
 void rt_sla_sweep_submit(pd_bus *bus, const rt_context *ctx)
 {
-	if (atomic_exchange(&g_in_flight, 1))
-		return;
-	struct sweep_job *j = pd_xcalloc(1, sizeof(*j));
-	j->job.apply = sweep_apply;
-	j->job.done = sweep_done;
-	j->ctx = ctx;
-	pd_bus_submit(bus, &j->job);
+	static pd_tick_job sweep = {.what = "sla sweep", .fn = sweep_apply};
+	pd_tick_submit(bus, &sweep, ctx);
 }

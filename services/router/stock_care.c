@@ -21,24 +21,6 @@
 
 #define PRIORITY_HIGH "3"
 
-static int emit_notice(pd_txn *tx, const char *outbound_id, int channel, const char *account, const char *user,
-		       const char *subject, const char *text, pd_errbuf *eb)
-{
-	Peakdesk__V1__OutboundMessage o = PEAKDESK__V1__OUTBOUND_MESSAGE__INIT;
-	o.outbound_id = (char *)outbound_id;
-	o.channel = channel;
-	o.account = (char *)account;
-	o.external_user_id = (char *)user;
-	o.subject = (char *)subject;
-	o.text = (char *)text;
-	o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_PROACTIVE_NOTICE;
-	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-	env.topic = "message.outbound";
-	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE;
-	env.outbound_message = &o;
-	return pd_txn_emit(tx, &env, eb);
-}
-
 int rt_annotate_customers(pd_txn *tx, const char *accounts, const char *users, const char *label, pd_errbuf *eb)
 {
 	int err;
@@ -70,8 +52,7 @@ static int on_shortage(pd_txn *tx, const Peakdesk__V1__StockShortage *s, pd_errb
 {
 	pd_strbuf ord = {0}, acc = {0}, usr = {0}, chn = {0}, oid = {0};
 	pd_strbuf *cols[] = {&ord, &acc, &usr, &chn, &oid};
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		pd_sb_add(cols[c], "{", 1);
+	pd_sb_arrays_open(cols, PD_ARRAY_LEN(cols));
 	size_t reachable = 0;
 	for (size_t i = 0; i < s->n_orders; i++) {
 		const Peakdesk__V1__CustomerRef *c = s->orders[i]->customer;
@@ -87,8 +68,7 @@ static int on_shortage(pd_txn *tx, const Peakdesk__V1__StockShortage *s, pd_errb
 		pd_sb_array_elem(&oid, id);
 		reachable++;
 	}
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		pd_sb_add(cols[c], "}", 1);
+	pd_sb_arrays_close(cols, PD_ARRAY_LEN(cols));
 	char kind[300], ep[12], label[600], eta[32] = "";
 	kind_of(kind, sizeof(kind), "stockout", s->sku, s->warehouse);
 	snprintf(ep, sizeof(ep), "%d", s->episode > 0 ? s->episode : 1);
@@ -120,7 +100,7 @@ static int on_shortage(pd_txn *tx, const Peakdesk__V1__StockShortage *s, pd_errb
 				      .restock_eta_ms = s->restock_eta_ms};
 			char text[1200];
 			rt_notice_stockout(&f, text, sizeof(text));
-			rc = emit_notice(tx, PQgetvalue(r, i, 0), atoi(PQgetvalue(r, i, 1)), PQgetvalue(r, i, 2),
+			rc = rt_emit_notice(tx, PQgetvalue(r, i, 0), atoi(PQgetvalue(r, i, 1)), PQgetvalue(r, i, 2),
 					 PQgetvalue(r, i, 3), "商品暂时缺货 / An item is out of stock", text, eb);
 		}
 		pd_log_info("proactive stock-out notices", "sku=%s warehouse=%s episode=%s part=%d/%d orders=%zu sent=%d",
@@ -139,8 +119,7 @@ static int on_shortage(pd_txn *tx, const Peakdesk__V1__StockShortage *s, pd_errb
 		rc = rt_annotate_customers(tx, acc.s, usr.s, label, eb);
 	}
 out:
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		pd_sb_free(cols[c]);
+	pd_sb_arrays_free(cols, PD_ARRAY_LEN(cols));
 	return rc;
 }
 
@@ -170,7 +149,7 @@ static int on_restocked(pd_txn *tx, const Peakdesk__V1__StockRestocked *s, pd_er
 		rt_facts f = {.has_stock = 1, .order_id = PQgetvalue(r, i, 4), .sku_name = s->sku_name};
 		char text[800];
 		rt_notice_restocked(&f, text, sizeof(text));
-		rc = emit_notice(tx, PQgetvalue(r, i, 0), atoi(PQgetvalue(r, i, 1)), PQgetvalue(r, i, 2),
+		rc = rt_emit_notice(tx, PQgetvalue(r, i, 0), atoi(PQgetvalue(r, i, 1)), PQgetvalue(r, i, 2),
 				 PQgetvalue(r, i, 3), "商品已到货 / Back in stock", text, eb);
 	}
 	if (PQntuples(r))

@@ -24,3 +24,26 @@ int rt_emit_ticket_event(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEven
 	env.ticket_event = te;
 	return pd_txn_emit(tx, &env, eb);
 }
+
+int rt_emit_outbound(pd_txn *tx, Peakdesk__V1__OutboundMessage *o, pd_errbuf *eb)
+{
+	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+	env.topic = "message.outbound";
+	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE;
+	env.outbound_message = o;
+	return pd_txn_emit(tx, &env, eb);
+}
+
+int rt_emit_notice(pd_txn *tx, const char *outbound_id, int channel, const char *account, const char *user,
+		   const char *subject, const char *text, pd_errbuf *eb)
+{
+	Peakdesk__V1__OutboundMessage o = PEAKDESK__V1__OUTBOUND_MESSAGE__INIT;
+	o.outbound_id = (char *)outbound_id;
+	o.channel = channel;
+	o.account = (char *)account;
+	o.external_user_id = (char *)user;
+	o.subject = (char *)subject;
+	o.text = (char *)text;
+	o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_PROACTIVE_NOTICE;
+	return rt_emit_outbound(tx, &o, eb);
+}

@@ -80,32 +80,9 @@ static void add_i64(pd_strbuf *b, int64_t v)
 	pd_sb_array_elem(b, t);
 }
 
-static int64_t ms_value(PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
 static int bool_value(PGresult *r, int row, int col)
 {
 	return PQgetvalue(r, row, col)[0] == 't';
-}
-
-static void open_arrays(pd_strbuf **cols, size_t n)
-{
-	for (size_t c = 0; c < n; c++)
-		pd_sb_add(cols[c], "{", 1);
-}
-
-static void close_arrays(pd_strbuf **cols, size_t n)
-{
-	for (size_t c = 0; c < n; c++)
-		pd_sb_add(cols[c], "}", 1);
-}
-
-static void free_arrays(pd_strbuf **cols, size_t n)
-{
-	for (size_t c = 0; c < n; c++)
-		pd_sb_free(cols[c]);
 }
 
 #define MS(c) "(extract(epoch FROM " c ") * 1000)::bigint"
@@ -162,7 +139,7 @@ static int upsert_skus(pd_txn *tx, pd_ingest_item **its, size_t n, pd_errbuf *eb
 {
 	pd_strbuf sku = {0}, name = {0}, pre = {0};
 	pd_strbuf *cols[] = {&sku, &name, &pre};
-	open_arrays(cols, PD_ARRAY_LEN(cols));
+	pd_sb_arrays_open(cols, PD_ARRAY_LEN(cols));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const Peakdesk__V1__StockLevel *l = its[i]->env->stock_level;
@@ -173,7 +150,7 @@ static int upsert_skus(pd_txn *tx, pd_ingest_item **its, size_t n, pd_errbuf *eb
 		pd_sb_array_elem(&pre, l->presale ? "t" : "f");
 		k++;
 	}
-	close_arrays(cols, PD_ARRAY_LEN(cols));
+	pd_sb_arrays_close(cols, PD_ARRAY_LEN(cols));
 	int rc = PD_OK;
 	if (k)
 		rc = pd_txn_exec(tx,
@@ -184,7 +161,7 @@ static int upsert_skus(pd_txn *tx, pd_ingest_item **its, size_t n, pd_errbuf *eb
 				 "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, presale = excluded.presale, "
 				 "updated_at = now() WHERE (s.name, s.presale) IS DISTINCT FROM (excluded.name, excluded.presale)",
 				 3, (const char *[]){sku.s, name.s, pre.s}, eb);
-	free_arrays(cols, PD_ARRAY_LEN(cols));
+	pd_sb_arrays_free(cols, PD_ARRAY_LEN(cols));
 	return rc;
 }
 
@@ -210,7 +187,7 @@ static PGresult *upsert_levels(pd_txn *tx, pd_ingest_item **its, size_t n, int *
 {
 	pd_strbuf sku = {0}, wh = {0}, oh = {0}, res = {0}, av = {0}, eta = {0}, sb = {0}, ver = {0}, rep = {0}, thr = {0};
 	pd_strbuf *cols[] = {&sku, &wh, &oh, &res, &av, &eta, &sb, &ver, &rep, &thr};
-	open_arrays(cols, PD_ARRAY_LEN(cols));
+	pd_sb_arrays_open(cols, PD_ARRAY_LEN(cols));
 	for (size_t i = 0; i < n; i++) {
 		const Peakdesk__V1__StockLevel *l = its[i]->env->stock_level;
 		pd_sb_array_elem(&sku, l->sku);
@@ -224,7 +201,7 @@ static PGresult *upsert_levels(pd_txn *tx, pd_ingest_item **its, size_t n, int *
 		add_i64(&rep, its[i]->env->occurred_at_ms);
 		add_i64(&thr, l->low_stock_threshold);
 	}
-	close_arrays(cols, PD_ARRAY_LEN(cols));
+	pd_sb_arrays_close(cols, PD_ARRAY_LEN(cols));
 	/* The CTEs share one snapshot: "uo" holds each report with the state
 	 * its level had before this statement's upsert (joined from the
 	 * report side: joining the upserted rows to the old state made the
@@ -255,7 +232,7 @@ static PGresult *upsert_levels(pd_txn *tx, pd_ingest_item **its, size_t n, int *
 			"FROM up JOIN uo ON uo.sku = up.sku AND uo.wh = up.warehouse "
 			"JOIN stock.skus s ON s.sku = up.sku ORDER BY uo.pos",
 			10, (const char *[]){sku.s, wh.s, oh.s, res.s, av.s, eta.s, sb.s, ver.s, rep.s, thr.s}, err, eb);
-	free_arrays(cols, PD_ARRAY_LEN(cols));
+	pd_sb_arrays_free(cols, PD_ARRAY_LEN(cols));
 	return r;
 }
 
@@ -306,7 +283,7 @@ static int store_states(pd_txn *tx, struct changed *ch, size_t n, pd_errbuf *eb)
 {
 	pd_strbuf sku = {0}, wh = {0}, open = {0}, ep = {0}, warned = {0};
 	pd_strbuf *cols[] = {&sku, &wh, &open, &ep, &warned};
-	open_arrays(cols, PD_ARRAY_LEN(cols));
+	pd_sb_arrays_open(cols, PD_ARRAY_LEN(cols));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const st_level_state *a = &ch[i].prev, *b = &ch[i].d.next;
@@ -319,7 +296,7 @@ static int store_states(pd_txn *tx, struct changed *ch, size_t n, pd_errbuf *eb)
 		pd_sb_array_elem(&warned, b->low_warned ? "t" : "f");
 		k++;
 	}
-	close_arrays(cols, PD_ARRAY_LEN(cols));
+	pd_sb_arrays_close(cols, PD_ARRAY_LEN(cols));
 	int rc = PD_OK;
 	if (k)
 		rc = pd_txn_exec(tx,
@@ -327,7 +304,7 @@ static int store_states(pd_txn *tx, struct changed *ch, size_t n, pd_errbuf *eb)
 				 "FROM unnest($1::text[], $2::text[], $3::boolean[], $4::int[], $5::boolean[]) "
 				 "AS u(sku, wh, open, ep, warned) WHERE l.sku = u.sku AND l.warehouse = u.wh",
 				 5, (const char *[]){sku.s, wh.s, open.s, ep.s, warned.s}, eb);
-	free_arrays(cols, PD_ARRAY_LEN(cols));
+	pd_sb_arrays_free(cols, PD_ARRAY_LEN(cols));
 	return rc;
 }
 
@@ -521,12 +498,12 @@ static int apply_levels(pd_txn *tx, st_context *ctx, pd_ingest_item **its, size_
 		struct changed *c = &ch[i];
 		c->it = its[atoi(PQgetvalue(r, row, 0)) - 1];
 		c->prev.exists = bool_value(r, row, 1);
-		c->prev.available = ms_value(r, row, 2);
-		c->prev.restock_eta_ms = ms_value(r, row, 3);
+		c->prev.available = pd_db_int64(r, row, 2);
+		c->prev.restock_eta_ms = pd_db_int64(r, row, 3);
 		c->prev.shortage_open = bool_value(r, row, 4);
 		c->prev.episodes = atoi(PQgetvalue(r, row, 5));
 		c->prev.low_warned = bool_value(r, row, 6);
-		c->report.threshold = ms_value(r, row, 7);
+		c->report.threshold = pd_db_int64(r, row, 7);
 		c->sku_name = PQgetvalue(r, row, 8);
 		c->moved = bool_value(r, row, 9);
 		c->report.available = c->it->env->stock_level->available;

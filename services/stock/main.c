@@ -3,7 +3,6 @@
  * unshipped orders it hits, stock.restocked and stock.low. */
 #include <stdlib.h>
 
-#include "ingest_http.h"
 #include "log.h"
 #include "service.h"
 #include "stock.h"
@@ -20,15 +19,7 @@ static const pd_config_extra extras[] = {
 struct app {
 	pd_service svc;
 	st_context ctx;
-	pd_ingest *ingest;
 };
-
-static void stop_ingress(pd_service *s, void *arg)
-{
-	(void)s;
-	struct app *a = arg;
-	pd_ingest_stop(a->ingest);
-}
 
 int main(int argc, char **argv)
 {
@@ -50,26 +41,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	a.ctx.sales = st_sales_cache_new(ttl);
-	pd_errbuf eb = {{0}};
-	pd_ingest_options io = {
-		.service = "stock",
-		.log_table = "stock.ingest_log",
-		.addr = a.svc.cfg.ingest,
-	};
-	a.ingest = pd_ingest_start(a.svc.bus, &io, &st_ingest_ops, &a.ctx, &eb);
-	if (!a.ingest) {
-		pd_log_error("cannot start ingest", "detail=\"%s\"", eb.msg);
+	if (pd_service_start_ingest(&a.svc, "stock.ingest_log", &st_ingest_ops, &a.ctx) != 0) {
 		pd_service_close(&a.svc);
 		st_sales_cache_free(a.ctx.sales);
 		return 1;
 	}
-	pd_ingest_http_route(a.svc.http, a.ingest);
-	a.svc.on_stop = stop_ingress;
-	a.svc.on_stop_arg = &a;
 
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);
-	pd_ingest_free(a.ingest);
 	st_sales_cache_free(a.ctx.sales);
 	return rc;
 }
