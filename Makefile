@@ -17,7 +17,7 @@ BUILD   := build/fuzz
 CC      := clang
 SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 else
-BUILD   := build
+BUILD   := $(or $(BUILD_DIR),build)
 SANFLAGS :=
 endif
 
@@ -47,13 +47,13 @@ LIBPD       := $(LIBDIR)/libpeakdesk.a
 
 # A service directory becomes a library as soon as it has sources, and a
 # binary once it has a main.c.
-SERVICES    := $(notdir $(patsubst %/,%,$(filter-out services/cli/,$(dir $(wildcard services/*/*.c)))))
+# The CLI is a library too (all but its main.c), so unit tests reach its
+# pure parts (the report's charts).
+SERVICES    := $(notdir $(patsubst %/,%,$(dir $(wildcard services/*/*.c))))
 SERVICES    := $(sort $(SERVICES))
 SERVICE_MAINS := $(notdir $(patsubst %/main.c,%,$(filter-out services/cli/main.c,$(wildcard services/*/main.c))))
 SERVICE_BINS := $(patsubst %,$(BIN)/peakdesk-%,$(SERVICE_MAINS))
 SERVICE_LIBS := $(patsubst %,$(LIBDIR)/libpd_%.a,$(SERVICES))
-CLI_SRC     := $(wildcard services/cli/*.c)
-CLI_O       := $(patsubst %.c,$(OBJ)/%.o,$(CLI_SRC))
 
 UNIT_SRC    := $(wildcard tests/unit/*_test.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -97,9 +97,9 @@ endef
 $(foreach s,$(SERVICES),$(eval $(call service_lib_rules,$(s))))
 $(foreach s,$(SERVICE_MAINS),$(eval $(call service_bin_rules,$(s))))
 
-$(BIN)/peakdesk: $(CLI_O) $(SERVICE_LIBS) $(LIBPD)
+$(BIN)/peakdesk: $(OBJ)/services/cli/main.o $(SERVICE_LIBS) $(LIBPD)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_O) $(SERVICE_LIBS) $(LIBPD) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJ)/services/cli/main.o $(SERVICE_LIBS) $(LIBPD) $(LDLIBS)
 
 $(BUILD)/tests/%_test: $(OBJ)/tests/unit/%_test.o $(SERVICE_LIBS) $(LIBPD)
 	@mkdir -p $(dir $@)

@@ -245,6 +245,27 @@ PGresult *pd_db_query(pd_db *db, const char *name, const char *sql, int nparams,
 
 /* ---- string buffer ---------------------------------------------------------- */
 
+void pd_sb_add_html(pd_strbuf *b, const char *s)
+{
+	for (const char *run = s;; s++) {
+		const char *esc = NULL;
+		switch (*s) {
+		case '<': esc = "&lt;"; break;
+		case '>': esc = "&gt;"; break;
+		case '&': esc = "&amp;"; break;
+		case '"': esc = "&quot;"; break;
+		case '\'': esc = "&#39;"; break;
+		case 0: break;
+		default: continue;
+		}
+		pd_sb_add(b, run, (size_t)(s - run));
+		if (!esc)
+			return;
+		pd_sb_add(b, esc, strlen(esc));
+		run = s + 1;
+	}
+}
+
 void pd_sb_add(pd_strbuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {

@@ -81,6 +81,8 @@ typedef struct pd_strbuf {
 void pd_sb_add(pd_strbuf *b, const char *s, size_t n);
 void pd_sb_addf(pd_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pd_sb_free(pd_strbuf *b);
+/* Appends s escaped for HTML/XML text and attribute values (& < > " '). */
+void pd_sb_add_html(pd_strbuf *b, const char *s);
 /* An integer column (e.g. unix ms from extract(epoch ...)::bigint); 0 for
  * NULL. */
 int64_t pd_db_int64(const PGresult *r, int row, int col);

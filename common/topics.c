@@ -18,6 +18,7 @@ const pd_topic pd_topics[] = {
 	{"ticket.resolved", B(TICKET_EVENT), NULL, "ticket resolved"},
 	{"ticket.reopened", B(TICKET_EVENT), NULL, "ticket reopened"},
 	{"ticket.follow_up_due", B(TICKET_EVENT), NULL, "an agent's commitment to a customer is about due"},
+	{"ticket.survey_reply", B(TICKET_EVENT), NULL, "a customer answered a survey invitation on the channel"},
 	{"logistics.order", B(ORDER), "logistics", "order awaiting fulfilment (department ingest)"},
 	{"logistics.shipment", B(SHIPMENT_UPDATE), "logistics", "shipment state change (department ingest)"},
 	{"logistics.tracking", B(TRACKING_SCAN), "logistics", "carrier scan (department ingest)"},

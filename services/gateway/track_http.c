@@ -28,19 +28,6 @@ static const char *status_label(const char *s)
 	return s;
 }
 
-static void html_escape(pd_strbuf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': pd_sb_add(b, "&lt;", 4); break;
-		case '>': pd_sb_add(b, "&gt;", 4); break;
-		case '&': pd_sb_add(b, "&amp;", 5); break;
-		case '"': pd_sb_add(b, "&quot;", 6); break;
-		default: pd_sb_add(b, s, 1);
-		}
-	}
-}
-
 static int track_apply(pd_txn *tx, pd_http_job *hj)
 {
 	struct track_job *j = (struct track_job *)hj;
@@ -79,13 +66,13 @@ static int track_apply(pd_txn *tx, pd_http_job *hj)
 			       "li{background:#fff;margin:8px 0;padding:10px 12px;border-radius:8px;border-left:4px solid #1a56db}"
 			       "time{display:block;color:#777;font-size:.85em}</style></head><body>");
 		pd_sb_addf(&b, "<h1>工单进度 / Your request</h1><p class=\"status\" id=\"status\">");
-		html_escape(&b, status_label(PQgetvalue(t, 0, 0)));
+		pd_sb_add_html(&b, status_label(PQgetvalue(t, 0, 0)));
 		pd_sb_addf(&b, "</p><ol id=\"timeline\">");
 		for (int i = 0; i < PQntuples(e); i++) {
 			pd_sb_addf(&b, "<li><time>");
-			html_escape(&b, PQgetvalue(e, i, 0));
+			pd_sb_add_html(&b, PQgetvalue(e, i, 0));
 			pd_sb_addf(&b, "</time>");
-			html_escape(&b, PQgetvalue(e, i, 1));
+			pd_sb_add_html(&b, PQgetvalue(e, i, 1));
 			pd_sb_addf(&b, "</li>");
 		}
 		pd_sb_addf(&b, "</ol></body></html>");

@@ -257,8 +257,8 @@ static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *e
 {
 	*assigned = 0;
 	int err;
-	PGresult *t = pd_txn_query(tx, "SELECT group_name, priority, agent_id, public_id, customer_id, channel, account, category "
-			"FROM router.tickets WHERE ticket_id = $1",
+	PGresult *t = pd_txn_query(tx, "SELECT group_name, priority, agent_id, public_id, customer_id, channel, account, category, "
+			"escalation_tier FROM router.tickets WHERE ticket_id = $1",
 			1, (const char *[]){ticket_id}, &err, eb);
 	if (!t)
 		return err;
@@ -288,8 +288,10 @@ static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *e
 		agents[i].open = atoi(PQgetvalue(a, (int)i, 4));
 		agents[i].idle_since_ms = strtoll(PQgetvalue(a, (int)i, 3), NULL, 10);
 	}
+	/* an escalated ticket (or a service recovery) needs its tier or above */
+	int min_tier = rt_tier_parse(PQgetvalue(t, 0, 8));
 	rt_queued qt = {.id = ticket_id, .skill = *group ? group : NULL, .priority = atoi(PQgetvalue(t, 0, 1)),
-			.created_at_ms = pd_now_ms()};
+			.min_tier = min_tier > 0 ? min_tier : 0, .created_at_ms = pd_now_ms()};
 	size_t pick;
 	int rc = PD_OK;
 	if (n && rt_assign_pick(agents, n, &qt, &pick) == 1) {
@@ -418,6 +420,13 @@ int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const ch
 	if (rc == PD_OK && !waiting)
 		rc = assign(tx, ticket_id, &assigned, eb);
 	return rc;
+}
+
+int rt_route_ticket(pd_txn *tx, const rt_context *ctx, const char *ticket_id, pd_errbuf *eb)
+{
+	int assigned;
+	int rc = set_due(tx, ctx, ticket_id, eb);
+	return rc == PD_OK ? assign(tx, ticket_id, &assigned, eb) : rc;
 }
 
 int rt_assign_waiting(pd_txn *tx, const char *group, pd_errbuf *eb)

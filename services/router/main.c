@@ -62,7 +62,8 @@ int main(int argc, char **argv)
 				 "Usage: peakdesk-router [--help]\n\n"
 				 "Consumes message.inbound, agent.command, logistics.delayed / return_updated /\n"
 				 "shipment_updated (reship deliveries),\n"
-				 "stock.shortage / restocked; reads promo rules and SLA overrides; emits ticket.*\n"
+				 "stock.shortage / restocked, survey.low_score (a recovery ticket for a lead);\n"
+				 "reads promo rules and SLA overrides; emits ticket.*\n"
 				 "and message.outbound.\n"
 				 "Also: GET /healthz, GET /metrics",
 				 extras, argc, argv);
@@ -87,7 +88,7 @@ int main(int argc, char **argv)
 	pd_config_pub_addrs(a.svc.cfg.run_dir, addrbuf, addrs);
 	static const char *prefixes[] = {"message.inbound", "agent.command", "logistics.delayed", "logistics.return_updated",
 					     "logistics.shipment_updated",
-					     "stock.shortage", "stock.restocked", NULL};
+					     "stock.shortage", "stock.restocked", "survey.low_score", NULL};
 	pd_consumer_options co = {.name = a.svc.cfg.instance, .pub_addrs = addrs, .prefixes = prefixes};
 	static const pd_consumer_ops ops = {.apply = rt_apply_event};
 	pd_errbuf eb = {{0}};

@@ -69,6 +69,21 @@ int rt_emit_ticket_event(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEven
 int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
 	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb);
 
+/* SLA clocks and assignment for a ticket opened without a customer
+ * message (a service-recovery ticket). */
+int rt_route_ticket(pd_txn *tx, const rt_context *ctx, const char *ticket_id, pd_errbuf *eb);
+
+/* survey.low_score: a recovery ticket for a team lead, linked to the
+ * original (recovery.c). */
+int rt_apply_low_score(pd_txn *tx, const rt_context *ctx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
+
+/* A customer's bare answer ("5") to a survey invitation still open on
+ * their channel: recorded on the surveyed ticket and passed to the survey
+ * collector as ticket.survey_reply instead of reopening it. *taken is 1
+ * when m was such an answer (recovery.c). */
+int rt_take_survey_reply(pd_txn *tx, const Peakdesk__V1__CustomerMessage *m, int64_t sent_ms, int *taken,
+			 pd_errbuf *eb);
+
 /* Assigns waiting tickets of group ("" = every group) in queue order while
  * agents have room: called when capacity frees (a ticket resolved or moved,
  * an agent coming online). */

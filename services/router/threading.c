@@ -107,13 +107,17 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	 * is but ask nothing: they must not open tickets or take an agent. */
 	if (strncmp(m->message_type, "event:", 6) == 0)
 		return PD_OK;
+	int64_t sent_ms = m->sent_at_ms ? m->sent_at_ms : pd_now_ms();
+	int survey_answer;
+	if ((rc = rt_take_survey_reply(tx, m, sent_ms, &survey_answer, eb)) != PD_OK || survey_answer)
+		return rc;
 	/* The same order or phone from another identity: one customer, so the
 	 * message threads with that customer's open ticket. */
 	if ((rc = rt_merge_identities(tx, t.customer_id, m->text, eb)) != PD_OK)
 		return rc;
 	char hours[12], sent[24];
 	snprintf(hours, sizeof(hours), "%d", ctx->reopen_hours);
-	snprintf(sent, sizeof(sent), "%lld", (long long)(m->sent_at_ms ? m->sent_at_ms : pd_now_ms()));
+	snprintf(sent, sizeof(sent), "%lld", (long long)sent_ms);
 	/* The ticket named in the message, else the open one, else a recent one. */
 	r = pd_txn_query(tx,
 	      "SELECT ticket_id, public_id, status, category, priority, "
@@ -208,6 +212,8 @@ int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_STOCK_SHORTAGE ||
 		 env->body_case == PEAKDESK__V1__ENVELOPE__BODY_STOCK_RESTOCKED)
 		rc = rt_apply_stock(tx, env, &eb);
+	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_SURVEY_RESPONSE && strcmp(env->topic, "survey.low_score") == 0)
+		rc = rt_apply_low_score(tx, ctx, env, &eb);
 	if (rc != PD_OK)
 		pd_log_warn("event not applied", "publisher=%s seq=%llu topic=%s detail=\"%s\"", env->publisher,
 			    (unsigned long long)env->seq, env->topic, eb.msg);
