@@ -26,7 +26,8 @@ static int add(int argc, char **argv)
 {
 	const char *channel = NULL, *name = NULL, *secret = "", *token = "", *aes = "", *appid = "", *url = "",
 		   *access = "";
-	for (int i = 2; i < argc; i++) {
+	/* options come in pairs: --name value */
+	for (int i = 2; i < argc; i += 2) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v) {
 			fprintf(stderr, "peakdesk account add: %s needs a value\n", argv[i]);
@@ -44,7 +45,6 @@ static int add(int argc, char **argv)
 			fprintf(stderr, "peakdesk account add: unknown option %s (see --help)\n", argv[i]);
 			return 2;
 		}
-		i++;
 	}
 	if (!channel || !name || (strcmp(channel, "webhook") && strcmp(channel, "wechat") && strcmp(channel, "email"))) {
 		fprintf(stderr, "peakdesk account add: --channel webhook|wechat|email and --name are required\n");

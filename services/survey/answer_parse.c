@@ -52,9 +52,11 @@ int sv_answer_parse_json(const char *body, size_t len, pd_survey_scores *s, char
 		json_object_put(o);
 		return pd_fail(eb, PD_EDECODE, "the body is not one JSON object");
 	}
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return pd_fail(eb, PD_EDECODE, "the body must be a JSON object");
+	}
 	int rc = PD_OK;
-	if (!json_object_is_type(o, json_type_object))
-		rc = pd_fail(eb, PD_EDECODE, "the body must be a JSON object");
 	json_object_object_foreach(o, key, val)
 	{
 		if (rc != PD_OK)

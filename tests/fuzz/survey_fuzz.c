@@ -17,6 +17,8 @@
  *   - for quiet hours that parse, sv_quiet_next_send never goes back in
  *     time, waits less than a day, and lands on a moment that is not quiet.
  *
+ *   - the link's JSON and form bodies parse or are refused with a reason.
+ *
  * A failed invariant prints what failed and executes __builtin_trap(), so
  * libFuzzer keeps the input. Seeds: tests/fuzz/corpus/survey/. */
 #include <stdint.h>
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../services/survey/answer_parse.h"
 #include "../../services/survey/survey_logic.h"
 #include "codec.h"
 #include "survey_answer.h"
@@ -123,6 +126,24 @@ static void quiet_part(const char *text)
 	}
 }
 
+/* The link's request bodies (answer_parse.c): any bytes give PD_OK,
+ * PD_EDECODE or PD_EINVAL with a reason, and a parsed comment is valid
+ * UTF-8 within its buffer. */
+static void body_part(const uint8_t *data, size_t size, const char *text)
+{
+	pd_survey_scores s;
+	char comment[SV_COMMENT_MAX + 1];
+	for (int form = 0; form <= 1; form++) {
+		pd_errbuf eb = { .code = PD_OK };
+		int rc = form ? sv_answer_parse_form(text, &s, comment, sizeof(comment), &eb)
+			      : sv_answer_parse_json((const char *)data, size, &s, comment, sizeof(comment), &eb);
+		CHECK(rc == PD_OK || ((rc == PD_EDECODE || rc == PD_EINVAL) && eb.msg[0]),
+		      "body parse (form %d) returned %d without a reason", form, rc);
+		if (rc == PD_OK)
+			CHECK(pd_utf8_valid(comment, strlen(comment)), "parsed comment is not UTF-8");
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	reply_part(data, size);
@@ -136,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	comment_part(text, len);
 	token_part(text);
 	quiet_part(text);
+	body_part(data, size, text);
 	free(text);
 	return 0;
 }
