@@ -19,6 +19,7 @@ int cmd_agent(int argc, char **argv);
 int cmd_group(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* 1 when argv holds --help or -h. */
 int cli_wants_help(int argc, char **argv);

@@ -17,6 +17,7 @@ static const cli_cmd commands[] = {
 	{"group", "manage agent groups and departments (add, list)", cmd_group},
 	{"rules", "the router's classification rules: list, show, set, enable, disable, delete, test", cmd_rules},
 	{"forecast", "print a campaign's hourly staffing forecast beside the actual volume", cmd_forecast},
+	{"report", "write a campaign's promo-day report: one self-contained HTML page with charts", cmd_report},
 	{NULL, NULL, NULL},
 };
 

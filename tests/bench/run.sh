@@ -32,6 +32,15 @@
 #       the gateway hop, a low-rate run and a raw durable commit. It restarts
 #       PostgreSQL (same directory) with track_commit_timestamp and
 #       pg_stat_statements and restores both afterwards.
+#   (j) report (tests/bench/report.sh): `peakdesk report` on a promo day with
+#       1,000,000 customer messages and 250,000 tickets (its own PostgreSQL,
+#       data from tests/tools/gen_promo_day.sql) vs one raw COPY scan of
+#       router.ticket_messages to /dev/null. Target < 5 s.
+#   (k) survey (tests/bench/survey.sh): survey answers recorded per second
+#       through the signed response link (POST /v1/surveys/{token}, one new
+#       invitation per request; its own PostgreSQL, 200,000 'sent'
+#       invitations) under wrk, vs a bare evhttp handler (bench_http_bare)
+#       under the same wrk script. No target: the ratio is the figure.
 #
 # One throwaway PostgreSQL with normal durability (fsync and synchronous
 # commit on; not the tests' "fast" mode) serves baseline and measured path.
@@ -53,9 +62,11 @@
 # BENCH_STOCK_BATCH, BENCH_STOCK_CONNS (default: the ingest's), BENCH_STOCK_ROUNDS
 # (3), BENCH_STOCK_STALE_PCT (2), BENCH_STOCK_ARGS); BENCH_FORECAST_RUNS (51,
 # timed forecast passes). BENCH_ONLY runs only some parts: a comma-separated
-# list of ingest (a), bus (b), gateway (c, d), stock (e), forecast (f), router (g, h, i), e.g.
-# BENCH_ONLY=stock,forecast; default all. The router part's knobs
-# (BENCH_ROUTER_*) are listed in tests/bench/router.sh.
+# list of ingest (a), bus (b), gateway (c, d), stock (e), forecast (f), router (g, h, i),
+# report (j), survey (k), e.g. BENCH_ONLY=stock,forecast; default all. The router part's knobs
+# (BENCH_ROUTER_*) are listed in tests/bench/router.sh, the report part's
+# (BENCH_REPORT_*) in tests/bench/report.sh, the survey part's
+# (BENCH_SURVEY_*) in tests/bench/survey.sh.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -75,7 +86,7 @@ SECONDS_BUS=${BENCH_BUS_SECONDS:-10}
 MAX_EVENTS=${BENCH_BUS_MAX_EVENTS:-100000}
 RAW_SECONDS=${BENCH_RAW_SECONDS:-5}
 FORECAST_RUNS=${BENCH_FORECAST_RUNS:-51}
-ALL_PARTS=ingest,bus,gateway,stock,forecast,router
+ALL_PARTS=ingest,bus,gateway,stock,forecast,router,report,survey
 ONLY=$(printf '%s' "${BENCH_ONLY:-$ALL_PARTS}" | tr -d ' ')
 for p in $(echo "$ONLY" | tr ',' ' '); do
   case ",$ALL_PARTS," in *",$p,"*) ;; *) echo "bench: BENCH_ONLY: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -88,6 +99,7 @@ want bus && need="$need $TOOLS/bench_commit_raw $TOOLS/bench_nng_raw $TOOLS/benc
 want gateway && need="$need $BIN/peakdesk-gateway $TOOLS/bench_http_bare $TOOLS/bench_webhook_load"
 want stock && need="$need $BIN/peakdesk-stock $TOOLS/bench_stock_ingest"
 want forecast && need="$need $TOOLS/bench_forecast"
+want survey && need="$need $BIN/peakdesk-survey $TOOLS/survey_tokens $TOOLS/bench_http_bare"
 want router && need="$need $BIN/peakdesk-gateway $BIN/peakdesk-router $TOOLS/bench_router_logic $TOOLS/bench_webhook_load $TOOLS/bench_commit_raw $TOOLS/bench_http_bare"
 for f in $need; do
   [ -x "$f" ] || { echo "bench: $f is missing; run 'make all' first" >&2; exit 1; }
@@ -112,7 +124,7 @@ cleanup() {
   done
   "$ROOT/deploy/local/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
   if [ "$rc" -ne 0 ] || [ -n "${BENCH_KEEP:-}" ]; then
-    for f in "$WORK"/*.log "$WORK"/gateway/*.log "$WORK"/stock/*.log "$WORK"/router/*.log; do [ -f "$f" ] && { say "--- $f (last 20 lines)"; tail -n 20 "$f" >&2; }; done
+    for f in "$WORK"/*.log "$WORK"/gateway/*.log "$WORK"/stock/*.log "$WORK"/router/*.log "$WORK"/survey/*.log; do [ -f "$f" ] && { say "--- $f (last 20 lines)"; tail -n 20 "$f" >&2; }; done
   fi
   if [ -n "${BENCH_KEEP:-}" ]; then say "bench: work directory kept: $WORK"; else rm -rf "$WORK"; fi
   exit "$rc"
@@ -124,6 +136,7 @@ trap 'exit 130' INT TERM
 mkdir -p "$WORK/bin" "$WORK/tools"
 cp "$BIN"/peakdesk "$BIN"/peakdesk-* "$WORK/bin/"
 cp "$TOOLS"/bench_* "$WORK/tools/"
+if want survey; then cp "$TOOLS/survey_tokens" "$WORK/tools/"; fi
 BIN=$WORK/bin
 TOOLS=$WORK/tools
 
@@ -268,6 +281,21 @@ BENCH_PGDIR=$PGDIR BENCH_T_START=$T_START BENCH_BIN=$BIN BENCH_TOOLS=$TOOLS "$RO
 show "$WORK/router.out" >&2
 fi
 
+# ---- (j) report ----------------------------------------------------------------------------
+RP_RC=0
+if want report; then
+BENCH_T_START=$T_START BENCH_BIN=$BIN "$ROOT/tests/bench/report.sh" "$WORK/report" >"$WORK/report.out" || RP_RC=1
+show "$WORK/report.out" >&2
+fi
+
+# ---- (k) survey link -------------------------------------------------------------------------
+SV_RC=0
+if want survey; then
+BENCH_T_START=$T_START BENCH_BIN=$BIN BENCH_TOOLS=$TOOLS "$ROOT/tests/bench/survey.sh" "$WORK/survey" \
+  >"$WORK/survey.out" || SV_RC=1
+show "$WORK/survey.out" >&2
+fi
+
 # ---- summary ----------------------------------------------------------------------------
 ratio=$(val "$WORK/ingest.out" ingest ratio)
 p99=$(val "$WORK/bus.sub.out" bus p99_us)
@@ -303,6 +331,15 @@ rt_asg=$(val "$WORK/router.out" router_e2e assigned)
 verdict_h=$(awk -v r="$rt_ratio" 'BEGIN { print (r != "" && r + 0 >= 20) ? "met" : "NOT met" }')
 verdict_i=$(awk -v p="$rt_p99" -v n="$rt_new" -v a="$rt_asg" \
   'BEGIN { print (p != "" && p != "Infinity" && p + 0 < 50 && n != "" && n == a) ? "met" : "NOT met" }')
+rp_s=$(val "$WORK/report.out" report seconds)
+rp_raw=$(val "$WORK/report.out" report raw_scan_seconds)
+rp_ratio=$(val "$WORK/report.out" report ratio)
+verdict_j=$(awk -v s="$rp_s" 'BEGIN { print (s != "" && s + 0 < 5) ? "met" : "NOT met" }')
+sv_aps=$(val "$WORK/survey.out" survey_link answers_per_s)
+sv_ratio=$(val "$WORK/survey.out" survey_link ratio_bare)
+sv_bare=$(val "$WORK/survey.out" survey_link bare_rps)
+sv_p50=$(val "$WORK/survey.out" survey_link p50_us)
+sv_p99=$(val "$WORK/survey.out" survey_link p99_us)
 rt_p99_txt=$(awk -v p="$rt_p99" -v d="$(val "$WORK/router.out" router_e2e drain_s)" \
   'BEGIN { if (p == "Infinity") printf "p99 not reached: over 1%% of the new tickets were not assigned %s s after the load", d; else printf "p99 %.1f ms", p }')
 {
@@ -319,6 +356,8 @@ rt_p99_txt=$(awk -v p="$rt_p99" -v d="$(val "$WORK/router.out" router_e2e drain_
   show "$WORK/stock.out"
   show "$WORK/forecast.out"
   show "$WORK/router.out"
+  show "$WORK/report.out"
+  show "$WORK/survey.out"
   echo
   want ingest && echo "target (a) ingest >= 0.5 x raw COPY: $verdict_a (${ratio:-?} x)"
   want bus && echo "target (b) p99 < 20 ms at $RATE events/s, nothing lost: $verdict_b (p99 $(awk -v p="$p99" 'BEGIN { printf "%.1f", p / 1000 }') ms, lost ${lost:-?})"
@@ -363,11 +402,27 @@ rt_p99_txt=$(awk -v p="$rt_p99" -v d="$(val "$WORK/router.out" router_e2e drain_
       echo "target (i) router end to end: NOT measured (the router benchmark failed)"
     fi
   fi
+  if ! want report; then
+    :
+  elif [ -n "$rp_s" ]; then
+    echo "target (j) report of a 1,000,000-message promo day < 5 s: $verdict_j ($rp_s s = $rp_ratio x a raw scan of the messages, $rp_raw s)"
+  else
+    echo "target (j) report: NOT measured (the report benchmark failed)"
+  fi
+  if ! want survey; then
+    :
+  elif [ -n "$sv_aps" ]; then
+    awk -v a="$sv_aps" -v r="$sv_ratio" -v b="$sv_bare" -v p="$sv_p50" -v q="$sv_p99" -v ok="$SV_RC" 'BEGIN {
+      printf "figure (k) survey answers through the signed link: %.0f answers/s = %.2f x a bare evhttp handler (%.0f req/s), p50 %.1f ms p99 %.1f ms (no target)%s\n",
+        a, r, b, p / 1000, q / 1000, (ok == 0 ? "" : "; its checks FAILED") }'
+  else
+    echo "figure (k) survey link: NOT measured (the survey benchmark failed)"
+  fi
 } >"$RESULTS.tmp"
 {
   cat "$RESULTS.tmp"
   echo
-  for f in ingest commit raw bus.pub bus.sub bus_max.pub bus_max.sub gateway stock forecast router; do
+  for f in ingest commit raw bus.pub bus.sub bus_max.pub bus_max.sub gateway stock forecast router report survey; do
     if [ -f "$WORK/$f.out" ]; then grep '^RESULT ' "$WORK/$f.out" || true; fi
   done
 } >"$RESULTS"
@@ -382,4 +437,6 @@ echo "(also in ${RESULTS#"$ROOT"/})"
 [ "$ST_RC" = 0 ] || say "bench: the stock ingest benchmark failed (see above)"
 [ "$FC_RC" = 0 ] || say "bench: the forecast benchmark failed (see above)"
 [ "$RT_RC" = 0 ] || say "bench: the router benchmark failed (see above)"
-[ "$BUS_RC" = 0 ] && [ "$GW_RC" = 0 ] && [ "$ST_RC" = 0 ] && [ "$FC_RC" = 0 ] && [ "$RT_RC" = 0 ]
+[ "$RP_RC" = 0 ] || say "bench: the report benchmark failed (see above)"
+[ "$SV_RC" = 0 ] || say "bench: the survey link benchmark failed (see above)"
+[ "$BUS_RC" = 0 ] && [ "$GW_RC" = 0 ] && [ "$ST_RC" = 0 ] && [ "$FC_RC" = 0 ] && [ "$RT_RC" = 0 ] && [ "$RP_RC" = 0 ] && [ "$SV_RC" = 0 ]
