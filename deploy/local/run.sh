@@ -29,11 +29,23 @@
 # the gateway delivers the replies and the proactive notices to a local
 # web-chat receiver (tests/tools/http_receiver.py, var/webchat-received.jsonl;
 # it stands in for the app and WeChat's send API too) and to a stand-in
-# sendmail (var/mail/NNN.eml). Prints what happened (the campaign, its
-# forecast, stock, stock-outs and notices too), the customers' progress pages
-# and how to look, then runs until Ctrl-C (SIGINT/SIGTERM) and stops
-# everything in order: tail, gateway, router, logistics, stock, promo,
-# receiver, PostgreSQL.
+# sendmail (var/mail/NNN.eml). Then she resolves both tickets and a team
+# lead comes online: the survey collector (peakdesk-survey) sends each
+# customer one invitation with a signed link, through the gateway (the
+# receiver, a mail file); the web-chat customer replies a bare "5" on the
+# channel (the router hands it to the collector instead of reopening the
+# ticket), the e-mail customer opens the link from his mail and posts the
+# form as a phone does, with a 2 and a comment: a low score, so the router
+# opens a service-recovery ticket for the lead, linked to his ticket. Last,
+# `peakdesk report` writes the campaign's promo-day report,
+# var/report.html (one self-contained page: inline SVG, no script, no
+# external asset), and a login role analyst_demo (member of
+# peakdesk_analyst) is there to query the analytics views with psql.
+# Prints what happened (the campaign, its forecast, stock, stock-outs,
+# notices and surveys too), the customers' progress pages and how to look,
+# then runs until Ctrl-C (SIGINT/SIGTERM) and stops everything in order:
+# tail, gateway, survey, router, logistics, stock, promo, receiver,
+# PostgreSQL.
 #
 # Time. The sample is written with fixed dates (Double 11 2024, China time)
 # and replayed relative to now: every time in it (the *Ms fields of the
@@ -60,8 +72,11 @@
 # events (orders, stock levels, campaign and targets alike) come back
 # DUPLICATE (their ids are fixed) and no forecast, stock-out or notice
 # happens twice, the re-sent pushes store no scan twice, the customers'
-# messages are duplicates (fixed message ids, MsgIds and Message-IDs), and
-# the agent's replies (Idempotency-Key per ticket) are not sent twice. On a
+# messages are duplicates (fixed message ids, MsgIds and Message-IDs), the
+# agent's replies and resolutions (Idempotency-Key per ticket) are not sent
+# twice, no ticket is surveyed twice, and the customers' answers come back
+# "duplicate" (the web-chat "5" has a fixed message id) and 409 (the form: a
+# survey is answered once; 410 once the link's 72 h are over). On a
 # later day the stored times are still the first day's: that story has aged,
 # more parcels turn late and, six hours after the first run, the campaign's
 # main day is over (not live); remove the var directory for a fresh day.
@@ -72,12 +87,14 @@
 #   PEAKDESK_RUN_ONCE=1   stop right after the summary; exit 1 when the demo
 #                         did not produce what it should (tests, CI)
 #   PEAKDESK_LOGISTICS_HTTP, PEAKDESK_STOCK_HTTP, PEAKDESK_PROMO_HTTP,
-#   PEAKDESK_GATEWAY_HTTP, PEAKDESK_ROUTER_HTTP
+#   PEAKDESK_GATEWAY_HTTP, PEAKDESK_ROUTER_HTTP, PEAKDESK_SURVEY_HTTP
 #                         the services' addresses; default 127.0.0.1:8082,
-#                         :8083, :8084, :8080 and :8081, or the first free port
-#                         from 18082, 18083, 18084, 18080 and 18081 when the
-#                         default is taken (the web-chat receiver takes the
-#                         first free one from 18090)
+#                         :8083, :8084, :8080, :8081 and :8085, or the first
+#                         free port from 18082, 18083, 18084, 18080, 18081 and
+#                         18085 when the default is taken (the web-chat
+#                         receiver takes the first free one from 18090); the
+#                         survey links point at the survey's own address
+#                         (PEAKDESK_SURVEY_PUBLIC_URL, set by the demo)
 #   PEAKDESK_KUAIDI100_SALT, PEAKDESK_LOGISTICS_NO_SCAN_HOURS,
 #   PEAKDESK_LOGISTICS_DELAY_CHECK_MS
 #                         override the demo defaults below
@@ -87,8 +104,14 @@
 #                         PEAKDESK_ROUTER_FIRST_RESPONSE_MINUTES (and the next-
 #                         response and resolution ones) do not: the demo shows
 #                         the SLA table and the campaign's override
-#
-# A later issue adds the survey service here.
+#   PEAKDESK_SURVEY_SECRET the survey links' HMAC key; default a demo secret
+#                         (printed in "how to look")
+#   PEAKDESK_SURVEY_QUIET_HOURS
+#                         default none in the demo (see "demo settings" for
+#                         why); a caller's value passes, e.g. 00:00-23:59 to
+#                         see the invitations queued; a caller's
+#                         PEAKDESK_SURVEY_KINDS, _MIN_DAYS and _EXPIRY_HOURS do
+#                         not: the demo's customers answer a CSAT question
 set -u
 
 CALLER_DIR=$(pwd)
@@ -110,7 +133,7 @@ step() { printf '\n==> %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 
-for b in peakdesk peakdesk-logistics peakdesk-stock peakdesk-promo peakdesk-gateway peakdesk-router; do
+for b in peakdesk peakdesk-logistics peakdesk-stock peakdesk-promo peakdesk-gateway peakdesk-router peakdesk-survey; do
   [ -x "$BIN/$b" ] || die "$BIN/$b is missing: build first (make)"
 done
 for t in psql curl md5sum sha1sum openssl python3; do
@@ -125,6 +148,10 @@ for s in GATEWAY ROUTER LOGISTICS STOCK PROMO SURVEY; do
 done
 # The demo's SLA targets are the SLA table's and the campaign's.
 unset PEAKDESK_ROUTER_FIRST_RESPONSE_MINUTES PEAKDESK_ROUTER_NEXT_RESPONSE_MINUTES PEAKDESK_ROUTER_RESOLUTION_MINUTES
+# The demo's customers answer a CSAT question (a bare "5", a form with a 2),
+# asked once, on links that work for the default 72 h; the links point at
+# the collector itself.
+unset PEAKDESK_SURVEY_KINDS PEAKDESK_SURVEY_MIN_DAYS PEAKDESK_SURVEY_EXPIRY_HOURS PEAKDESK_SURVEY_PUBLIC_URL
 
 # ---- demo settings -------------------------------------------------------------
 SALT=${PEAKDESK_KUAIDI100_SALT:-peakdesk-demo-salt}
@@ -184,6 +211,34 @@ MAIL_MSGID=CAPd11.20241113.0034.xu.tao@example.com
 COMPLAINT_USER=chen.jing.1984@example.com
 COMPLAINT_MSGID=20241113175231.63a1@mail.example.com
 CHANNEL_TIMEOUT=30
+# Surveys. Once the agent has resolved her two tickets, the survey collector
+# asks both customers (CSAT, 1-5). The links are signed with this secret
+# (printed in "how to look", so you can check a token yourself).
+SURVEY_SECRET=${PEAKDESK_SURVEY_SECRET:-peakdesk-demo-survey-secret}
+# Quiet hours: none in the demo unless the caller sets them. In production
+# (default 22:00-08:00 China time) an invitation due at night waits, state
+# queued, until the window ends; the demo runs at any hour and must show the
+# customers' answers, so it asks at once. To see quiet hours at work:
+#   PEAKDESK_SURVEY_QUIET_HOURS=00:00-23:59 make run
+# (a window that holds now: the summary shows the invitations queued with
+# their send time, and the customers have nothing to answer yet), or psql
+# "SELECT ticket_public_id, state, send_at FROM survey.invitations".
+SURVEY_QUIET=${PEAKDESK_SURVEY_QUIET_HOURS:-none}
+SURVEY_QUIET_DEFAULT=""
+[ -z "${PEAKDESK_SURVEY_QUIET_HOURS:-}" ] && SURVEY_QUIET_DEFAULT=1
+# The team lead a low score's service-recovery ticket goes to: xiaomei's
+# groups, tier lead (recovery tickets are for leads and above).
+LEAD=zhoulin
+# The customers' answers: the web-chat customer replies a bare "5" (a fixed
+# message id, so a re-run is a duplicate); the e-mail customer posts the
+# form from his mail with a 2 and a comment, a low score.
+WC_SURVEY_MSGID=wc-demo-survey-answer-1
+MAIL_CSAT=2
+MAIL_COMMENT="等了三天还没发货，每次问都说加急，太失望了"
+# The promo-day report (peakdesk report): every chart is an inline <svg>
+# (drawn as "no data" when empty): nine today, at least eight asked for.
+REPORT_MIN_SVG=8
+ANALYST=analyst_demo
 
 # ---- helpers ---------------------------------------------------------------------
 # 0 when something listens on 127.0.0.1/any:PORT (read from /proc: no ss/netstat needed).
@@ -265,6 +320,7 @@ STOCK_PID=""
 PROMO_PID=""
 GATEWAY_PID=""
 ROUTER_PID=""
+SURVEY_PID=""
 RECEIVER_PID=""
 UNCLEAN=""
 PG_STARTED=""
@@ -286,9 +342,14 @@ cleanup() {
   stop_proc "peakdesk tail (demo)" "$TAIL_PID"
   TAIL_PID=""
   rmpid tail-demo
-  # Ingress first (no new messages or agent calls), then the router, then
-  # the department services; the receiver once nothing delivers to it.
+  # Ingress first: the gateway (no new messages or agent calls) and the
+  # survey collector (no new answers on its links); the collector before the
+  # router, so the router still takes its last survey.low_score (what the
+  # router emits after, the collector reads from bus.outbox when it starts
+  # again). Then the department services; the receiver once nothing
+  # delivers to it.
   stop_svc gateway
+  stop_svc survey
   stop_svc router
   stop_svc logistics
   stop_svc stock
@@ -296,7 +357,7 @@ cleanup() {
   stop_proc "web-chat receiver (http_receiver.py)" "$RECEIVER_PID" term_ok
   RECEIVER_PID=""
   rmpid receiver
-  for a in "${HTTP:-}" "${ST_HTTP:-}" "${PM_HTTP:-}" "${GW_HTTP:-}" "${RT_HTTP:-}"; do
+  for a in "${HTTP:-}" "${ST_HTTP:-}" "${PM_HTTP:-}" "${GW_HTTP:-}" "${RT_HTTP:-}" "${SV_HTTP:-}"; do
     if [ -n "$a" ] && curl -fsS -m 2 "http://$a/healthz" >/dev/null 2>&1; then
       info "warning: something still answers on http://$a after the services stopped"
     fi
@@ -354,10 +415,11 @@ if [ ${#RUNDIR} -gt 80 ]; then
 fi
 mkdir -p "$RUNDIR" || die "cannot create $RUNDIR"
 
-say "peakdesk make run: a private PostgreSQL, peakdesk-logistics, -stock, -promo, -gateway and -router,"
-say "and a sample Double 11 promo day replayed relative to now: the campaign and its staffing forecast,"
-say "departments' events (orders, stock-outs, parcels), customers on web chat, WeChat and e-mail, their"
-say "tickets, proactive notices and an agent's replies. A later issue adds the survey service."
+say "peakdesk make run: a private PostgreSQL, peakdesk-logistics, -stock, -promo, -gateway, -router and"
+say "-survey, and a sample Double 11 promo day replayed relative to now: the campaign and its staffing"
+say "forecast, departments' events (orders, stock-outs, parcels), customers on web chat, WeChat and e-mail,"
+say "their tickets, proactive notices, an agent's replies, satisfaction surveys and a low score's"
+say "recovery ticket, and the promo-day report."
 say "var directory: $VAR_SHOWN"
 [ -n "${NOTE_RUNDIR:-}" ] && say "$NOTE_RUNDIR"
 
@@ -400,6 +462,7 @@ else
 fi
 PG_STARTED=1
 q 'SELECT 1' >/dev/null || die "database peakdesk not reachable at $PGDIR"
+RUN_STARTED=$(q 'SELECT now()')
 info "up: $PEAKDESK_DB"
 
 step "migrate"
@@ -410,7 +473,7 @@ q "SELECT 1 FROM pg_namespace WHERE nspname = 'logistics'" | grep -q 1 || die "m
 PEAKDESK_RUN_DIR=$RUNDIR
 export PEAKDESK_RUN_DIR
 for f in logistics:peakdesk-logistics stock:peakdesk-stock promo:peakdesk-promo gateway:peakdesk-gateway \
-  router:peakdesk-router receiver:http_receiver.py "tail-demo:tail --name demo"; do
+  router:peakdesk-router survey:peakdesk-survey receiver:http_receiver.py "tail-demo:tail --name demo"; do
   name=${f%%:*} pat=${f#*:}
   if p=$(live_pid "$RUNDIR/$name.pid" "$pat"); then
     case $name in
@@ -441,7 +504,8 @@ pick_port() {
   eval "$var=127.0.0.1:\$port"
 }
 # Addresses given by the caller are used as they are (and kept from the others).
-for v in PEAKDESK_LOGISTICS_HTTP PEAKDESK_STOCK_HTTP PEAKDESK_PROMO_HTTP PEAKDESK_GATEWAY_HTTP PEAKDESK_ROUTER_HTTP; do
+for v in PEAKDESK_LOGISTICS_HTTP PEAKDESK_STOCK_HTTP PEAKDESK_PROMO_HTTP PEAKDESK_GATEWAY_HTTP PEAKDESK_ROUTER_HTTP \
+  PEAKDESK_SURVEY_HTTP; do
   eval "a=\${$v:-}"
   [ -n "$a" ] && CHOSEN_PORTS="$CHOSEN_PORTS${a##*:} "
 done
@@ -538,7 +602,7 @@ info "pid $RECEIVER_PID; every POST it gets is a line in $RECEIVED_SHOWN ($(line
 
 # Accounts and agent before the gateway starts, so it knows them at once (it
 # reloads accounts every 2 s; agents' tokens are looked up per call).
-step "channel accounts and an agent (peakdesk account add, peakdesk agent add)"
+step "channel accounts, an agent and her team lead (peakdesk account add, peakdesk agent add)"
 acct() {
   out=$("$BIN/peakdesk" account add "$@" 2>&1) || { say "$out"; die "peakdesk account add failed"; }
   info "$out"
@@ -567,6 +631,14 @@ AGENT_TOKEN=$(echo "$out" | sed -n 's/^token: //p')
 info "$(echo "$out" | grep -v '^token: ')"
 info "  token: $(printf '%s' "$AGENT_TOKEN" | cut -c1-12)… (printed once by agent add, kept by this script for the"
 info "  demo only; each run makes a new one; only its SHA-256 is stored)"
+# Her team lead: takes the service-recovery tickets that low survey scores
+# open (tier lead and above only); online once the surveys go out.
+out=$("$BIN/peakdesk" agent add --name "$LEAD" --groups order,after-sale --tier lead --capacity 4 2>&1) ||
+  { say "$out"; die "peakdesk agent add failed"; }
+LEAD_TOKEN=$(echo "$out" | sed -n 's/^token: //p')
+[ -n "$LEAD_TOKEN" ] || die "peakdesk agent add printed no token"
+info "$(echo "$out" | grep -v '^token: ')"
+info "  her team lead: low survey scores become service-recovery tickets for a lead"
 
 step "peakdesk-gateway (channels in, replies out, agent API, progress pages)"
 [ -n "${PEAKDESK_GATEWAY_HTTP:-}" ] || pick_port PEAKDESK_GATEWAY_HTTP 8080 18080 peakdesk-gateway
@@ -587,6 +659,26 @@ export PEAKDESK_ROUTER_HTTP
 RT_HTTP=$PEAKDESK_ROUTER_HTTP
 start_service router
 info "log: $(rel "$VAR/log/router.log")"
+
+step "peakdesk-survey (satisfaction surveys: invitations, the signed link, low scores)"
+[ -n "${PEAKDESK_SURVEY_HTTP:-}" ] || pick_port PEAKDESK_SURVEY_HTTP 8085 18085 peakdesk-survey
+export PEAKDESK_SURVEY_HTTP
+SV_HTTP=$PEAKDESK_SURVEY_HTTP
+# The links customers get point here: in production, the public name of the
+# nginx in front of it (docs/survey.md).
+PEAKDESK_SURVEY_PUBLIC_URL=http://$SV_HTTP
+PEAKDESK_SURVEY_SECRET=$SURVEY_SECRET
+PEAKDESK_SURVEY_QUIET_HOURS=$SURVEY_QUIET
+export PEAKDESK_SURVEY_PUBLIC_URL PEAKDESK_SURVEY_SECRET PEAKDESK_SURVEY_QUIET_HOURS
+start_service survey
+info "links: $PEAKDESK_SURVEY_PUBLIC_URL/s/TOKEN (a form in a browser; JSON at /v1/surveys/TOKEN), signed with"
+info "PEAKDESK_SURVEY_SECRET; CSAT 1-5, one invitation per customer per 7 days, links valid 72 h"
+if [ -n "$SURVEY_QUIET_DEFAULT" ]; then
+  info "quiet hours: none (the demo's; production 22:00-08:00 China time holds invitations back at night)"
+else
+  info "quiet hours: $SURVEY_QUIET (yours, PEAKDESK_SURVEY_QUIET_HOURS): an invitation due in them waits"
+fi
+info "log: $(rel "$VAR/log/survey.log")"
 
 # ---- tail --------------------------------------------------------------------------
 EVENTS=$VAR/events.jsonl
@@ -1023,17 +1115,21 @@ table "SELECT t.public_id, t.channel, left(t.external_user_id, 16) AS customer,
   FROM router.tickets t WHERE t.ticket_id IN ($sample_tickets) ORDER BY t.created_at, t.public_id"
 
 # ---- the agent --------------------------------------------------------------------------
-WC_PID=$(q "SELECT public_id FROM router.tickets WHERE account = 'webchat' AND external_user_id = '$WC_USER' ORDER BY created_at DESC LIMIT 1")
-MAIL_PID=$(q "SELECT public_id FROM router.tickets WHERE account = 'support' AND external_user_id = '$MAIL_USER' ORDER BY created_at DESC LIMIT 1")
+# (Their own tickets: not a service-recovery ticket a low survey score opened for them.)
+WC_PID=$(q "SELECT public_id FROM router.tickets WHERE account = 'webchat' AND external_user_id = '$WC_USER'
+  AND NOT 'service_recovery' = ANY (tags) ORDER BY created_at DESC LIMIT 1")
+MAIL_PID=$(q "SELECT public_id FROM router.tickets WHERE account = 'support' AND external_user_id = '$MAIL_USER'
+  AND NOT 'service_recovery' = ANY (tags) ORDER BY created_at DESC LIMIT 1")
 WC_OUT=demo-reply-$WC_PID
 MAIL_OUT=demo-reply-$MAIL_PID
 APIOUT=$VAR/log/agent-api.last
 # api METHOD PATH [BODY [IDEMPOTENCY-KEY]]: prints "HTTP-status body". The
-# token goes to curl on stdin (-K -), not on its command line.
+# token (API_TOKEN, else the agent's) goes to curl on stdin (-K -), not on
+# its command line.
 api() {
   set -- "$1" "$2" "${3:-}" "${4:-}"
   st=$({
-    printf 'header = "Authorization: Bearer %s"\n' "$AGENT_TOKEN"
+    printf 'header = "Authorization: Bearer %s"\n' "${API_TOKEN:-$AGENT_TOKEN}"
     [ -n "$4" ] && printf 'header = "Idempotency-Key: %s"\n' "$4"
     [ -n "$3" ] && printf 'data-binary = "%s"\n' "$(printf '%s' "$3" | sed 's/["\\]/\\&/g')"
   } | curl -sS -m 10 -K - -o "$APIOUT" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
@@ -1094,6 +1190,210 @@ waited=$(($(date +%s) - start))
 info "web chat: $(outbound_status "$WC_OUT") -> POST http://$RECEIVER_HTTP/webchat, recorded in $RECEIVED_SHOWN"
 info "e-mail:   $(outbound_status "$MAIL_OUT") -> PEAKDESK_SENDMAIL, filed in $MAILDIR_SHOWN/$(basename "$(mail_file "$MAIL_OUT")")"
 replies_done && info "(after ${waited} s)" || info "not both delivered after ${CHANNEL_TIMEOUT} s (see $(rel "$VAR/log/gateway.log"))"
+
+# ---- surveys -------------------------------------------------------------------------
+# Resolving a ticket is what the survey collector waits for (ticket.resolved).
+step "the agent resolves both tickets; her team lead $LEAD comes online"
+# resolve_ticket PID WHAT NOTE: POST /v1/tickets/PID/resolve with Idempotency-Key demo-resolve-PID.
+RESOLVE_DUP=""
+resolve_ticket() {
+  [ -n "$1" ] || return 0 # no ticket: the reply step said so
+  r=$(api POST "/v1/tickets/$1/resolve" "{\"resolution\":\"$3\",\"resolutionCode\":\"answered\"}" "demo-resolve-$1")
+  info "POST /v1/tickets/$1/resolve ($2; Idempotency-Key: demo-resolve-$1)"
+  info "     {\"resolution\":\"$3\",\"resolutionCode\":\"answered\"} -> ${r%% *} $(field "$r" status)"
+  case "$r" in
+  202*'"status":"accepted"'*) ;;
+  200*'"status":"duplicate"'*) RESOLVE_DUP=1 ;;
+  *) problem "resolving the $2 ticket answered: $r" ;;
+  esac
+}
+resolve_ticket "$WC_PID" "web-chat $WC_USER" "已催促韵达派送，登记延误补偿"
+resolve_ticket "$MAIL_PID" "e-mail $MAIL_USER" "已加急打包，明天发出"
+[ -n "$RESOLVE_DUP" ] && info "(duplicate: an earlier run already resolved them; the collector asks about a ticket once)"
+API_TOKEN=$LEAD_TOKEN
+r=$(api PUT /v1/agent/presence '{"presence":"online"}')
+API_TOKEN=""
+info "PUT  /v1/agent/presence {\"presence\":\"online\"} as $LEAD (tier lead, groups order, after-sale) -> ${r%% *} $(field "$r" status)"
+case "$r" in 202* | 200*) ;; *) problem "the lead's presence answered: $r" ;; esac
+
+step "the survey collector asks both customers (ticket.resolved -> peakdesk-survey -> message.outbound -> gateway)"
+inv_state() { q "SELECT state FROM survey.invitations WHERE ticket_public_id = '$1'"; }
+inv_out() { q "SELECT outbound_id FROM survey.invitations WHERE ticket_public_id = '$1'"; }
+# An invitation is settled when it is delivered (the receiver's line, the
+# mail file), or waits in quiet hours, or was skipped.
+inv_settled() {
+  case "$(inv_state "$1")" in
+  queued | skipped) return 0 ;;
+  sent | answered | expired)
+    o=$(inv_out "$1")
+    is_delivered "$o" || return 1
+    if [ "$2" = webchat ]; then grep -qF "\"$o\"" "$RECEIVED" 2>/dev/null; else [ -n "$(mail_file "$o")" ]; fi ;;
+  *) return 1 ;;
+  esac
+}
+invitations_done() { inv_settled "$WC_PID" webchat && inv_settled "$MAIL_PID" email; }
+start=$(date +%s)
+while ! invitations_done && [ $(($(date +%s) - start)) -lt "$CHANNEL_TIMEOUT" ]; do sleep 0.25; done
+waited=$(($(date +%s) - start))
+# survey_link FILE: the first survey link in a receiver line's text or a mail's body.
+WC_INV_OUT=$(inv_out "$WC_PID")
+MAIL_INV_OUT=$(inv_out "$MAIL_PID")
+WC_LINK=$(grep -F "\"$WC_INV_OUT\"" "$RECEIVED" 2>/dev/null | tail -n 1 | python3 -c 'import json, re, sys
+for line in sys.stdin:
+    m = re.search(r"https?://\S+/s/[A-Za-z0-9_-]+", json.loads(json.loads(line)["body"]).get("text", ""))
+    print(m.group(0) if m else "")')
+MAIL_INV_FILE=$(mail_file "$MAIL_INV_OUT")
+MAIL_LINK=""
+[ -n "$MAIL_INV_FILE" ] && MAIL_LINK=$(python3 -c 'import email, email.policy, re, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+u = re.search(r"https?://\S+/s/[A-Za-z0-9_-]+", m.get_body(("plain", "html")).get_content())
+print(u.group(0) if u else "")' "$MAIL_INV_FILE" 2>/dev/null)
+# invitation WHO PID OUT WHERE: one line per invitation: its state and where it went.
+invitation() {
+  st=$(q "SELECT state || coalesce(' (' || nullif(skip_reason, '') || ')', '') || CASE WHEN state = 'queued'
+    THEN ', until ' || to_char(send_at $CST_TZ, 'MM-DD HH24:MI') || ' CST' ELSE '' END FROM survey.invitations WHERE ticket_public_id = '$2'")
+  info "$1 ($2): ${st:-no invitation}"
+  [ -n "$3" ] && info "  $(outbound_status "$3") -> $4"
+}
+invitation "web chat, $WC_USER" "$WC_PID" "$WC_INV_OUT" "POST http://$RECEIVER_HTTP/webchat, recorded in $RECEIVED_SHOWN"
+grep -F "\"$WC_INV_OUT\"" "$RECEIVED" 2>/dev/null | tail -n 1 | python3 -c 'import json, sys
+for line in sys.stdin:
+    for t in json.loads(json.loads(line)["body"])["text"].split("\n"):
+        print("      \"%s\"" % t)'
+invitation "e-mail, $MAIL_USER" "$MAIL_PID" "$MAIL_INV_OUT" "PEAKDESK_SENDMAIL, filed in $(rel "${MAIL_INV_FILE:-$MAILDIR/?}")"
+[ -n "$MAIL_INV_FILE" ] && python3 -c 'import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+print("      (decoded) Subject: %s" % m["Subject"])
+for t in m.get_body(("plain", "html")).get_content().strip().split("\n"):
+    print("      (decoded) %s" % t)' "$MAIL_INV_FILE" 2>/dev/null
+if invitations_done && [ -n "$WC_INV_OUT$MAIL_INV_OUT" ]; then
+  info "(after ${waited} s; the link is {PEAKDESK_SURVEY_PUBLIC_URL}/s/{token}: the invitation id, the expiry and"
+  info " an HMAC-SHA256 over both, so nothing is stored for it and a changed character is refused)"
+elif invitations_done; then
+  info "(after ${waited} s)"
+else
+  info "not both delivered after ${CHANNEL_TIMEOUT} s (see $(rel "$VAR/log/survey.log") and $(rel "$VAR/log/gateway.log"))"
+fi
+# Did both go out? (With the caller's quiet hours they may wait: then there is nothing to answer yet.)
+SURVEYS_OUT=""
+case "$(inv_state "$WC_PID") $(inv_state "$MAIL_PID")" in
+sent\ sent | sent\ answered | answered\ sent | answered\ answered) SURVEYS_OUT=1 ;;
+*queued*)
+  info "quiet hours: an invitation due in them waits until they end (its send time is fixed when the ticket is"
+  info "resolved: PEAKDESK_SURVEY_QUIET_HOURS of this run, $SURVEY_QUIET, or of the run that resolved it); the customers"
+  info "answer nothing yet" ;;
+esac
+
+# The customers answer: a bare "5" on web chat, the form from the mail.
+REC_PID=""
+if [ -n "$SURVEYS_OUT" ]; then
+  step "the customers answer: \"5\" on web chat, the link from the e-mail"
+  info "web chat: $WC_USER replies a bare \"5\" on the channel (signed like the platform; message id $WC_SURVEY_MSGID):"
+  info "  the router finds the invitation to that customer and hands the answer to the collector (ticket.survey_reply)"
+  info "  instead of reopening the ticket"
+  body="{\"externalUserId\":\"$WC_USER\",\"displayName\":\"跑步的阿杰\",\"messageId\":\"$WC_SURVEY_MSGID\",\"text\":\"5\",\"sentAtMs\":\"$(date +%s)000\"}"
+  r=$(wc_post "$body")
+  info "  POST http://$GW_HTTP/v1/channels/webchat/messages {\"messageId\":\"$WC_SURVEY_MSGID\",\"text\":\"5\",...} -> ${r%% *} $(field "$r" status)"
+  case "$r" in
+  200*'"status":"accepted"'*) ;;
+  200*'"status":"duplicate"'*) info "  (duplicate: an earlier run sent this answer; it is recorded once)" ;;
+  *) problem "the web-chat customer's \"5\" answered: $r" ;;
+  esac
+  PHONE_UA='Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148'
+  FORM=$VAR/log/survey-form.html
+  if [ -z "$MAIL_LINK" ]; then
+    problem "no survey link in the e-mail invitation to $MAIL_USER"
+  else
+    info "e-mail: $MAIL_USER opens the link in his mail on his phone:"
+    st=$(curl -sS -m 10 -o "$FORM" -w '%{http_code}' -A "$PHONE_UA" -H 'Accept: text/html' "$MAIL_LINK" 2>&1)
+    info "  GET $MAIL_LINK (Accept: text/html)"
+    info "  -> $st $(python3 -c 'import re, sys
+h = open(sys.argv[1], encoding="utf-8").read()
+n = len(re.findall(r"<input type=\"radio\" name=\"csat\"", h))
+if n:
+    print("the form: %d choices for csat, a comment box%s; no script" % (n, " and a submit button" if "<button" in h else ""))
+else:
+    m = re.search(r"<h1>(.*?)</h1>", h)
+    print(m.group(1) if m else "(no page)")' "$FORM" 2>/dev/null)"
+    info "  and posts it (application/x-www-form-urlencoded, as the browser sends the form): csat=$MAIL_CSAT, comment=\"$MAIL_COMMENT\""
+    r=$(curl -sS -m 10 -o "$VAR/log/survey-answer.html" -w '%{http_code}' -A "$PHONE_UA" -H 'Accept: text/html' \
+      -H 'Content-Type: application/x-www-form-urlencoded' --data-urlencode "csat=$MAIL_CSAT" \
+      --data-urlencode "comment=$MAIL_COMMENT" "$MAIL_LINK" 2>&1)
+    page=$(python3 -c 'import html, re, sys
+h = open(sys.argv[1], encoding="utf-8").read()
+t = [html.unescape(re.search(p, h, re.S).group(1)) if re.search(p, h, re.S) else "" for p in (r"<h1>(.*?)</h1>", r"<p>(.*?)</p>")]
+print(" / ".join(x for x in t if x) or "(no page)")' "$VAR/log/survey-answer.html" 2>/dev/null)
+    info "  -> $r, a page: $page"
+    case "$r" in
+    201) ;;
+    409 | 410)
+      if [ "$(q "SELECT count(*) FROM survey.responses r JOIN survey.invitations i USING (invitation_id) WHERE i.ticket_public_id = '$MAIL_PID'")" = 1 ]; then
+        info "  (an earlier run answered it: a survey is answered once$([ "$r" = 410 ] && echo ", and its link is past its 72 h now"))"
+      else
+        problem "the e-mail customer's survey form answered $r, with no answer recorded"
+      fi ;;
+    *) problem "the e-mail customer's survey form answered: $r $page" ;;
+    esac
+  fi
+  # Both answers recorded, and the low one turned into a recovery ticket for the lead.
+  answers_sql="SELECT count(*) FROM survey.responses r JOIN survey.invitations i USING (invitation_id)
+    WHERE i.ticket_public_id IN ('$WC_PID', '$MAIL_PID')"
+  rec_sql="SELECT t.public_id FROM router.tickets t JOIN router.ticket_refs f USING (ticket_id)
+    WHERE f.kind = 'recovers' AND f.value = '$MAIL_PID' AND t.agent_id = '$LEAD'"
+  # The collector thanks a customer who answered on the channel, on the channel.
+  thanks_sql="SELECT outbound_id FROM gateway.outbound_messages WHERE reason = 4 AND account = 'webchat'
+    AND external_user_id = '$WC_USER' AND outbound_id <> '$WC_INV_OUT' ORDER BY created_at LIMIT 1"
+  answers_done() {
+    [ "$(q "$answers_sql")" = 2 ] && [ -n "$(q "$rec_sql")" ] && is_delivered "$(q "$thanks_sql")" &&
+      grep -qF "\"$(q "$thanks_sql")\"" "$RECEIVED" 2>/dev/null
+  }
+  start=$(date +%s)
+  while ! answers_done && [ $(($(date +%s) - start)) -lt "$CHANNEL_TIMEOUT" ]; do sleep 0.25; done
+  waited=$(($(date +%s) - start))
+  info "recorded (survey.responses), each once:"
+  table "SELECT i.ticket_public_id AS ticket, CASE i.channel WHEN 'webhook' THEN 'web chat' ELSE i.channel END AS channel,
+    r.via, r.csat, r.low_score AS low, coalesce(array_to_string(r.low_reasons, ','), '') AS low_reasons, coalesce(r.comment, '') AS comment
+    FROM survey.responses r JOIN survey.invitations i USING (invitation_id)
+    WHERE i.ticket_public_id IN ('$WC_PID', '$MAIL_PID') ORDER BY r.via DESC"
+  WC_THANKS=$(q "$thanks_sql")
+  info "the collector answers the \"5\" on web chat: $(q "SELECT '\"' || replace(text, E'\n', ' ') || '\" (' || status || ')'
+    FROM gateway.outbound_messages WHERE outbound_id = '$WC_THANKS'")"
+  REC_PID=$(q "SELECT t.public_id FROM router.tickets t JOIN router.ticket_refs f USING (ticket_id)
+    WHERE f.kind = 'recovers' AND f.value = '$MAIL_PID' ORDER BY t.created_at LIMIT 1")
+  if [ -n "$REC_PID" ]; then
+    info "the low score (survey.low_score -> router): a service-recovery ticket for a lead, linked to the original:"
+    table "SELECT t.public_id, t.group_name AS group, t.escalation_tier AS tier, t.priority AS prio,
+      coalesce(nullif(t.agent_id, ''), '-') AS agent, t.status, left(t.subject, 60) AS subject
+      FROM router.tickets t WHERE t.public_id = '$REC_PID'"
+  fi
+  answers_done && info "(after ${waited} s)" || info "not all there after ${CHANNEL_TIMEOUT} s (see $(rel "$VAR/log/survey.log") and $(rel "$VAR/log/router.log"))"
+fi
+
+# ---- for analysts: the promo-day report, a read-only login -------------------------------------
+REPORT=$VAR/report.html
+REPORT_SHOWN=$(rel "$REPORT")
+step "the promo-day report: peakdesk report --campaign $CAMPAIGN --tz Asia/Shanghai --out $REPORT_SHOWN"
+REPORT_OK=""
+if "$BIN/peakdesk" report --campaign "$CAMPAIGN" --tz Asia/Shanghai --out "$REPORT" >"$VAR/log/report.out" 2>"$VAR/log/report.log"; then
+  REPORT_OK=1
+  info "$(sed -n 's/^peakdesk report: //p' "$VAR/log/report.log" | tail -n 1) (each query and its time: $(rel "$VAR/log/report.log"))"
+  REPORT_SVG=$(grep -o '<svg' "$REPORT" | wc -l | tr -d ' ')
+  info "one page, $REPORT_SVG inline SVG charts, no script, no external asset: open it in a browser, also offline"
+else
+  info "peakdesk report failed:"
+  sed 's/^/      /' "$VAR/log/report.log" | tail -n 10
+  problem "peakdesk report failed (see $(rel "$VAR/log/report.log"))"
+fi
+# Analysts log in as their own role, a member of peakdesk_analyst: the
+# analytics views (personal data masked) and nothing else. Created once.
+ANALYST_DB="host=$PGDIR user=$ANALYST dbname=peakdesk"
+q "DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$ANALYST') THEN
+    CREATE ROLE $ANALYST LOGIN IN ROLE peakdesk_analyst;
+  END IF; END \$\$" >/dev/null
+info "analyst login: $(q "SELECT r.rolname || ' (member of ' || string_agg(g.rolname, ', ') || ')' FROM pg_roles r
+  JOIN pg_auth_members m ON m.member = r.oid JOIN pg_roles g ON g.oid = m.roleid WHERE r.rolname = '$ANALYST' GROUP BY r.rolname")"
+info "  (the private cluster trusts its socket: no password; a real one gets CREATE ROLE ... PASSWORD)"
 
 # Let the tail catch up with everything committed so far, by every publisher.
 PUBLISHER=$(q "SELECT publisher FROM bus.publishers WHERE publisher LIKE 'logistics-%' ORDER BY started_at DESC LIMIT 1")
@@ -1365,6 +1665,37 @@ except Exception as e:
 }
 track "web chat, $WC_USER (PD2411110002, the stalled parcel)" "$WC_PID"
 track "e-mail, $MAIL_USER (PD2411110034, not shipped yet)" "$MAIL_PID"
+say ""
+info "surveys (peakdesk-survey: one invitation per resolved ticket; survey.invitations, survey.responses):"
+info "invitations: $(q "SELECT count(*) FILTER (WHERE state IN ('sent', 'answered', 'expired')) || ' sent, '
+  || count(*) FILTER (WHERE state = 'queued') || ' queued (quiet hours), ' || count(*) FILTER (WHERE state = 'skipped') || ' skipped'
+  || coalesce(' (' || string_agg(DISTINCT nullif(skip_reason, ''), ', ') || ')', '') FROM survey.invitations")"
+info "answers:     $(q "SELECT count(*) || ' (' || count(*) FILTER (WHERE via = 'channel') || ' on the channel, '
+  || count(*) FILTER (WHERE via = 'link') || ' on the link), ' || count(*) FILTER (WHERE low_score) || ' low' FROM survey.responses")"
+info "scores:      $(q "SELECT CASE WHEN csat_answers > 0 THEN 'CSAT ' || csat_pct || ' % satisfied (4-5 of ' || csat_answers
+  || ' answers, average ' || round(avg_csat, 2) || ')' ELSE 'no CSAT answers yet' END || ', '
+  || CASE WHEN nps_answers > 0 THEN 'NPS ' || nps || ' (' || nps_answers || ' answers)' ELSE 'no NPS (the demo asks CSAT)' END
+  || coalesce(', response rate ' || response_rate_pct || ' %', '') FROM analytics.survey_scores WHERE breakdown = ''")"
+if [ -n "$REC_PID" ]; then
+  info "recovery:    $(q "SELECT t.public_id || ' (urgent, ' || t.escalation_tier || ' tier, group ' || t.group_name || ') '
+    || CASE WHEN t.agent_id = '' THEN 'waiting for a lead' ELSE 'assigned to ' || t.agent_id || ' (' || a.tier || ')' END
+    FROM router.tickets t LEFT JOIN router.agents a ON a.agent_id = t.agent_id WHERE t.public_id = '$REC_PID'")"
+  info "             recovering $(q "SELECT f.value || ' (' || o.channel || ' ' || o.external_user_id || ', answered by '
+    || coalesce(nullif(o.agent_id, ''), '-') || ')' || coalesce(', low score: CSAT ' || r.csat || ' via the ' || r.via, '')
+    FROM router.tickets t JOIN router.ticket_refs f ON f.ticket_id = t.ticket_id AND f.kind = 'recovers'
+    JOIN router.tickets o ON o.public_id = f.value LEFT JOIN survey.invitations i ON i.ticket_public_id = o.public_id
+    LEFT JOIN survey.responses r USING (invitation_id) WHERE t.public_id = '$REC_PID'")"
+  info "             the lead calls the customer back; the original ticket's timeline notes the low score:"
+  info "             $(q "SELECT label FROM router.ticket_events e JOIN router.tickets t USING (ticket_id)
+    WHERE t.public_id = '$MAIL_PID' AND e.kind = 'survey_low_score' ORDER BY e.at DESC LIMIT 1")"
+fi
+say ""
+if [ -n "$REPORT_OK" ]; then
+  info "************************************************************************************************"
+  info "  the promo-day report: open $REPORT_SHOWN in a browser"
+  info "  ($REPORT; $(wc -c <"$REPORT" | tr -d ' ') bytes, $REPORT_SVG charts, self-contained)"
+  info "************************************************************************************************"
+fi
 
 # ---- checks --------------------------------------------------------------------------------
 chk() { # chk "what" SQL expected
@@ -1456,15 +1787,15 @@ chk "customer messages per account" "SELECT string_agg(account || ' ' || n, ', '
 chk "every customer message (not the channel events) in a ticket" "$unrouted_sql" 0
 chk "tickets opened for the sample's customers (one per customer)" "SELECT count(*) FROM ($sample_tickets) s" 6
 chk "the web-chat customer's two messages in one ticket" "SELECT count(*) FROM router.ticket_messages m JOIN router.tickets t USING (ticket_id)
-  WHERE t.public_id = '$WC_PID' AND m.direction = 'in'" 2
+  WHERE t.public_id = '$WC_PID' AND m.direction = 'in' AND m.message_id IN (SELECT message_id FROM gateway.inbound_messages WHERE $SAMPLE_MSGS)" 2
 chk "the WeChat follower: the subscribe event opens no ticket, the question after it does" "SELECT count(DISTINCT m.ticket_id) || ' ' || count(*) FROM router.ticket_messages m
   JOIN gateway.inbound_messages g USING (message_id) WHERE g.account = 'gh_shop' AND g.external_user_id = 'oQIAB-Tyra2Wbx-euRae47ZQ1C7k'" "1 1"
 chk "the GB2312 e-mail decoded" "SELECT count(*) FROM gateway.inbound_messages WHERE account = 'support'
   AND external_message_id = '$COMPLAINT_MSGID' AND subject LIKE '投诉%' AND text LIKE '%12315%'" 1
 chk "the agent's web-chat reply delivered" "SELECT status FROM gateway.outbound_messages WHERE outbound_id = '$WC_OUT'" delivered
 chk "the agent's e-mail reply delivered" "SELECT status FROM gateway.outbound_messages WHERE outbound_id = '$MAIL_OUT'" delivered
-chk "both answered tickets wait on the customer, first response recorded" "SELECT string_agg(status || ' ' || (first_response_at IS NOT NULL), ', ')
-  FROM router.tickets WHERE public_id IN ('$WC_PID', '$MAIL_PID')" "pending_customer true, pending_customer true"
+chk "both answered tickets resolved, first response recorded" "SELECT string_agg(status || ' ' || (first_response_at IS NOT NULL), ', ')
+  FROM router.tickets WHERE public_id IN ('$WC_PID', '$MAIL_PID')" "resolved true, resolved true"
 n=$(grep -cF "\"$WC_OUT\"" "$RECEIVED" 2>/dev/null)
 [ "${n:-0}" = 1 ] || problem "the web-chat reply $WC_OUT reached the receiver ${n:-0} times (expected once; $RECEIVED_SHOWN)"
 if [ -z "$MAIL_FILE" ]; then
@@ -1483,6 +1814,54 @@ for p in "$WC_PID" "$MAIL_PID"; do
   curl -sS -m 10 -H 'Accept: text/html' "http://$GW_HTTP/v1/track/$p" 2>/dev/null | grep -q '<ol id="timeline">' ||
     problem "the progress page of $p has no HTML form"
 done
+# Surveys: one invitation per resolved ticket, delivered once on the customer's channel.
+# Both sent; or both queued in quiet hours, the caller's or those of an earlier run on this var.
+quiet_ok=false
+[ -z "$SURVEY_QUIET_DEFAULT" ] && quiet_ok=true
+chk "survey invitations for the two resolved tickets (state, channel)" "SELECT string_agg(CASE WHEN state IN ('sent', 'answered', 'expired') THEN 'out'
+  WHEN state = 'queued' AND ($quiet_ok OR created_at < '$RUN_STARTED') THEN 'out' ELSE state END || ' ' || channel, ', ' ORDER BY channel DESC)
+  FROM survey.invitations WHERE ticket_public_id IN ('$WC_PID', '$MAIL_PID')" "out webhook, out email"
+if [ -n "$SURVEYS_OUT" ]; then
+  chk "both invitations delivered by the gateway as survey invitations" "SELECT count(*) FROM gateway.outbound_messages o JOIN survey.invitations i USING (outbound_id)
+    WHERE i.ticket_public_id IN ('$WC_PID', '$MAIL_PID') AND o.status = 'delivered' AND o.reason = 4" 2
+  n=$(grep -cF "\"$WC_INV_OUT\"" "$RECEIVED" 2>/dev/null)
+  [ "${n:-0}" = 1 ] || problem "the web-chat invitation $WC_INV_OUT reached the receiver ${n:-0} times (expected once)"
+  [ -n "$WC_LINK" ] || problem "no survey link in the web-chat invitation"
+  n=$(grep -il "^Message-Id: <$MAIL_INV_OUT@peakdesk>" "$MAILDIR"/*.eml 2>/dev/null | wc -l)
+  [ "$n" = 1 ] || problem "the e-mail invitation $MAIL_INV_OUT is in $MAILDIR_SHOWN $n times (expected once)"
+  [ -n "$MAIL_LINK" ] || problem "no survey link in the e-mail invitation"
+  chk "two answers: 5 on web chat, $MAIL_CSAT with a comment on the link (low)" "SELECT string_agg(i.channel || ' ' || r.via || ' ' || r.csat || ' ' || r.low_score
+    || ' ' || (r.comment <> ''), ', ' ORDER BY i.channel DESC) FROM survey.responses r JOIN survey.invitations i USING (invitation_id)
+    WHERE i.ticket_public_id IN ('$WC_PID', '$MAIL_PID')" "webhook channel 5 false false, email link $MAIL_CSAT true true"
+  chk "both invitations answered" "SELECT string_agg(state, ' ') FROM survey.invitations WHERE ticket_public_id IN ('$WC_PID', '$MAIL_PID')" "answered answered"
+  chk "the \"5\" kept on the web-chat ticket, which stays resolved" "SELECT t.status || ' ' || count(m.*) FROM router.tickets t
+    LEFT JOIN router.ticket_messages m ON m.ticket_id = t.ticket_id AND m.message_id IN (SELECT message_id FROM gateway.inbound_messages
+    WHERE account = 'webchat' AND external_message_id = '$WC_SURVEY_MSGID') WHERE t.public_id = '$WC_PID' GROUP BY t.status" "resolved 1"
+  chk "one service-recovery ticket, for the lead $LEAD, linked to the e-mail ticket" "SELECT count(*) || ' ' || string_agg(t.agent_id || ' '
+    || t.escalation_tier || ' ' || t.priority || ' ' || f.value, ', ') FROM router.tickets t JOIN router.ticket_refs f ON f.ticket_id = t.ticket_id
+    AND f.kind = 'recovers' WHERE 'service_recovery' = ANY (t.tags)" "1 $LEAD lead 4 $MAIL_PID"
+  chk "survey.low_score once" "SELECT count(*) FROM bus.outbox WHERE topic = 'survey.low_score'" 1
+  chk "no survey about the recovery ticket" "SELECT count(*) FROM survey.invitations i JOIN router.tickets t USING (ticket_id)
+    WHERE 'service_recovery' = ANY (t.tags) AND i.state <> 'skipped'" 0
+  chk "the scores: CSAT 50 % of 2 answers" "SELECT csat_answers || ' ' || csat_pct FROM analytics.survey_scores WHERE breakdown = ''" "2 50.00"
+  for topic in ticket.resolved survey.invitation_sent ticket.survey_reply survey.response_recorded survey.low_score; do
+    grep -q "\"$topic\"" "$EVENTS" 2>/dev/null || problem "no $topic in $EVENTS_SHOWN"
+  done
+fi
+# The report: written, one page with its charts, nothing fetched from elsewhere.
+if [ -n "$REPORT_OK" ]; then
+  [ -s "$REPORT" ] || problem "peakdesk report wrote no $REPORT_SHOWN"
+  [ "${REPORT_SVG:-0}" -ge "$REPORT_MIN_SVG" ] || problem "$REPORT_SHOWN has ${REPORT_SVG:-0} <svg> charts (expected at least $REPORT_MIN_SVG)"
+  grep -qi '<script' "$REPORT" && problem "$REPORT_SHOWN has a <script>"
+  grep -Eqi '(src|href)="https?:' "$REPORT" && problem "$REPORT_SHOWN refers to an external asset"
+  grep -qF "$CAMPAIGN" "$REPORT" || problem "$REPORT_SHOWN does not name $CAMPAIGN"
+fi
+# The analyst: the views, not the raw tables.
+ANALYST_SCORES=$(psql "$ANALYST_DB" -XAtq -c "SELECT count(*) FROM analytics.survey_scores WHERE breakdown = ''" 2>&1)
+[ "$ANALYST_SCORES" = 1 ] || problem "$ANALYST cannot read analytics.survey_scores: $ANALYST_SCORES"
+if psql "$ANALYST_DB" -XAtq -c 'SELECT count(*) FROM survey.responses' >/dev/null 2>&1; then
+  problem "$ANALYST can read survey.responses (raw, unmasked)"
+fi
 
 # ---- how to look ---------------------------------------------------------------------------
 step "how to look (in another terminal)"
@@ -1490,7 +1869,7 @@ cat <<EOF
     export PEAKDESK_DB="$PEAKDESK_DB"
     export PEAKDESK_RUN_DIR="$PEAKDESK_RUN_DIR" PEAKDESK_LOGISTICS_HTTP=$HTTP
     export PEAKDESK_STOCK_HTTP=$ST_HTTP PEAKDESK_PROMO_HTTP=$PM_HTTP
-    export PEAKDESK_GATEWAY_HTTP=$GW_HTTP PEAKDESK_ROUTER_HTTP=$RT_HTTP
+    export PEAKDESK_GATEWAY_HTTP=$GW_HTTP PEAKDESK_ROUTER_HTTP=$RT_HTTP PEAKDESK_SURVEY_HTTP=$SV_HTTP
     export PATH="$BIN:\$PATH"
 
     peakdesk tail --name you                      # every event kept, then live; re-run it and it goes on where it stopped
@@ -1531,11 +1910,27 @@ cat <<EOF
     # answer as an agent: \`peakdesk agent add --name you --groups order --tier frontline --capacity 5\` prints your token
     curl -H "Authorization: Bearer \$TOKEN" http://$GW_HTTP/v1/agent/queue
     curl -H "Authorization: Bearer \$TOKEN" --data '{"text":"您好！"}' http://$GW_HTTP/v1/tickets/PUBLIC_ID/reply
+    curl -H "Authorization: Bearer \$TOKEN" --data '{"resolution":"done","resolutionCode":"answered"}' http://$GW_HTTP/v1/tickets/PUBLIC_ID/resolve
+
+    # surveys (links signed with PEAKDESK_SURVEY_SECRET "$SURVEY_SECRET"; quiet hours: $SURVEY_QUIET)
+    # the e-mail customer's link, as his phone opens it (answered now: 409, "already answered"):
+    curl -H 'Accept: text/html' ${MAIL_LINK:-http://$SV_HTTP/s/TOKEN}
+    curl ${WC_LINK:-http://$SV_HTTP/s/TOKEN}      # the web-chat customer's (JSON: 409 too, he replied "5")
+    psql "\$PEAKDESK_DB" -c 'SELECT ticket_public_id, channel, state, skip_reason, send_at, sent_at, expires_at FROM survey.invitations'
+    psql "\$PEAKDESK_DB" -c "SELECT public_id, agent_id, status, subject FROM router.tickets WHERE 'service_recovery' = ANY (tags)"
+    peakdesk tail --name you4 --topic survey.
+    curl -s http://$SV_HTTP/metrics | grep '^peakdesk_survey'
+    # as an analyst: login role $ANALYST, a member of peakdesk_analyst (the analytics views, nothing raw)
+    psql "$ANALYST_DB" -c 'SELECT * FROM analytics.survey_scores'
+    psql "$ANALYST_DB" -c 'SELECT ticket_id, channel, state, csat, low_score, comment, recovery_ticket_id FROM analytics.survey_responses'
+    # the promo-day report: open $REPORT_SHOWN in a browser; write it again (a day in China time):
+    peakdesk report --campaign $CAMPAIGN --tz Asia/Shanghai --out $REPORT_SHOWN
 EOF
 
 if [ -n "$FAILURES" ]; then
   step "the demo did NOT produce what it should:$FAILURES"
-  info "logs: $VAR_SHOWN/log/ (logistics.log, stock.log, promo.log, gateway.log, router.log, receiver.log, tail.log, publish-*)"
+  info "logs: $VAR_SHOWN/log/ (logistics.log, stock.log, promo.log, gateway.log, router.log, survey.log, receiver.log, tail.log,"
+  info "      report.log, publish-*)"
   if [ -n "$RUN_ONCE" ]; then exit 1; fi
 else
   step "demo OK: every expected row and event is there"
@@ -1548,6 +1943,7 @@ fi
 
 # ---- run until Ctrl-C ------------------------------------------------------------------------
 step "running; Ctrl-C stops the tail, the services, the receiver and PostgreSQL"
+info "the promo-day report: open $REPORT_SHOWN in a browser"
 # When the next parcel turns late by the service's rules: a window without a
 # scan (from the last scan, else the label) or a promise passing.
 win_s=$(awk -v h="$NO_SCAN_HOURS" 'BEGIN { printf "%d", h * 3600 }')
@@ -1559,16 +1955,17 @@ next_due=$(q "SELECT $(ts 'min(t)') FROM (
   WHERE NOT delay_open AND state NOT IN ('delivered', 'returned', 'exception', 'returning')) s")
 info "parcels with no new scan for ${NO_SCAN_TEXT}, or whose promise passes, turn late, once each:"
 info "new logistics.delayed show up here (the next one is due ${next_due:-never} CST),"
-info "and so do new tickets, delivered replies, proactive notices (publish a restock: see above) and the"
+info "and so do new tickets, delivered replies, proactive notices (publish a restock: see above), survey answers and the"
 info "campaign's end ($(cst $((SAMPLE_MAIN_END_S + SHIFT_S))) CST: promo.campaign_updated, live false)"
 seen=$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'logistics.delayed'")
 seen_tickets=$(q "SELECT count(*) FROM router.tickets")
 seen_out=$(q "SELECT count(*) FROM gateway.outbound_messages WHERE status IN ('delivered', 'dead')")
 seen_notices=$(q "SELECT count(*) FROM router.proactive_notices")
 seen_campaign=$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'promo.campaign_updated'")
+seen_answers=$(q "SELECT count(*) FROM survey.responses")
 while :; do
   sleep 2
-  for svc in logistics stock promo gateway router; do
+  for svc in logistics stock promo gateway router survey; do
     eval "pid=\$$(echo "$svc" | tr a-z A-Z)_PID"
     if ! kill -0 "$pid" 2>/dev/null; then
       wait "$pid" 2>/dev/null
@@ -1625,5 +2022,14 @@ while :; do
     info "$(date +%H:%M:%S) promo.campaign_updated: $(q "SELECT string_agg(campaign_id || CASE WHEN live THEN ' live' ELSE ' not live' END, ', ')
       FROM promo.campaigns")"
     seen_campaign=$now
+  fi
+  now=$(q "SELECT count(*) FROM survey.responses")
+  if [ -n "$now" ] && [ -n "$seen_answers" ] && [ "$now" -gt "$seen_answers" ]; then
+    q "SELECT i.ticket_public_id || ' (' || i.channel || ', via the ' || r.via || '): '
+      || coalesce('CSAT ' || r.csat, 'NPS ' || r.nps, 'shop scores ' || r.description_score || ' ' || r.attitude_score || ' ' || r.logistics_score)
+      || CASE WHEN r.low_score THEN ', low: a recovery ticket for a lead' ELSE '' END
+      FROM survey.responses r JOIN survey.invitations i USING (invitation_id) ORDER BY r.recorded_at DESC LIMIT least($((now - seen_answers)), 5)" |
+      while IFS= read -r o; do info "$(date +%H:%M:%S) survey answer $o"; done
+    seen_answers=$now
   fi
 done

@@ -95,7 +95,7 @@ static void tiles(pd_strbuf *b, const rh_kpis *k)
 	tile(b, "frt-p90", "first response, p90", k->frt_p90_s, T_DURATION, "no answer yet");
 	tile(b, "breach-rate", "tickets with an SLA breach", k->breach_rate, T_PCT, "no tickets");
 	tile(b, "complaint-rate", "complaints per 1,000 orders", k->complaints_per_k_orders, T_RATE, "no orders");
-	tile(b, "csat", "CSAT (4\xE2\x80\x93" "5 of 5)", k->csat_pct, T_PCT, "no answers");
+	tile(b, "csat", "CSAT: share of answers 4\xE2\x80\x93" "5", k->csat_pct, T_PCT, "no answers");
 	tile(b, "nps", "NPS", k->nps, T_SIGNED, "no answers");
 	tile(b, "response-rate", "surveys answered", k->response_rate, T_PCT, "none sent");
 	tile(b, "notices", "proactive notices sent", k->notices_sent, T_COUNT, NULL);

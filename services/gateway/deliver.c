@@ -154,7 +154,8 @@ static void add_subject(GMimeMessage *m, const gw_delivery *d)
 {
 	char subject[700];
 	const char *base = *d->subject ? d->subject : "Your request";
-	int is_re = strncasecmp(base, "Re:", 3) == 0;
+	/* "Re: " only on a reply: a survey or a notice starts its own thread */
+	int is_re = strncasecmp(base, "Re:", 3) == 0 || !*d->reply_to;
 	if (*d->ticket_public_id && !strstr(base, d->ticket_public_id))
 		snprintf(subject, sizeof(subject), "%s%s [#PD-%s]", is_re ? "" : "Re: ", base, d->ticket_public_id);
 	else

@@ -46,7 +46,12 @@ static int on_resolved(pd_txn *tx, const sv_context *ctx, const Peakdesk__V1__Ti
 	/* The ticket as the router holds it: who handled it, for the scores. */
 	PGresult *t = pd_txn_query(tx,
 			"SELECT t.public_id, coalesce(c.merged_into, t.customer_id), t.channel, t.account, t.external_user_id, "
-			"  t.category, t.group_name, t.agent_id, coalesce(t.sla_campaign_id, ''), t.risk_score, "
+			"  t.category, t.group_name, t.agent_id, "
+			/* the campaign of the SLA override, else of an order it names
+			 * (as analytics.tickets attributes it) */
+			"  coalesce(nullif(t.sla_campaign_id, ''), (SELECT min(o.campaign_id) FROM router.ticket_refs r "
+			"    JOIN logistics.orders o ON o.order_id = r.value "
+			"    WHERE r.ticket_id = t.ticket_id AND r.kind = 'order' AND o.campaign_id <> ''), ''), t.risk_score, "
 			"  coalesce(t.resolved_at, now()), t.auto_closed, 'service_recovery' = ANY(t.tags) "
 			"FROM router.tickets t JOIN router.customers c USING (customer_id) WHERE t.ticket_id = $1",
 			1, (const char *[]){te->ticket_id}, &err, eb);

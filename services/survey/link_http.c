@@ -30,7 +30,7 @@ struct link_job {
 	const sv_context *ctx;
 	char invitation_id[PD_UUID_TEXT];
 	char action[sizeof(LINK_PREFIX) + SV_TOKEN_LEN];
-	int html, post;
+	int html;
 	int parse_err;           /* PD_OK, or why the body was refused */
 	sv_answer answer;
 	char comment[SV_COMMENT_MAX + 1];
@@ -89,27 +89,20 @@ static int show(pd_txn *tx, struct link_job *j, pd_errbuf *eb)
 	return PD_OK;
 }
 
-static int answer(pd_txn *tx, struct link_job *j, pd_errbuf *eb)
+static void answer_reply(struct link_job *j, const sv_record_item *it)
 {
-	int outcome, low, kind;
-	pd_errbuf why = {{0}};
-	int rc = sv_record(tx, j->invitation_id, &j->answer, &outcome, &low, &kind, &why);
-	if (rc != PD_OK) {
-		*eb = why;
-		return rc;
-	}
-	switch (outcome) {
+	switch (it->outcome) {
 	case SV_RECORDED:
 		if (j->html)
 			reply(j, 201, NULL, "感谢您的评价 / Thank you",
-			      low ? "很抱歉这次没有让您满意，我们的主管会尽快联系您。/ We are sorry we let you down; a team lead "
-				    "will contact you shortly."
-				  : "您的评价已收到。/ Your answer was recorded.");
+			      it->low ? "很抱歉这次没有让您满意，我们的主管会尽快联系您。/ We are sorry we let you down; a team "
+					"lead will contact you shortly."
+				      : "您的评价已收到。/ Your answer was recorded.");
 		else {
 			json_object *o = json_object_new_object();
 			json_object_object_add(o, "status", json_object_new_string("recorded"));
 			json_object_object_add(o, "invitationId", json_object_new_string(j->invitation_id));
-			json_object_object_add(o, "lowScore", json_object_new_boolean(low));
+			json_object_object_add(o, "lowScore", json_object_new_boolean(it->low));
 			pd_http_job_reply_json(&j->hj, 201, o);
 		}
 		break;
@@ -121,19 +114,40 @@ static int answer(pd_txn *tx, struct link_job *j, pd_errbuf *eb)
 		reply(j, 410, "expired", "评价已过期 / Survey expired", "this survey link has expired");
 		break;
 	case SV_INVALID:
-		reply(j, 422, "invalid_field", "请检查您的评价 / Please check your answer", why.msg);
+		reply(j, 422, "invalid_field", "请检查您的评价 / Please check your answer", it->why.msg);
 		break;
 	default:
 		reply(j, 404, "not_found", "找不到评价 / Not found", "no survey with this link");
 	}
-	return PD_OK;
 }
 
-static int link_apply(pd_txn *tx, pd_http_job *hj)
+/* Answers queued together are recorded together (one locking read, one
+ * multi-row insert), each getting its own reply. */
+static int answers_apply_batch(pd_txn *tx, pd_http_job **hjs, size_t n)
+{
+	sv_record_item *items = pd_xcalloc(n, sizeof(*items));
+	for (size_t i = 0; i < n; i++) {
+		struct link_job *j = (struct link_job *)hjs[i];
+		items[i].invitation_id = j->invitation_id;
+		items[i].answer = &j->answer;
+	}
+	pd_errbuf eb = {{0}};
+	int rc = sv_record_batch(tx, items, n, &eb);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == PD_OK)
+			answer_reply((struct link_job *)hjs[i], &items[i]);
+		else
+			snprintf(hjs[i]->detail, sizeof(hjs[i]->detail), "%s", eb.msg);
+	}
+	free(items);
+	return rc;
+}
+
+static int show_apply(pd_txn *tx, pd_http_job *hj)
 {
 	struct link_job *j = (struct link_job *)hj;
 	pd_errbuf eb = {{0}};
-	int rc = j->post ? answer(tx, j, &eb) : show(tx, j, &eb);
+	int rc = show(tx, j, &eb);
 	if (rc != PD_OK)
 		snprintf(hj->detail, sizeof(hj->detail), "%s", eb.msg);
 	return rc;
@@ -189,7 +203,6 @@ static void handle(pd_http_req *req, void *arg)
 	struct link_job *j = pd_xcalloc(1, sizeof(*j));
 	j->ctx = ctx;
 	j->html = html;
-	j->post = post;
 	pd_uuid_format(id, j->invitation_id);
 	snprintf(j->action, sizeof(j->action), "%s%s", LINK_PREFIX, token);
 	if (post) {
@@ -219,7 +232,10 @@ static void handle(pd_http_req *req, void *arg)
 		pd_metric_add(m_answers[html ? 1 : 0], 1);
 	}
 	j->hj.req = req;
-	j->hj.apply = link_apply;
+	if (post)
+		j->hj.apply_batch = answers_apply_batch;
+	else
+		j->hj.apply = show_apply;
 	j->hj.release = release;
 	pd_http_job_submit((pd_bus *)((void **)arg)[0], &j->hj);
 }

@@ -15,14 +15,6 @@
 
 #define MS(c) "(extract(epoch FROM " c ") * 1000)::bigint"
 
-static void score_param(char *out, size_t len, int v, int absent)
-{
-	if (v == absent)
-		out[0] = 0;
-	else
-		snprintf(out, len, "%d", v);
-}
-
 static int emit_response(pd_txn *tx, const char *topic, Peakdesk__V1__SurveyResponse *sr, pd_errbuf *eb)
 {
 	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
@@ -32,104 +24,172 @@ static int emit_response(pd_txn *tx, const char *topic, Peakdesk__V1__SurveyResp
 	return pd_txn_emit(tx, &env, eb);
 }
 
-int sv_record(pd_txn *tx, const char *invitation_id, const sv_answer *a, int *outcome, int *low, int *kind,
-	      pd_errbuf *eb)
+/* What an answer meets: the invitation's state and kind, and whether this
+ * batch already took an answer for it (two posts of one link in one
+ * transaction: the second must be refused like a later one). */
+static void judge(sv_record_item *it, PGresult *r, int row, int taken_before)
 {
-	int err;
-	*low = 0;
-	*kind = 0;
-	PGresult *r = pd_txn_query(tx,
-			"SELECT state, kind, ticket_public_id, expires_at <= now() FROM survey.invitations "
-			"WHERE invitation_id = $1 FOR UPDATE",
-			1, (const char *[]){invitation_id}, &err, eb);
-	if (!r)
-		return err;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		*outcome = SV_UNKNOWN;
-		return PD_OK;
-	}
-	const char *state = PQgetvalue(r, 0, 0);
-	*kind = pd_survey_kind_parse(PQgetvalue(r, 0, 1));
-	char public_id[64];
-	snprintf(public_id, sizeof(public_id), "%s", PQgetvalue(r, 0, 2));
-	int expired = PQgetvalue(r, 0, 3)[0] == 't';
-	if (strcmp(state, "answered") == 0)
-		*outcome = SV_ANSWERED;
+	it->kind = pd_survey_kind_parse(PQgetvalue(r, row, 1));
+	const char *state = PQgetvalue(r, row, 0);
+	int expired = PQgetvalue(r, row, 3)[0] == 't';
+	if (strcmp(state, "answered") == 0 || taken_before)
+		it->outcome = SV_ANSWERED;
 	else if (strcmp(state, "expired") == 0 || (strcmp(state, "sent") == 0 && expired))
-		*outcome = SV_EXPIRED;
+		it->outcome = SV_EXPIRED;
 	else if (strcmp(state, "sent") != 0)
-		*outcome = SV_UNKNOWN; /* queued or skipped: no link was ever sent */
-	else if (sv_answer_check(*kind, &a->scores, a->comment, eb) != PD_OK)
-		*outcome = SV_INVALID;
+		it->outcome = SV_UNKNOWN; /* queued or skipped: no link was ever sent */
+	else if (sv_answer_check(it->kind, &it->answer->scores, it->answer->comment, &it->why) != PD_OK)
+		it->outcome = SV_INVALID;
 	else
-		*outcome = SV_RECORDED;
-	PQclear(r);
-	if (*outcome != SV_RECORDED)
-		return PD_OK;
+		it->outcome = SV_RECORDED;
+}
 
-	const pd_survey_scores *s = &a->scores;
-	int negative = *a->comment && sv_comment_negative(a->comment);
-	unsigned reasons = sv_low_score(s, negative);
-	*low = reasons != 0;
+static void score_elem(pd_strbuf *b, int v, int absent)
+{
+	char num[8] = "";
+	if (v != absent)
+		snprintf(num, sizeof(num), "%d", v);
+	pd_sb_array_elem(b, num);
+}
+
+/* The response events of one recorded answer. */
+static int emit_answer(pd_txn *tx, const sv_record_item *it, const char *public_id, int negative, unsigned reasons,
+		       pd_errbuf *eb)
+{
+	const sv_answer *a = it->answer;
 	char *reason_names[5];
 	size_t n_reasons = 0;
-	pd_strbuf arr = {0};
-	pd_sb_add(&arr, "{", 1);
 	for (int i = 0; i < 5; i++)
-		if (reasons & (1u << i)) {
-			if (n_reasons)
-				pd_sb_add(&arr, ",", 1);
+		if (reasons & (1u << i))
 			reason_names[n_reasons++] = (char *)sv_low_reason_name(i);
-			pd_sb_array_elem(&arr, sv_low_reason_name(i));
-		}
-	pd_sb_add(&arr, "}", 1);
-	char csat[8], desc[8], att[8], logi[8], nps[8], at[24];
-	score_param(csat, sizeof(csat), s->csat, 0);
-	score_param(desc, sizeof(desc), s->description, 0);
-	score_param(att, sizeof(att), s->attitude, 0);
-	score_param(logi, sizeof(logi), s->logistics, 0);
-	score_param(nps, sizeof(nps), s->nps, -1);
-	snprintf(at, sizeof(at), "%lld", (long long)a->answered_at_ms);
-	/* "" is NULL for the scores the survey did not ask. */
-	int rc = pd_txn_exec(tx,
-			     "INSERT INTO survey.responses (invitation_id, csat, description_score, attitude_score, "
-			     "  logistics_score, nps, comment, negative_comment, via, low_score, low_reasons, answered_at) "
-			     "VALUES ($1, nullif($2, '')::smallint, nullif($3, '')::smallint, nullif($4, '')::smallint, "
-			     "  nullif($5, '')::smallint, nullif($6, '')::smallint, $7, $8, $9, $10, $11, "
-			     "  to_timestamp($12::bigint / 1000.0))",
-			     12,
-			     (const char *[]){invitation_id, csat, desc, att, logi, nps, a->comment, negative ? "t" : "f", a->via,
-					      *low ? "t" : "f", arr.s, at},
-			     eb);
-	pd_sb_free(&arr);
-	if (rc == PD_OK)
-		rc = pd_txn_exec(tx, "UPDATE survey.invitations SET state = 'answered' WHERE invitation_id = $1", 1,
-				 (const char *[]){invitation_id}, eb);
-	if (rc != PD_OK)
-		return rc;
-
 	Peakdesk__V1__SurveyResponse sr = PEAKDESK__V1__SURVEY_RESPONSE__INIT;
-	sr.invitation_id = (char *)invitation_id;
-	sr.ticket_public_id = public_id;
-	sr.kind = *kind;
-	sr.csat = s->csat;
-	sr.description_score = s->description;
-	sr.attitude_score = s->attitude;
-	sr.logistics_score = s->logistics;
-	sr.nps = s->nps;
+	sr.invitation_id = (char *)it->invitation_id;
+	sr.ticket_public_id = (char *)public_id;
+	sr.kind = it->kind;
+	sr.csat = a->scores.csat;
+	sr.description_score = a->scores.description;
+	sr.attitude_score = a->scores.attitude;
+	sr.logistics_score = a->scores.logistics;
+	sr.nps = a->scores.nps;
 	sr.comment = (char *)a->comment;
 	sr.via = (char *)a->via;
 	sr.answered_at_ms = a->answered_at_ms;
 	sr.negative_comment = negative;
 	sr.low_reasons = reason_names;
 	sr.n_low_reasons = n_reasons;
-	rc = emit_response(tx, "survey.response_recorded", &sr, eb);
-	if (rc == PD_OK && *low)
+	int rc = emit_response(tx, "survey.response_recorded", &sr, eb);
+	if (rc == PD_OK && it->low)
 		rc = emit_response(tx, "survey.low_score", &sr, eb);
-	if (rc == PD_OK)
-		pd_log_info("survey answered", "invitation_id=%s ticket=%s via=%s low=%d", invitation_id, public_id, a->via,
-			    *low);
+	return rc;
+}
+
+int sv_record_batch(pd_txn *tx, sv_record_item *items, size_t n, pd_errbuf *eb)
+{
+	pd_strbuf ids = {0};
+	pd_sb_add(&ids, "{", 1);
+	for (size_t i = 0; i < n; i++) {
+		items[i].outcome = SV_UNKNOWN;
+		items[i].low = items[i].kind = 0;
+		items[i].why = (pd_errbuf){{0}};
+		pd_sb_array_elem(&ids, items[i].invitation_id);
+	}
+	pd_sb_add(&ids, "}", 1);
+	int err;
+	/* Locked while the answers are judged: a racing answer in another
+	 * transaction waits and then sees 'answered'. */
+	PGresult *r = pd_txn_query(tx,
+			"SELECT state, kind, ticket_public_id, expires_at <= now(), invitation_id::text "
+			"FROM survey.invitations WHERE invitation_id = ANY ($1::uuid[]) ORDER BY invitation_id FOR UPDATE",
+			1, (const char *[]){ids.s}, &err, eb);
+	pd_sb_free(&ids);
+	if (!r)
+		return err;
+	/* one column per survey.responses field, as array literals for unnest */
+	pd_strbuf c_id = {0}, c_csat = {0}, c_desc = {0}, c_att = {0}, c_logi = {0}, c_nps = {0}, c_comment = {0},
+		  c_neg = {0}, c_via = {0}, c_low = {0}, c_reasons = {0}, c_at = {0};
+	pd_strbuf *cols[] = {&c_id, &c_csat, &c_desc, &c_att, &c_logi, &c_nps, &c_comment, &c_neg, &c_via, &c_low, &c_reasons, &c_at};
+	pd_sb_arrays_open(cols, PD_ARRAY_LEN(cols));
+	size_t recorded = 0;
+	unsigned *reasons = pd_xcalloc(n ? n : 1, sizeof(*reasons));
+	int *negative = pd_xcalloc(n ? n : 1, sizeof(*negative));
+	int *row_of = pd_xcalloc(n ? n : 1, sizeof(*row_of));
+	for (size_t i = 0; i < n; i++) {
+		sv_record_item *it = &items[i];
+		row_of[i] = -1;
+		for (int k = 0; k < PQntuples(r); k++)
+			if (strcmp(PQgetvalue(r, k, 4), it->invitation_id) == 0)
+				row_of[i] = k;
+		if (row_of[i] < 0)
+			continue; /* SV_UNKNOWN */
+		int taken_before = 0;
+		for (size_t j = 0; j < i; j++)
+			if (items[j].outcome == SV_RECORDED && row_of[j] == row_of[i])
+				taken_before = 1;
+		judge(it, r, row_of[i], taken_before);
+		if (it->outcome != SV_RECORDED)
+			continue;
+		const sv_answer *a = it->answer;
+		negative[i] = *a->comment && sv_comment_negative(a->comment);
+		reasons[i] = sv_low_score(&a->scores, negative[i]);
+		it->low = reasons[i] != 0;
+		pd_strbuf names = {0};
+		pd_sb_add(&names, "{", 1);
+		for (int b = 0; b < 5; b++)
+			if (reasons[i] & (1u << b))
+				pd_sb_array_elem(&names, sv_low_reason_name(b));
+		pd_sb_add(&names, "}", 1);
+		char at[24];
+		snprintf(at, sizeof(at), "%lld", (long long)a->answered_at_ms);
+		pd_sb_array_elem(&c_id, it->invitation_id);
+		score_elem(&c_csat, a->scores.csat, 0);
+		score_elem(&c_desc, a->scores.description, 0);
+		score_elem(&c_att, a->scores.attitude, 0);
+		score_elem(&c_logi, a->scores.logistics, 0);
+		score_elem(&c_nps, a->scores.nps, -1);
+		pd_sb_array_elem(&c_comment, a->comment);
+		pd_sb_array_elem(&c_neg, negative[i] ? "t" : "f");
+		pd_sb_array_elem(&c_via, a->via);
+		pd_sb_array_elem(&c_low, it->low ? "t" : "f");
+		pd_sb_array_elem(&c_reasons, names.s);
+		pd_sb_array_elem(&c_at, at);
+		pd_sb_free(&names);
+		recorded++;
+	}
+	pd_sb_arrays_close(cols, PD_ARRAY_LEN(cols));
+	int rc = PD_OK;
+	if (recorded > 0) {
+		/* "" is NULL for the scores the survey did not ask. */
+		rc = pd_txn_exec(tx,
+			"INSERT INTO survey.responses (invitation_id, csat, description_score, attitude_score, logistics_score, "
+			"  nps, comment, negative_comment, via, low_score, low_reasons, answered_at) "
+			"SELECT id, nullif(csat, '')::smallint, nullif(d, '')::smallint, nullif(a, '')::smallint, "
+			"  nullif(l, '')::smallint, nullif(nps, '')::smallint, comment, neg, via, low, reasons::text[], "
+			"  to_timestamp(at::bigint / 1000.0) "
+			"FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
+			"  $8::boolean[], $9::text[], $10::boolean[], $11::text[], $12::text[]) "
+			"  AS u(id, csat, d, a, l, nps, comment, neg, via, low, reasons, at)",
+			12,
+			(const char *[]){c_id.s, c_csat.s, c_desc.s, c_att.s, c_logi.s, c_nps.s, c_comment.s, c_neg.s, c_via.s,
+					 c_low.s, c_reasons.s, c_at.s},
+			eb);
+		if (rc == PD_OK)
+			rc = pd_txn_exec(tx, "UPDATE survey.invitations SET state = 'answered' WHERE invitation_id = ANY ($1::uuid[])",
+					 1, (const char *[]){c_id.s}, eb);
+	}
+	for (size_t i = 0; i < n && rc == PD_OK; i++) {
+		if (items[i].outcome != SV_RECORDED)
+			continue;
+		const char *public_id = PQgetvalue(r, row_of[i], 2);
+		rc = emit_answer(tx, &items[i], public_id, negative[i], reasons[i], eb);
+		if (rc == PD_OK)
+			pd_log_info("survey answered", "invitation_id=%s ticket=%s via=%s low=%d", items[i].invitation_id,
+				    public_id, items[i].answer->via, items[i].low);
+	}
+	pd_sb_arrays_free(cols, PD_ARRAY_LEN(cols));
+	free(reasons);
+	free(negative);
+	free(row_of);
+	PQclear(r);
 	return rc;
 }
 
@@ -190,13 +250,13 @@ int sv_record_channel_reply(pd_txn *tx, const sv_context *ctx, const Peakdesk__V
 		PQclear(inv);
 		return PD_OK;
 	}
-	int outcome, low;
-	int rc = sv_record(tx, te->invitation_id, &a, &outcome, &low, &kind, eb);
-	const char *answer = channel_answer(outcome, low);
+	sv_record_item it = {.invitation_id = te->invitation_id, .answer = &a};
+	int rc = sv_record_batch(tx, &it, 1, eb);
+	const char *answer = channel_answer(it.outcome, it.low);
 	if (rc == PD_OK && answer)
 		rc = say(tx, inv, answer, eb);
 	else if (rc == PD_OK)
-		pd_log_warn("survey reply not recorded", "invitation_id=%s outcome=%d", te->invitation_id, outcome);
+		pd_log_warn("survey reply not recorded", "invitation_id=%s outcome=%d", te->invitation_id, it.outcome);
 	PQclear(inv);
 	return rc;
 }

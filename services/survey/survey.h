@@ -48,13 +48,22 @@ typedef struct sv_answer {
 	const char *via;       /* "link" or "channel" */
 	int64_t answered_at_ms;
 } sv_answer;
-/* Records an answer to invitation_id (UUID text) in tx: the response row,
- * the invitation answered, survey.response_recorded and, for a low score,
- * survey.low_score. *outcome says what happened (the transaction still
- * commits for every outcome; nothing is written unless SV_RECORDED);
- * *low is 1 for a low score; kind gets the invitation's kind when known. */
-int sv_record(pd_txn *tx, const char *invitation_id, const sv_answer *a, int *outcome, int *low, int *kind,
-	      pd_errbuf *eb);
+/* One answer to record and, after sv_record_batch, what became of it. */
+typedef struct sv_record_item {
+	const char *invitation_id; /* UUID text */
+	const sv_answer *answer;
+	int outcome;               /* out: enum sv_outcome */
+	int low;                   /* out: 1 for a low score */
+	int kind;                  /* out: the invitation's kind, when known */
+	pd_errbuf why;             /* out: for SV_INVALID, what does not fit */
+} sv_record_item;
+/* Records answers in tx with one locking read and one multi-row insert
+ * (the link's requests arrive in group-committed batches): the response
+ * rows, the invitations answered, survey.response_recorded and, for a low
+ * score, survey.low_score. Every item gets its outcome; nothing is written
+ * for one that is not SV_RECORDED, and a second answer to one invitation in
+ * the same batch is SV_ANSWERED like a later one. */
+int sv_record_batch(pd_txn *tx, sv_record_item *items, size_t n, pd_errbuf *eb);
 
 /* ticket.survey_reply: the customer's bare answer on the channel (the
  * router recognised it), recorded like a link answer; the customer gets a

@@ -21,11 +21,22 @@
 # app customer's two notices reach the receiver once each), chat tickets
 # opened in the main day carry the campaign's 3-minute first response, and
 # the second run gets DUPLICATE for the campaign, targets and stock reports
-# and sends no notice twice. Both runs together stay under a minute.
+# and sends no notice twice. Surveys too: the agent resolves her two
+# tickets, each customer gets one survey invitation (the web-chat receiver's
+# line, signed; the mail file, read with Python's email package), the
+# web-chat customer's "5" and the e-mail customer's form (a 2 and a comment)
+# are recorded, the low score opens one service-recovery ticket for the team
+# lead, and the second run's answers are duplicates (409 on the form) with
+# nothing recorded, sent or opened twice. The promo-day report
+# (var/report.html) is written, with its charts as inline <svg>, no
+# <script> and no asset fetched from elsewhere; and after the runs, on the
+# demo's own cluster, the analyst login it created (analyst_demo, a member
+# of peakdesk_analyst) reads analytics.survey_scores but not
+# survey.responses. Both runs together stay under a minute.
 # Uses the binaries of the build (make test builds them first).
 . "$(dirname "$0")/../lib.sh"
 
-for b in peakdesk peakdesk-logistics peakdesk-stock peakdesk-promo peakdesk-gateway peakdesk-router; do
+for b in peakdesk peakdesk-logistics peakdesk-stock peakdesk-promo peakdesk-gateway peakdesk-router peakdesk-survey; do
   [ -x "$BIN/$b" ] || { echo "$BIN/$b is missing: build first (make)"; exit 1; }
 done
 T=$(mktemp -d /tmp/peakdesk-make-run.XXXXXX)
@@ -51,7 +62,7 @@ cleanup() {
   for p in $(leftovers | cut -d: -f1); do kill -TERM "$p" 2>/dev/null; done
   if [ "$FAILED" -gt 0 ]; then
     for f in "$T"/run*.out "$T"/log/logistics.log "$T"/log/stock.log "$T"/log/promo.log "$T"/log/gateway.log \
-      "$T"/log/router.log "$T"/log/receiver.log; do
+      "$T"/log/router.log "$T"/log/survey.log "$T"/log/receiver.log "$T"/log/report.log; do
       [ -f "$f" ] && { echo "--- $f (last 40 lines)"; tail -n 40 "$f"; }
     done
   fi
@@ -69,7 +80,8 @@ run_demo() {
     -u PEAKDESK_PROMO_CONSULTATION_RATE -u PEAKDESK_PROMO_AHT_SECONDS -u PEAKDESK_PROMO_CHAT_CONCURRENCY \
     -u PEAKDESK_PROMO_TARGET_ANSWER_SECONDS -u PEAKDESK_PROMO_SERVICE_LEVEL -u PEAKDESK_PROMO_GROUP_SHARES \
     -u PEAKDESK_PROMO_MIN_HISTORY_ORDERS -u PEAKDESK_PROMO_TICK_MS -u PEAKDESK_ROUTER_FIRST_RESPONSE_MINUTES \
-    -u PEAKDESK_ROUTER_NEXT_RESPONSE_MINUTES -u PEAKDESK_ROUTER_RESOLUTION_MINUTES \
+    -u PEAKDESK_ROUTER_NEXT_RESPONSE_MINUTES -u PEAKDESK_ROUTER_RESOLUTION_MINUTES -u PEAKDESK_SURVEY_HTTP \
+    -u PEAKDESK_SURVEY_SECRET -u PEAKDESK_SURVEY_QUIET_HOURS -u PEAKDESK_SURVEY_UTC_OFFSET -u PEAKDESK_SURVEY_TICK_MS \
     PEAKDESK_RUN_ONCE=1 PEAKDESK_VAR_DIR="$T" \
     timeout -k 10 50 "$ROOT/deploy/local/run.sh" >"$T/run$1.out" 2>&1 </dev/null
   RC=$?
@@ -157,6 +169,69 @@ PY
 }
 STOCK_STORY="1:PD2411110001 PD2411110017 PD2411110033|2:PD2411110033 1 An item is out of stock 4/3, Back in stock 3/3, Your parcel is running late 1/1"
 
+# The survey invitations and the collector's answers the customers got,
+# read here with Python (hmac, email), not from the demo's words: prints
+# "<web-chat invitations> <bad signatures> <to> | <e-mail invitations> <to> |
+# <thanks on web chat> | <distinct links> <links on one host:port, /s/ and 54 characters>".
+survey_story() {
+  python3 - "$T/webchat-received.jsonl" "$T/mail" peakdesk-demo-webchat-secret <<'PY'
+import email, email.policy, glob, hashlib, hmac, json, os, re, sys
+path, maildir, secret = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+LINK = re.compile(r"(https?://[^/\s]+)/s/([A-Za-z0-9_-]+)")
+wc = bad = thanks = 0
+wc_to, links = set(), set()
+for line in open(path, encoding="utf-8") if os.path.exists(path) else []:
+    r = json.loads(line)
+    b = json.loads(r["body"])
+    if r["path"] != "/webchat":
+        continue
+    h = {k.lower(): v for k, v in r["headers"].items()}
+    if LINK.search(b.get("text", "")):
+        wc += 1
+        wc_to.add(b.get("externalUserId"))
+        links.update(LINK.findall(b["text"]))
+        mac = hmac.new(secret, (h["x-peakdesk-timestamp"] + "." + r["body"]).encode(), hashlib.sha256).hexdigest()
+        bad += h.get("x-peakdesk-signature") != "sha256=" + mac
+    elif b.get("text", "").startswith("感谢您的评价"):
+        thanks += 1
+mail, mail_to = 0, set()
+for f in sorted(glob.glob(maildir + "/*.eml")):
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+    found = LINK.findall(m.get_body(("plain", "html")).get_content())
+    if found:
+        mail += 1
+        mail_to.add(str(m["To"]))
+        links.update(found)
+hosts = {h for h, _ in links}
+good = all(len(t) == 54 for _, t in links) and len(hosts) == 1
+print("%d %d %s | %d %s | %d | %d %s" % (wc, bad, ",".join(sorted(wc_to)) or "-", mail, ",".join(sorted(mail_to)) or "-",
+                                        thanks, len(links), "ok" if good else "bad"))
+PY
+}
+SURVEY_STORY="1 0 app-u-100226 | 1 xu.tao.2014@example.com | 1 | 2 ok"
+# The report page on its own: "<svg charts> <scripts> <external references>"
+# (src/href/srcset/xlink:href/action, CSS url() and @import pointing off the page).
+report_check() {
+  python3 - "$T/report.html" <<'PY'
+import html.parser, os, re, sys
+p = sys.argv[1]
+if not os.path.exists(p):
+    print("missing"); sys.exit()
+doc = open(p, encoding="utf-8").read()
+class P(html.parser.HTMLParser):
+    svg = scripts = ext = 0
+    def handle_starttag(self, tag, attrs):
+        if tag == "svg": P.svg += 1
+        if tag == "script": P.scripts += 1
+        for k, v in attrs:
+            if k in ("src", "href", "srcset", "xlink:href", "action", "data", "poster") and v and re.match(r"\s*(https?:)?//", v, re.I):
+                P.ext += 1
+P().feed(doc)
+ext = P.ext + len(re.findall(r"url\(\s*['\"]?\s*(https?:)?//|@import", doc, re.I))
+print(P.svg, P.scripts, ext)
+PY
+}
+
 # The demo's web-chat receiver, if it is still running.
 receiver_left() {
   for d in /proc/[0-9]*; do
@@ -182,7 +257,7 @@ check "its promise passed minutes before the run, not in 2024 ($ago s ago)" test
 eq "the other promises lie ahead: no logistics.delayed besides those" "$(echo "$expected" | wc -w | awk '{ print $1 / 2 }')" \
   "$(grep -c '"topic":"logistics.delayed"' "$T/events.jsonl")"
 # The customers' side.
-check "customers wrote on every channel" grep -qF 'messages:    web chat 3 (3 text), WeChat 3 (2 text, 1 event:subscribe), e-mail 2 (2 email)' "$OUT"
+check "customers wrote on every channel (web chat: the sample's 3 and the survey answer)" grep -qF 'messages:    web chat 4 (4 text), WeChat 3 (2 text, 1 event:subscribe), e-mail 2 (2 email)' "$OUT"
 check "the router opened a ticket for each of the six customers" grep -qF 'tickets:     6 opened for the sample'"'"'s customers (web chat 2, WeChat 2, e-mail 2)' "$OUT"
 check "the agent answered from her queue" sh -c "[ \$(grep -c 'reply (.*from her queue; Idempotency-Key: demo-reply-' '$OUT') = 2 ]"
 eq "one agent reply delivered to the web-chat receiver, correctly signed" "1 0 app-u-100226 您好，查到您的订单PD2411110002" "$(webchat_replies)"
@@ -191,7 +266,7 @@ eq "one agent reply in the mail directory" 1 "${r%%|*}"
 check "to the customer, threaded under her mail, with the ticket in the subject ($r)" sh -c "echo '$r' |
   grep -Eq '^1\|xu.tao.2014@example.com\|Re: 订单PD2411110034还没发货 \[#PD-[a-km-np-z2-9]{22}\]\|<CAPd11.20241113.0034.xu.tao@example.com>\$'"
 eq "two progress page URLs, each with its HTML hint" "2 2" "$(grep -cE '^        http://127\.0\.0\.1:[0-9]+/v1/track/[a-km-np-z2-9]{22}$' "$OUT") $(grep -cE "^        curl -H 'Accept: text/html' http://127\.0\.0\.1:[0-9]+/v1/track/[a-km-np-z2-9]{22}$" "$OUT")"
-check "the progress page shows the agent's reply" grep -q 'status: 等待您的回复 / Waiting for your reply; steps: created, .*agent_reply' "$OUT"
+check "the progress page shows the agent's reply and the resolution" grep -q 'status: 已解决 / Resolved; steps: created, .*agent_reply, resolved' "$OUT"
 # Stock and promo.
 check "the campaign is live in its main day" grep -qF 'campaign:    double11-2024 "2024 天猫双11" (version 1): live, in its main_day window' "$OUT"
 check "its SLA override is shown" grep -qF 'SLA override: first response within 3 min on web chat/app and WeChat in the main_day window' "$OUT"
@@ -216,9 +291,33 @@ eq "chat tickets opened in the main day: the campaign's 3 minutes or answered au
   "$(grep -E '\| (webhook|wechat) +\|' "$OUT" | grep -cE '(\| 3 min +\| double11-2024|\| none +\| \(answered automatically\))$') $(grep -E '\| email +\|' "$OUT" | grep -cE '(\| [0-9]+ min +\| \(SLA table\)|\| none +\| \(answered automatically\))$')"
 check "how to look: the rule search on the promo service" grep -qE 'curl -G --data-urlencode q=满减 http://127\.0\.0\.1:[0-9]+/v1/rules' "$OUT"
 check "how to look: forecast vs actual and the stock-outs" sh -c "grep -q 'analytics.forecast_vs_actual' '$OUT' && grep -q 'analytics.stock_shortages' '$OUT'"
-for svc in peakdesk-gateway peakdesk-router peakdesk-logistics peakdesk-stock peakdesk-promo "web-chat receiver (http_receiver.py)"; do
+# Surveys.
+check "the agent resolved both tickets" sh -c "[ \$(grep -cE '\"resolutionCode\":\"answered\"} -> 202 accepted\$' '$OUT') = 2 ]"
+check "her team lead came online" grep -qE 'PUT  /v1/agent/presence .* as zhoulin \(tier lead, .* -> 202 accepted$' "$OUT"
+check "both invitations went out (the summary)" grep -qF 'invitations: 2 sent, 0 queued (quiet hours), 0 skipped' "$OUT"
+eq "one invitation each at the receiver (signed) and in the mail directory, the collector's thanks for the \"5\"" "$SURVEY_STORY" "$(survey_story)"
+check "the web-chat \"5\" was accepted by the gateway" grep -qE '\{"messageId":"wc-demo-survey-answer-1","text":"5",\.\.\.\} -> 200 accepted$' "$OUT"
+check "the phone got the form" grep -qE -- '-> 200 the form: 5 choices for csat, a comment box and a submit button; no script$' "$OUT"
+check "and its answer was recorded (201, the lead will call)" grep -qE -- '-> 201, a page: 感谢您的评价 / Thank you / .*主管会尽快联系您' "$OUT"
+check "two answers, one low (the summary)" grep -qF 'answers:     2 (1 on the channel, 1 on the link), 1 low' "$OUT"
+check "CSAT 50 % of 2 answers (the summary)" grep -qF 'scores:      CSAT 50.00 % satisfied (4-5 of 2 answers, average 3.50), no NPS (the demo asks CSAT), response rate 100.00 %' "$OUT"
+check "one recovery ticket, urgent, assigned to the lead zhoulin (the summary)" \
+  grep -qE '^    recovery:    [a-km-np-z2-9]{22} \(urgent, lead tier, group order\) assigned to zhoulin \(lead\)$' "$OUT"
+mail_pid=$(sed -n 's/.*POST \/v1\/tickets\/\([a-z0-9]*\)\/resolve (e-mail .*/\1/p' "$OUT" | head -n 1)
+check "recovering the e-mail customer's ticket $mail_pid, answered by xiaomei, CSAT 2 via the link" \
+  grep -qF "recovering $mail_pid (email xu.tao.2014@example.com, answered by xiaomei), low score: CSAT 2 via the link" "$OUT"
+# The report.
+eq "the promo-day report: at least 8 inline <svg> charts, no <script>, nothing fetched from elsewhere" "ok 0 0" \
+  "$(report_check | awk '{ print ($1 >= 8 ? "ok" : $1), $2, $3 }')"
+check "the report names the campaign" grep -qF 'double11-2024' "$T/report.html"
+check "the summary says where the report is" grep -qxF "      the promo-day report: open $T/report.html in a browser" "$OUT"
+check "how to look: psql as the analyst" grep -qF "psql \"host=$T/pg user=analyst_demo dbname=peakdesk\" -c 'SELECT * FROM analytics.survey_scores'" "$OUT"
+check "how to look: a customer's survey link" grep -qE "^    curl -H 'Accept: text/html' http://127\.0\.0\.1:[0-9]+/s/[A-Za-z0-9_-]{54}$" "$OUT"
+for svc in peakdesk-gateway peakdesk-survey peakdesk-router peakdesk-logistics peakdesk-stock peakdesk-promo "web-chat receiver (http_receiver.py)"; do
   check "$svc stopped cleanly" grep -qxF "    $svc stopped (SIGTERM)" "$OUT"
 done
+eq "stopped in order: ingress (gateway, survey) first, then the router" "peakdesk-gateway peakdesk-survey peakdesk-router" \
+  "$(sed -n 's/^    \(peakdesk-[a-z]*\) stopped (SIGTERM)$/\1/p' "$OUT" | head -n 3 | tr '\n' ' ' | sed 's/ $//')"
 eq "nothing left running on the directory" "" "$(leftovers)"
 eq "the web-chat receiver is gone too" "" "$(receiver_left)"
 check "PostgreSQL is down (no postmaster.pid)" [ ! -f "$T/pg/data/postmaster.pid" ]
@@ -245,8 +344,43 @@ check "second run: the agent's replies are duplicates" grep -qF '(duplicate: an 
 eq "second run: still one reply at the receiver" "1 0 app-u-100226 您好，查到您的订单PD2411110002" "$(webchat_replies)"
 r=$(mail_replies)
 eq "second run: still one reply in the mail directory" 1 "${r%%|*}"
+check "second run: the resolutions are duplicates" sh -c "[ \$(grep -cE '\"resolutionCode\":\"answered\"} -> 200 duplicate\$' '$OUT') = 2 ]"
+check "second run: the web-chat \"5\" is a duplicate" grep -qE '\{"messageId":"wc-demo-survey-answer-1","text":"5",\.\.\.\} -> 200 duplicate$' "$OUT"
+check "second run: the form is answered already (409)" grep -qE -- '-> 409, a page: 您已经评价过了 / Already answered' "$OUT"
+check "second run: still two answers, one low" grep -qF 'answers:     2 (1 on the channel, 1 on the link), 1 low' "$OUT"
+eq "second run: no invitation or thanks sent twice" "$SURVEY_STORY" "$(survey_story)"
+eq "second run: the report written again" "ok 0 0" "$(report_check | awk '{ print ($1 >= 8 ? "ok" : $1), $2, $3 }')"
 eq "second run: nothing left running" "" "$(leftovers)"
 eq "second run: the web-chat receiver is gone too" "" "$(receiver_left)"
 took=$(($(date +%s) - suite_start))
 check "both runs took under a minute ($took s)" [ "$took" -lt 60 ]
+
+# The demo's cluster once more (it keeps its data): the rows behind the
+# summary after both runs, and what the analyst login may read.
+if "$ROOT/deploy/local/pg.sh" start "$T/pg" >/dev/null 2>&1; then
+  DB="host=$T/pg dbname=peakdesk user=peakdesk"
+  ADB="host=$T/pg dbname=peakdesk user=analyst_demo"
+  sq() { psql "$1" -XAtq -c "$2" 2>&1; }
+  eq "after both runs: one invitation per resolved ticket, both answered" "answered email, answered webhook" \
+    "$(sq "$DB" "SELECT string_agg(state || ' ' || channel, ', ' ORDER BY channel) FROM survey.invitations")"
+  eq "one answer each: 5 on the channel, 2 on the link (low)" "channel 5 false, link 2 true" \
+    "$(sq "$DB" "SELECT string_agg(via || ' ' || csat || ' ' || low_score, ', ' ORDER BY via) FROM survey.responses")"
+  eq "one recovery ticket, for the lead, linked to the e-mail ticket" "1 zhoulin lead $mail_pid" \
+    "$(sq "$DB" "SELECT count(*) || ' ' || string_agg(t.agent_id || ' ' || t.escalation_tier || ' ' || f.value, ',') FROM router.tickets t
+      JOIN router.ticket_refs f ON f.ticket_id = t.ticket_id AND f.kind = 'recovers' WHERE 'service_recovery' = ANY (t.tags)")"
+  eq "the analyst login is a member of peakdesk_analyst, nothing more" "peakdesk_analyst false" \
+    "$(sq "$DB" "SELECT string_agg(g.rolname, ',') || ' ' || bool_or(r.rolsuper) FROM pg_roles r JOIN pg_auth_members m ON m.member = r.oid
+      JOIN pg_roles g ON g.oid = m.roleid WHERE r.rolname = 'analyst_demo'")"
+  eq "the analyst reads analytics.survey_scores (CSAT 50 % of 2)" "2|50.00" \
+    "$(sq "$ADB" "SELECT csat_answers || '|' || csat_pct FROM analytics.survey_scores WHERE breakdown = ''")"
+  r=$(sq "$ADB" "SELECT count(*) FROM survey.responses" | head -n 1)
+  case "$r" in
+  *"permission denied"*) ok "the analyst cannot read survey.responses ($r)" ;;
+  *) fail "the analyst cannot read survey.responses (expected permission denied, got '$r')" ;;
+  esac
+  "$ROOT/deploy/local/pg.sh" stop "$T/pg" >/dev/null 2>&1
+  check "PostgreSQL stopped again" [ ! -f "$T/pg/data/postmaster.pid" ]
+else
+  fail "the demo's PostgreSQL ($T/pg) did not start again for the last checks"
+fi
 pd_done

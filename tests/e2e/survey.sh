@@ -172,6 +172,18 @@ check "fox gets an NPS survey" wait_for "fox link" 20 has_link fox
 say fox f2 '９'
 check "a full-width 9 on the channel is fox's NPS answer" wait_for "fox nps" 20 sh -c \
   "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT r.nps || '|' || r.low_score FROM survey.responses r JOIN survey.invitations i USING (invitation_id) WHERE i.kind = 'nps'\")\" = '9|false' ]"
+say gus g1 '发票抬头写错了'
+resolve gus
+check "gus gets a survey" wait_for "gus link" 20 has_link gus
+GL=$(link gus)
+RACERS=""
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+  curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' --data '{"nps":8}' "$GL" >>"$WORK/race.txt" &
+  RACERS="$RACERS $!"
+done
+for p in $RACERS; do wait "$p"; done
+eq "sixteen answers to one link at once: exactly one is accepted" "1 15" "$(grep -c 201 "$WORK/race.txt") $(grep -c 409 "$WORK/race.txt")"
+eq "and one response stored" 1 "$(q "SELECT count(*) FROM survey.responses r JOIN survey.invitations i USING (invitation_id) WHERE i.external_user_id = 'gus'")"
 eq "recovery tickets: bob's and eve's" 2 "$(q "SELECT count(*) FROM router.tickets WHERE 'service_recovery' = ANY(tags)")"
 
 check "the collector exposes its metrics" sh -c "curl -s '$SV/metrics' | grep -q 'peakdesk_survey_link_refused_total'"
