@@ -10,6 +10,7 @@
 #include "ingest_http.h"
 #include "log.h"
 #include "loop.h"
+#include "sd_notify.h"
 
 static volatile int g_stop_startup;
 
@@ -33,6 +34,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	pd_service *s = arg;
 	pd_log_info("stopping", "signal=%d", (int)sig);
+	pd_notify("STOPPING=1");
 	event_base_loopbreak(s->base);
 }
 
@@ -96,12 +98,29 @@ int pd_service_init(pd_service *s, const char *name, const char *synopsis,
 	return 0;
 }
 
+/* The loop turns: tell systemd's watchdog. A loop wedged in a handler
+ * stops these pings and systemd restarts the service; a database outage
+ * does not (the loop still turns, /healthz says 503, and a restart would
+ * not bring the database back). */
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	pd_notify("WATCHDOG=1");
+}
+
 int pd_service_run(pd_service *s)
 {
 	if (g_stop_startup)
 		return 0;
 	pd_log_info("service running", "http=%s pub=%s ingest=%s", s->cfg.http, s->cfg.pub,
 		    *s->cfg.ingest ? s->cfg.ingest : "-");
+	int64_t wd = pd_notify_watchdog_usec();
+	if (wd > 0) {
+		s->ev_watchdog = event_new(s->base, -1, EV_PERSIST, on_watchdog, s);
+		struct timeval tv = {(time_t)(wd / 2 / 1000000), (suseconds_t)(wd / 2 % 1000000)};
+		event_add(s->ev_watchdog, &tv);
+	}
+	pd_notify("READY=1\nSTATUS=running");
 	event_base_dispatch(s->base);
 	return pd_bus_fatal(s->bus) ? 1 : 0;
 }
@@ -135,7 +154,9 @@ void pd_service_close(pd_service *s)
 		event_free(s->ev_int);
 	if (s->ev_watch)
 		event_free(s->ev_watch);
-	s->ev_term = s->ev_int = s->ev_watch = NULL;
+	if (s->ev_watchdog)
+		event_free(s->ev_watchdog);
+	s->ev_term = s->ev_int = s->ev_watch = s->ev_watchdog = NULL;
 	if (s->bus)
 		pd_bus_close(s->bus);
 	s->bus = NULL;

@@ -16,7 +16,7 @@ typedef struct pd_service {
 	struct event_base *base;
 	pd_bus *bus;
 	pd_http *http;
-	struct event *ev_term, *ev_int, *ev_watch;
+	struct event *ev_term, *ev_int, *ev_watch, *ev_watchdog;
 	void (*on_stop)(struct pd_service *s, void *arg); /* stop ingress before the bus drains */
 	void *on_stop_arg;
 	pd_ingest *ingest; /* department ingest, when pd_service_start_ingest ran */
