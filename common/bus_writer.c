@@ -14,6 +14,7 @@
 #include "ids.h"
 #include "log.h"
 #include "nng_close.h"
+#include "nng_tls.h"
 #include "metrics.h"
 #include "topics.h"
 
@@ -616,6 +617,7 @@ int pd_bus_open(pd_bus **out, const pd_bus_options *opts, pd_errbuf *eb)
 	if (rc != PD_OK)
 		goto fail;
 	if (bus->pub_addr) {
+		char nerr[PD_ERRMSG_MAX];
 		int nrc = nng_pub0_open(&bus->pub);
 		if (nrc == 0) {
 			nng_socket_set_size(bus->pub, NNG_OPT_RECVMAXSZ, 4u << 20);
@@ -624,10 +626,12 @@ int pd_bus_open(pd_bus **out, const pd_bus_options *opts, pd_errbuf *eb)
 			 * 40,000 msg/s, none with 8192). Drops are safe (catch-up)
 			 * but each one costs the consumer an outbox read. */
 			nng_socket_set_int(bus->pub, NNG_OPT_SENDBUF, 8192);
-			nrc = nng_listen(bus->pub, bus->pub_addr, NULL, 0);
+			nrc = pd_nng_listen(bus->pub, bus->pub_addr, nerr, sizeof(nerr));
+		} else {
+			snprintf(nerr, sizeof(nerr), "%s", nng_strerror(nrc));
 		}
 		if (nrc != 0) {
-			rc = pd_fail(eb, PD_ENNG, "cannot listen on %s: %s", bus->pub_addr, nng_strerror(nrc));
+			rc = pd_fail(eb, PD_ENNG, "cannot listen on %s: %s", bus->pub_addr, nerr);
 			goto fail;
 		}
 		bus->has_pub = 1;
@@ -713,6 +717,20 @@ static int tick_apply(pd_txn *tx, pd_job *job)
 {
 	pd_tick_job *t = (pd_tick_job *)job;
 	pd_errbuf eb = {{0}};
+	/* Several instances of a service (router-1, router-2) run the same
+	 * timers: the one holding this transaction's lock on the job's name
+	 * runs it this tick and the others skip, so a sweep's effects (an SLA
+	 * breach, a delay, an invitation sent) happen once. The lock goes with
+	 * the commit, so the next holder sees them. */
+	int err;
+	PGresult *r = pd_txn_query(tx, "SELECT pg_try_advisory_xact_lock(hashtext('peakdesk.tick'), hashtext($1 || $2))",
+				   2, (const char *[]){tx->bus->service, t->what}, &err, &eb);
+	if (!r)
+		return err;
+	int mine = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (!mine)
+		return PD_OK;
 	int rc = t->fn(tx, t->arg, &eb);
 	if (rc != PD_OK)
 		pd_log_warn("timer job failed; the next tick retries", "job=\"%s\" detail=\"%s\"", t->what, eb.msg);

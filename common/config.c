@@ -1,6 +1,7 @@
 /* Environment configuration (see config.h). The table below is the single
  * source of names, defaults and help texts. */
 #include "config.h"
+#include "nng_tls.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -69,9 +70,16 @@ void pd_config_service_addr(const char *service, const char *kind,
 int pd_config_pub_addrs(const char *run_dir, char (*buf)[PD_CFG_STR], const char **addrs)
 {
 	int n = 0;
-	for (const pd_service_info *s = pd_services; s->name && n < PD_SERVICES_MAX; s++, n++) {
-		pd_config_service_addr(s->name, "PUB", run_dir, buf[n], PD_CFG_STR);
-		addrs[n] = buf[n];
+	char list[PD_CFG_STR];
+	for (const pd_service_info *s = pd_services; s->name; s++) {
+		/* several instances of a service: every address of the list */
+		pd_config_service_addr(s->name, "PUB", run_dir, list, sizeof(list));
+		char *save = NULL;
+		for (char *a = strtok_r(list, ", ", &save); a && n < PD_SERVICES_MAX; a = strtok_r(NULL, ", ", &save)) {
+			snprintf(buf[n], PD_CFG_STR, "%s", a);
+			addrs[n] = buf[n];
+			n++;
+		}
 	}
 	addrs[n] = NULL;
 	return n;
@@ -88,9 +96,16 @@ static const struct core_key core_keys[] = {
 	{"PEAKDESK_%s_DB", "(PEAKDESK_DB)", "conninfo for this service only; it always works as role peakdesk_<service>"},
 	{"PEAKDESK_RUN_DIR", "./var/run", "directory of the local ipc sockets"},
 	{"PEAKDESK_INSTANCE", "<service>-1", "instance (publisher) name; one running copy per name"},
-	{"PEAKDESK_%s_PUB", "ipc://$RUN_DIR/<service>.pub", "NNG PUB address (ipc://, tcp://, tls+tcp://)"},
-	{"PEAKDESK_%s_INGEST", "ipc://$RUN_DIR/<service>.ingest", "NNG REP ingest address (department-facing services)"},
+	{"PEAKDESK_%s_PUB", "ipc://$RUN_DIR/<service>.pub",
+	 "NNG PUB address (ipc://, tcp://, tls+tcp://); a comma-separated list names every instance's "
+	 "(consumers dial all, an instance binds the first: its own)"},
+	{"PEAKDESK_%s_INGEST", "ipc://$RUN_DIR/<service>.ingest",
+	 "NNG REP ingest address (department-facing services); a list as for _PUB (clients spread over all)"},
 	{"PEAKDESK_%s_HTTP", "127.0.0.1:<port>", "HTTP listen host:port"},
+	{"PEAKDESK_TLS_CERT", "(none)", "our certificate, PEM file (required when an address is tls+tcp://)"},
+	{"PEAKDESK_TLS_KEY", "(none)", "its private key, PEM file (secret; required with tls+tcp://)"},
+	{"PEAKDESK_TLS_CA", "(none)", "CA certificate(s) every peer must be signed by, PEM file (mutual TLS)"},
+	{"PEAKDESK_TLS_SERVER_NAME", "(host of the address)", "name a dialer expects in the server's certificate"},
 	{"PEAKDESK_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"PEAKDESK_LOG_FORMAT", "logfmt", "logfmt or json"},
 };
@@ -106,6 +121,30 @@ void pd_config_print_core_help(const char *service)
 		printf("  %-30s %s\n  %-30s   default: %s\n", name, core_keys[i].help, "",
 		       core_keys[i].def);
 	}
+}
+
+int pd_config_tls_needed(char *var, size_t varlen, char *addr, size_t addrlen)
+{
+	char run_dir[PD_CFG_STR];
+	pd_config_run_dir(run_dir, sizeof(run_dir));
+	static const char *const kinds[] = {"PUB", "INGEST"};
+	for (const pd_service_info *s = pd_services; s->name; s++) {
+		for (size_t k = 0; k < 2; k++) {
+			char a[PD_CFG_STR], up[32];
+			pd_config_service_addr(s->name, kinds[k], run_dir, a, sizeof(a));
+			/* the value may be a list (several instances) */
+			char *save = NULL;
+			for (char *e = strtok_r(a, ", ", &save); e; e = strtok_r(NULL, ", ", &save)) {
+				if (!pd_nng_addr_is_tls(e))
+					continue;
+				upper(s->name, up, sizeof(up));
+				snprintf(var, varlen, "PEAKDESK_%s_%s", up, kinds[k]);
+				snprintf(addr, addrlen, "%s", e);
+				return 1;
+			}
+		}
+	}
+	return 0;
 }
 
 int pd_config_load(pd_config *cfg, const char *service, const char *synopsis,
@@ -135,7 +174,11 @@ int pd_config_load(pd_config *cfg, const char *service, const char *synopsis,
 	snprintf(definst, sizeof(definst), "%.40s-1", service);
 	snprintf(cfg->instance, sizeof(cfg->instance), "%s", env_or("PEAKDESK_INSTANCE", definst));
 	pd_config_service_addr(service, "PUB", cfg->run_dir, cfg->pub, sizeof(cfg->pub));
+	/* A list names every instance's PUB for consumers; an instance binds
+	 * the first, its own (docs/scaling.md). */
+	cfg->pub[strcspn(cfg->pub, ", ")] = 0;
 	pd_config_service_addr(service, "INGEST", cfg->run_dir, cfg->ingest, sizeof(cfg->ingest));
+	cfg->ingest[strcspn(cfg->ingest, ", ")] = 0; /* the same for departments' ingest */
 	pd_config_service_addr(service, "HTTP", cfg->run_dir, cfg->http, sizeof(cfg->http));
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "%s", env_or("PEAKDESK_LOG_LEVEL", "info"));
 	snprintf(cfg->log_format, sizeof(cfg->log_format), "%s", env_or("PEAKDESK_LOG_FORMAT", "logfmt"));
@@ -165,6 +208,19 @@ int pd_config_load(pd_config *cfg, const char *service, const char *synopsis,
 	if (strcmp(cfg->log_format, "logfmt") && strcmp(cfg->log_format, "json")) {
 		fprintf(stderr, "PEAKDESK_LOG_FORMAT=%s: must be logfmt or json\n", cfg->log_format);
 		return -1;
+	}
+	/* Every binary listens on or dials some of the suite's addresses (the
+	 * consumers dial every PUB): one tls+tcp:// among them needs the TLS
+	 * files, checked now rather than at the first connection. */
+	char tvar[64], taddr[PD_CFG_STR];
+	if (pd_config_tls_needed(tvar, sizeof(tvar), taddr, sizeof(taddr))) {
+		pd_tls_settings ts;
+		char err[PD_CFG_STR + 256];
+		pd_tls_settings_env(&ts);
+		if (pd_tls_settings_check(&ts, 1, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s; needed because %s=%s\n", err, tvar, taddr);
+			return -1;
+		}
 	}
 	for (const pd_config_extra *e = extras; e && e->env; e++)
 		snprintf(e->dst, e->dstlen, "%s", env_or(e->env, e->def));

@@ -2,7 +2,8 @@
  *
  * Every binary reads the same core keys (PEAKDESK_DB, PEAKDESK_<SERVICE>_DB,
  * PEAKDESK_RUN_DIR, PEAKDESK_INSTANCE, PEAKDESK_<SERVICE>_PUB/_INGEST/_HTTP,
- * PEAKDESK_LOG_LEVEL, PEAKDESK_LOG_FORMAT) plus its own extras. The same table
+ * PEAKDESK_TLS_CERT/_KEY/_CA/_SERVER_NAME, PEAKDESK_LOG_LEVEL,
+ * PEAKDESK_LOG_FORMAT) plus its own extras. The same table
  * drives loading, validation and `--help`, so the shown defaults never drift
  * from the real ones. */
 #ifndef PD_CONFIG_H
@@ -60,11 +61,16 @@ int pd_config_load(pd_config *cfg, const char *service, const char *synopsis,
 void pd_config_service_addr(const char *service, const char *kind,
 			    const char *run_dir, char *out, size_t outlen);
 
-/* The PUB addresses of every service (what a consumer dials): fills
+/* The PUB addresses of every service (what a consumer dials), every entry
+ * of a PEAKDESK_<SERVICE>_PUB list included (several instances): fills
  * buf[0..n) and addrs[0..n) with addrs[n] = NULL; returns n. buf and addrs
- * need room for PD_SERVICES_MAX (+1 for addrs). */
-#define PD_SERVICES_MAX 8
+ * need room for PD_SERVICES_MAX (+1 for addrs) addresses. */
+#define PD_SERVICES_MAX 32
 int pd_config_pub_addrs(const char *run_dir, char (*buf)[PD_CFG_STR], const char **addrs);
+
+/* 1 when some service's PUB or INGEST address (as this process sees them)
+ * is tls+tcp://: var gets its variable name, addr its value. */
+int pd_config_tls_needed(char *var, size_t varlen, char *addr, size_t addrlen);
 
 /* Resolves PEAKDESK_RUN_DIR (default ./var/run) into out. */
 void pd_config_run_dir(char *out, size_t outlen);

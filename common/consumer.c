@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "log.h"
 #include "nng_close.h"
+#include "nng_tls.h"
 #include "metrics.h"
 #include "topics.h"
 
@@ -124,7 +125,7 @@ static int apply_one(pd_consumer *c, pd_txn *tx, struct pubstate *p,
 	int careful = pd_txn_careful(tx);
 	if (careful && pd_txn_savepoint(tx, eb) != PD_OK)
 		return PD_EDBDOWN;
-	int rc = c->ops->apply(tx, env, c->arg);
+	int rc = c->ops->apply(tx, env, c->arg, eb);
 	if (rc == PD_OK) {
 		if (careful)
 			rc = pd_txn_release(tx, eb);
@@ -526,9 +527,10 @@ pd_consumer *pd_consumer_start(pd_bus *bus, struct event_base *base,
 		if (!**a)
 			continue;
 		/* Non-blocking dial: the publisher may be down now; NNG retries. */
-		rc = nng_dial(c->sub, *a, NULL, NNG_FLAG_NONBLOCK);
+		char nerr[PD_ERRMSG_MAX];
+		rc = pd_nng_dial(c->sub, *a, NNG_FLAG_NONBLOCK, NULL, nerr, sizeof(nerr));
 		if (rc != 0) {
-			pd_fail(eb, PD_ENNG, "dial %s: %s", *a, nng_strerror(rc));
+			pd_fail(eb, PD_ENNG, "dial %s: %s", *a, nerr);
 			goto fail;
 		}
 	}

@@ -17,10 +17,11 @@ typedef struct pd_consumer pd_consumer;
 
 typedef struct pd_consumer_ops {
 	/* Applies one event inside the writer's transaction (writer thread).
-	 * PD_OK, PD_EDBDOWN, or an error: then the batch is retried event by
-	 * event and an event that still fails is recorded in bus.dead_letters
-	 * and skipped, so one poison event cannot stop the consumer. */
-	int (*apply)(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg);
+	 * PD_OK, PD_EDBDOWN, or an error with eb saying why: then the batch is
+	 * retried event by event and an event that still fails is recorded in
+	 * bus.dead_letters with that reason and skipped, so one poison event
+	 * cannot stop the consumer. */
+	int (*apply)(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_errbuf *eb);
 	/* Optional: last step before COMMIT of a batch that applied events. */
 	int (*before_commit)(pd_txn *tx, void *arg);
 	/* Optional: after the batch committed (err 0) or failed (writer thread). */

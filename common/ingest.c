@@ -16,6 +16,7 @@
 #include "ids.h"
 #include "log.h"
 #include "metrics.h"
+#include "nng_tls.h"
 #include "topics.h"
 
 #define ACK(x) PEAKDESK__V1__ACK_STATUS__ACK_STATUS_##x
@@ -384,8 +385,9 @@ pd_ingest *pd_ingest_start(pd_bus *bus, const pd_ingest_options *o,
 			goto fail;
 		}
 	}
-	if ((rv = nng_listen(ing->rep, o->addr, NULL, 0)) != 0) {
-		pd_fail(eb, PD_ENNG, "cannot listen on %s: %s", o->addr, nng_strerror(rv));
+	char nerr[PD_ERRMSG_MAX];
+	if ((rv = pd_nng_listen(ing->rep, o->addr, nerr, sizeof(nerr))) != 0) {
+		pd_fail(eb, PD_ENNG, "cannot listen on %s: %s", o->addr, nerr);
 		goto fail;
 	}
 	for (int i = 0; i < ing->n_ctx; i++) {

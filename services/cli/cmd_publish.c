@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "codec.h"
 #include "ids.h"
+#include "nng_tls.h"
 
 struct totals {
 	size_t sent, accepted, duplicate, rejected;
@@ -87,6 +88,23 @@ static int send_batch(nng_socket s, const uint8_t *buf, size_t len, int quiet, s
 	return result;
 }
 
+/* The dialer retries in the background; a refused TLS handshake would only
+ * show as a send timeout. Waits up to 10 s for the first connection: 1 when
+ * handshakes keep failing without one (refused), 0 otherwise (connected, or
+ * the service is simply not up yet: the send's own timeout applies). */
+static int tls_refused(nng_dialer d)
+{
+	for (int i = 0; i < 100; i++) {
+		uint64_t pipes = 0, failures = 0;
+		if (pd_nng_dialer_state(d, &pipes, &failures) != 0 || pipes > 0)
+			return 0;
+		if (failures >= 3)
+			return 1;
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
 static nng_socket open_req(const char *addr, int *ok)
 {
 	nng_socket s = NNG_SOCKET_INITIALIZER;
@@ -102,9 +120,21 @@ static nng_socket open_req(const char *addr, int *ok)
 	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, 15000);
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 120000);
 	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 30000);
-	rv = nng_dial(s, addr, NULL, NNG_FLAG_NONBLOCK);
+	char err[256];
+	nng_dialer d;
+	rv = pd_nng_dial(s, addr, NNG_FLAG_NONBLOCK, &d, err, sizeof(err));
 	if (rv != 0) {
-		fprintf(stderr, "peakdesk publish: cannot dial %s: %s\n", addr, nng_strerror(rv));
+		fprintf(stderr, "peakdesk publish: cannot dial %s: %s\n", addr, err);
+		nng_close(s);
+		return s;
+	}
+	if (pd_nng_addr_is_tls(addr) && tls_refused(d)) {
+		fprintf(stderr,
+			"peakdesk publish: TLS handshake with %s refused: the service does not accept our "
+			"certificate (PEAKDESK_TLS_CERT=%s) or we do not trust its (PEAKDESK_TLS_CA=%s), or the "
+			"server name does not match\n",
+			addr, getenv("PEAKDESK_TLS_CERT") ? getenv("PEAKDESK_TLS_CERT") : "",
+			getenv("PEAKDESK_TLS_CA") ? getenv("PEAKDESK_TLS_CA") : "");
 		nng_close(s);
 		return s;
 	}

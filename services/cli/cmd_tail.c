@@ -30,7 +30,7 @@ struct tail {
 	long long limit, printed;
 };
 
-static int tail_apply(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
+static int tail_apply(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_errbuf *eb)
 {
 	struct tail *t = arg;
 	char *j = pd_pb_to_json(&env->base);

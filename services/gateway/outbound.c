@@ -44,7 +44,7 @@ static struct {
 
 /* ---- consumer: store message.outbound ------------------------------------------- */
 
-int gw_outbound_store(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
+int gw_outbound_store(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_errbuf *eb)
 {
 	if (env->body_case != PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE)
 		return PD_OK;
@@ -61,13 +61,12 @@ int gw_outbound_store(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
 	const char *vals[9] = {*m->outbound_id ? m->outbound_id : id, m->account, pd_channel_name(m->channel),
 			       m->external_user_id, m->ticket_public_id, m->subject, m->text,
 			       m->reply_to_external_message_id, reason};
-	pd_errbuf eb = {{0}};
 	int err;
 	PGresult *r = pd_db_query(pd_txn_db(tx), "gw_outbound_insert",
 				  "INSERT INTO gateway.outbound_messages(outbound_id, account, channel, external_user_id, "
 				  "ticket_public_id, subject, text, reply_to, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
 				  "ON CONFLICT (outbound_id) DO NOTHING",
-				  9, vals, &err, &eb);
+				  9, vals, &err, eb);
 	if (!r)
 		return err;
 	PQclear(r);

@@ -12,7 +12,7 @@ typedef struct gw_outbound_config {
 } gw_outbound_config;
 
 /* Consumer apply for message.outbound: stores the message to deliver. */
-int gw_outbound_store(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg);
+int gw_outbound_store(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_errbuf *eb);
 /* Starts the delivery threads (after requeueing interrupted deliveries). */
 int gw_outbound_start(pd_bus *bus, const gw_outbound_config *cfg);
 /* Timer: claims due messages for delivery. */

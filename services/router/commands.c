@@ -126,8 +126,10 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		if (rc != PD_OK)
 			break;
 		/* The gateway's message id of the customer's last message threads an
-		 * e-mail reply; the gateway maps it to the Message-ID. */
-		PGresult *ext = pd_txn_query(tx, "SELECT external_message_id FROM gateway.inbound_messages WHERE message_id = $1::uuid",
+		 * e-mail reply; the gateway maps it to the Message-ID. A ticket the
+		 * customer never wrote on (a service recovery) has none. */
+		PGresult *ext = pd_txn_query(tx, "SELECT external_message_id FROM gateway.inbound_messages "
+				  "WHERE message_id = nullif($1, '')::uuid",
 				  1, (const char *[]){PQgetvalue(t, 0, 9)}, &err, eb);
 		if (!ext) {
 			rc = err;

@@ -10,7 +10,7 @@
 #include "router.h"
 #include "service.h"
 
-static char reopen_hours[16], fr_minutes[16], nr_minutes[16], res_minutes[16], sla_check_ms[16], follow_up_alert[16], auto_close[16];
+static char partition[16], reopen_hours[16], fr_minutes[16], nr_minutes[16], res_minutes[16], sla_check_ms[16], follow_up_alert[16], auto_close[16];
 
 static const pd_config_extra extras[] = {
 	{"PEAKDESK_ROUTER_REOPEN_HOURS", "72", "a message this soon after resolution reopens the ticket", reopen_hours,
@@ -26,6 +26,10 @@ static const pd_config_extra extras[] = {
 	{"PEAKDESK_ROUTER_AUTO_CLOSE_MINUTES", "30",
 	 "a ticket answered by an auto-reply closes after this long without a word from the customer", auto_close,
 	 sizeof(auto_close), 0},
+	{"PEAKDESK_ROUTER_PARTITION", "0/1",
+	 "K/N: this instance is partition K of N router instances (a customer's messages always go to one); "
+	 "give each its own PEAKDESK_INSTANCE",
+	 partition, sizeof(partition), 0},
 	{"PEAKDESK_ROUTER_SLA_CHECK_MS", "1000", "how often overdue SLAs are checked", sla_check_ms, sizeof(sla_check_ms), 0},
 	{NULL, NULL, NULL, NULL, 0, 0},
 };
@@ -70,6 +74,14 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return rc == 1 ? 0 : 1;
 	a.ctx.reopen_hours = atoi(reopen_hours) > 0 ? atoi(reopen_hours) : 72;
+	pd_errbuf peb = {{0}};
+	if (rt_partition_parse(partition, &a.ctx.partition, &peb) != PD_OK) {
+		pd_log_error("bad PEAKDESK_ROUTER_PARTITION", "detail=\"%s\"", peb.msg);
+		pd_service_close(&a.svc);
+		return 2;
+	}
+	if (a.ctx.partition.count > 1)
+		pd_log_info("partitioned", "partition=%d count=%d", a.ctx.partition.index, a.ctx.partition.count);
 	/* The shipped set until router.rules is loaded (and seeded from it when
 	 * empty) by the writer just below: no message is classified without
 	 * rules. */

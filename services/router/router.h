@@ -4,6 +4,7 @@
 #define RT_ROUTER_H
 
 #include "bus.h"
+#include "partition.h"
 
 struct rt_rules;
 
@@ -15,6 +16,7 @@ typedef struct rt_context {
 	double sla_override_min[4];
 	int64_t follow_up_alert_ms; /* remind an agent this long before a commitment is due */
 	int64_t auto_close_ms;      /* a machine-answered ticket closes after this much quiet */
+	rt_partition partition;     /* this instance's share of the work */
 } rt_context;
 
 /* Classification rules from router.rules (rules_store.c): reload (seeding
@@ -91,7 +93,7 @@ int rt_assign_waiting(pd_txn *tx, const char *group, pd_errbuf *eb);
 
 /* Consumer apply: a customer's message joins their open ticket, reopens a
  * recently resolved one, or opens a new one (ticket.created). */
-int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg);
+int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_errbuf *eb);
 
 /* logistics.delayed: tell the customer before they ask (proactive.c). */
 int rt_apply_proactive(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);

@@ -194,28 +194,29 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	return rc;
 }
 
-int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
+int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_errbuf *eb)
 {
 	const rt_context *ctx = arg;
-	pd_errbuf eb = {{0}};
 	int rc = PD_OK;
+	if (!rt_partition_owns(&ctx->partition, env))
+		return PD_OK; /* another instance's share; the offset still moves on */
 	if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_CUSTOMER_MESSAGE)
-		rc = on_customer_message(tx, env->customer_message, ctx, &eb);
+		rc = on_customer_message(tx, env->customer_message, ctx, eb);
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_AGENT_COMMAND)
-		rc = rt_apply_command(tx, env, &eb);
+		rc = rt_apply_command(tx, env, eb);
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_DELAYED)
-		rc = rt_apply_proactive(tx, env, &eb);
+		rc = rt_apply_proactive(tx, env, eb);
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_RETURN_UPDATE)
-		rc = rt_apply_return(tx, env, &eb);
+		rc = rt_apply_return(tx, env, eb);
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_UPDATED)
-		rc = rt_apply_parcel_delivered(tx, env, &eb);
+		rc = rt_apply_parcel_delivered(tx, env, eb);
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_STOCK_SHORTAGE ||
 		 env->body_case == PEAKDESK__V1__ENVELOPE__BODY_STOCK_RESTOCKED)
-		rc = rt_apply_stock(tx, env, &eb);
+		rc = rt_apply_stock(tx, env, eb);
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_SURVEY_RESPONSE && strcmp(env->topic, "survey.low_score") == 0)
-		rc = rt_apply_low_score(tx, ctx, env, &eb);
+		rc = rt_apply_low_score(tx, ctx, env, eb);
 	if (rc != PD_OK)
 		pd_log_warn("event not applied", "publisher=%s seq=%llu topic=%s detail=\"%s\"", env->publisher,
-			    (unsigned long long)env->seq, env->topic, eb.msg);
+			    (unsigned long long)env->seq, env->topic, eb->msg);
 	return rc;
 }

@@ -198,21 +198,20 @@ int sv_send_invitation(pd_txn *tx, const sv_context *ctx, const char *invitation
 	return rc;
 }
 
-int sv_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
+int sv_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_errbuf *eb)
 {
 	const sv_context *ctx = arg;
-	pd_errbuf eb = {{0}};
 	if (env->body_case != PEAKDESK__V1__ENVELOPE__BODY_TICKET_EVENT)
 		return PD_OK;
 	const Peakdesk__V1__TicketEvent *te = env->ticket_event;
 	int rc = PD_OK;
 	if (te->kind == PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_RESOLVED)
-		rc = on_resolved(tx, ctx, te, &eb);
+		rc = on_resolved(tx, ctx, te, eb);
 	else if (te->kind == PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_SURVEY_REPLY)
-		rc = sv_record_channel_reply(tx, ctx, te, env->occurred_at_ms, &eb);
+		rc = sv_record_channel_reply(tx, ctx, te, env->occurred_at_ms, eb);
 	if (rc != PD_OK)
 		pd_log_warn("event not applied", "publisher=%s seq=%llu topic=%s detail=\"%s\"", env->publisher,
-			    (unsigned long long)env->seq, env->topic, eb.msg);
+			    (unsigned long long)env->seq, env->topic, eb->msg);
 	return rc;
 }
 

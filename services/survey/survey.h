@@ -24,7 +24,7 @@ typedef struct sv_context {
 /* Consumer apply: ticket.resolved opens an invitation (sent now, queued
  * past quiet hours, or skipped with a reason); ticket.survey_reply records
  * a customer's bare answer on the channel (invite.c, respond.c). */
-int sv_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg);
+int sv_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_errbuf *eb);
 
 /* Sends one invitation row now: the link, message.outbound and
  * survey.invitation_sent, state 'sent' (invite.c). */

@@ -50,7 +50,7 @@ struct sub {
 	atomic_ullong failed_batches;
 };
 
-static int sub_apply(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg)
+static int sub_apply(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_errbuf *eb)
 {
 	struct sub *s = arg;
 	if (!env->publisher || strcmp(env->publisher, s->publisher) != 0)
