@@ -104,6 +104,10 @@ check "a service-recovery ticket is opened for a team lead" wait_for "recovery" 
 eq "linked to the original ticket" "$B" "$(q "SELECT r.value FROM router.ticket_refs r JOIN router.tickets t USING (ticket_id) WHERE r.kind = 'recovers'")"
 eq "the original ticket's timeline notes the low score" 1 "$(q "SELECT count(*) FROM router.ticket_events e JOIN router.tickets t USING (ticket_id) WHERE t.public_id = '$B' AND e.kind = 'survey_low_score'")"
 eq "survey.low_score on the bus once" 1 "$(q "SELECT count(*) FROM bus.outbox WHERE topic = 'survey.low_score'")"
+R=$(q "SELECT public_id FROM router.tickets WHERE 'service_recovery' = ANY(tags)")
+eq "the lead calls back: her reply on the recovery ticket is accepted" 202 "$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+  -H "Authorization: Bearer $LIN" -H 'Content-Type: application/json' --data '{"text":"您好，我是客服主管林，退款今天到账，给您添麻烦了"}' "$GW/v1/tickets/$R/reply")"
+check "and reaches bob (a ticket he never wrote on)" wait_for "lead reply" 20 sh -c "grep -q '客服主管林' '$WORK/hook.jsonl'"
 check "bob is told a team lead will contact him" wait_for "sorry" 20 sh -c "grep -q '主管会尽快联系您' '$WORK/hook.jsonl'"
 say bob b3 '2'
 check "a second channel answer gets a clear 'already rated'" wait_for "already" 20 sh -c "grep -q '您已经评价过了' '$WORK/hook.jsonl'"
