@@ -26,7 +26,8 @@ static void usage(void)
 	printf("Usage: peakdesk publish --to SERVICE [--batch N] [--quiet] [--raw] [FILE|-]\n\n"
 	       "Reads Envelopes as JSON lines (proto3 JSON mapping, one event per line) from FILE\n"
 	       "or standard input and sends them in batches (default 500) to SERVICE's ingest\n"
-	       "socket (PEAKDESK_<SERVICE>_INGEST). With --raw, standard input is one binary\n"
+	       "socket (PEAKDESK_<SERVICE>_INGEST; a comma-separated list of instances spreads\n"
+	       "the batches over them). With --raw, standard input is one binary\n"
 	       "IngestRequest, sent as it is. Prints one JSON ack per event (--quiet: only\n"
 	       "rejections) and a summary on stderr.\n\n"
 	       "An event without eventId gets one derived from the line's SHA-256, so sending\n"
@@ -120,23 +121,31 @@ static nng_socket open_req(const char *addr, int *ok)
 	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, 15000);
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 120000);
 	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 30000);
-	char err[256];
-	nng_dialer d;
-	rv = pd_nng_dial(s, addr, NNG_FLAG_NONBLOCK, &d, err, sizeof(err));
-	if (rv != 0) {
-		fprintf(stderr, "peakdesk publish: cannot dial %s: %s\n", addr, err);
-		nng_close(s);
-		return s;
-	}
-	if (pd_nng_addr_is_tls(addr) && tls_refused(d)) {
-		fprintf(stderr,
-			"peakdesk publish: TLS handshake with %s refused: the service does not accept our "
-			"certificate (PEAKDESK_TLS_CERT=%s) or we do not trust its (PEAKDESK_TLS_CA=%s), or the "
-			"server name does not match\n",
-			addr, getenv("PEAKDESK_TLS_CERT") ? getenv("PEAKDESK_TLS_CERT") : "",
-			getenv("PEAKDESK_TLS_CA") ? getenv("PEAKDESK_TLS_CA") : "");
-		nng_close(s);
-		return s;
+	/* Several instances of the service (a comma-separated list): REQ
+	 * spreads the batches over every connected one, and a batch whose
+	 * instance died is resent to another (event ids make that safe). */
+	char list[PD_CFG_STR];
+	snprintf(list, sizeof(list), "%s", addr);
+	char *save = NULL;
+	for (char *a = strtok_r(list, ", ", &save); a; a = strtok_r(NULL, ", ", &save)) {
+		char err[256];
+		nng_dialer d;
+		rv = pd_nng_dial(s, a, NNG_FLAG_NONBLOCK, &d, err, sizeof(err));
+		if (rv != 0) {
+			fprintf(stderr, "peakdesk publish: cannot dial %s: %s\n", a, err);
+			nng_close(s);
+			return s;
+		}
+		if (pd_nng_addr_is_tls(a) && tls_refused(d)) {
+			fprintf(stderr,
+				"peakdesk publish: TLS handshake with %s refused: the service does not accept our "
+				"certificate (PEAKDESK_TLS_CERT=%s) or we do not trust its (PEAKDESK_TLS_CA=%s), or the "
+				"server name does not match\n",
+				a, getenv("PEAKDESK_TLS_CERT") ? getenv("PEAKDESK_TLS_CERT") : "",
+				getenv("PEAKDESK_TLS_CA") ? getenv("PEAKDESK_TLS_CA") : "");
+			nng_close(s);
+			return s;
+		}
 	}
 	*ok = 1;
 	return s;
