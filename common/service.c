@@ -125,6 +125,32 @@ int pd_service_run(pd_service *s)
 	return pd_bus_fatal(s->bus) ? 1 : 0;
 }
 
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	pd_service_timer *t = arg;
+	t->fn(t->arg);
+}
+
+int pd_service_every(pd_service *s, int ms, int default_ms, void (*fn)(void *arg), void *arg)
+{
+	if (ms <= 0)
+		ms = default_ms;
+	for (int i = 0; i < PD_SERVICE_TIMERS; i++) {
+		pd_service_timer *t = &s->timers[i];
+		if (t->ev)
+			continue;
+		t->fn = fn;
+		t->arg = arg;
+		t->ev = event_new(s->base, -1, EV_PERSIST, on_timer, t);
+		struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+		event_add(t->ev, &tv);
+		return 0;
+	}
+	pd_log_error("too many timers", "max=%d", PD_SERVICE_TIMERS);
+	return -1;
+}
+
 int pd_service_start_ingest(pd_service *s, const char *log_table, const pd_ingest_ops *ops, void *arg)
 {
 	pd_errbuf eb = {{0}};
@@ -145,6 +171,11 @@ void pd_service_close(pd_service *s)
 	 * deliver the replies those commits produced, then free. */
 	if (s->ingest)
 		pd_ingest_stop(s->ingest);
+	for (int i = 0; i < PD_SERVICE_TIMERS; i++)
+		if (s->timers[i].ev) {
+			event_free(s->timers[i].ev);
+			s->timers[i].ev = NULL;
+		}
 	if (s->on_stop)
 		s->on_stop(s, s->on_stop_arg);
 	pd_http_drain(s->http);

@@ -11,6 +11,13 @@
 
 struct event_base;
 
+#define PD_SERVICE_TIMERS 4
+typedef struct pd_service_timer {
+	struct event *ev;
+	void (*fn)(void *arg);
+	void *arg;
+} pd_service_timer;
+
 typedef struct pd_service {
 	pd_config cfg;
 	struct event_base *base;
@@ -20,6 +27,7 @@ typedef struct pd_service {
 	void (*on_stop)(struct pd_service *s, void *arg); /* stop ingress before the bus drains */
 	void *on_stop_arg;
 	pd_ingest *ingest; /* department ingest, when pd_service_start_ingest ran */
+	pd_service_timer timers[PD_SERVICE_TIMERS];
 } pd_service;
 
 /* Loads config (1: --help printed, -1: bad config), starts logging, waits for
@@ -33,6 +41,11 @@ int pd_service_init(pd_service *s, const char *name, const char *synopsis,
  * commit, de-duplicated by event id in log_table; stopped and freed by
  * pd_service_close at the right moments. 0, or -1 (logged). */
 int pd_service_start_ingest(pd_service *s, const char *log_table, const pd_ingest_ops *ops, void *arg);
+
+/* Calls fn(arg) on the loop every ms (<= 0: default_ms) until the service
+ * stops; timers stop with the ingress, before the bus drains. 0, or -1
+ * when all PD_SERVICE_TIMERS are taken (logged). */
+int pd_service_every(pd_service *s, int ms, int default_ms, void (*fn)(void *arg), void *arg);
 
 /* Runs the loop until SIGTERM/SIGINT or a fatal bus error. Returns the
  * process exit code. */

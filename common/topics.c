@@ -1,5 +1,6 @@
 /* Topic catalogue (see topics.h). */
 #include "topics.h"
+#include "bus.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -116,4 +117,13 @@ int pd_channel_parse(const char *name)
 	if (name && strcmp(name, "email") == 0)
 		return PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_EMAIL;
 	return PEAKDESK__V1__CHANNEL_KIND__CHANNEL_KIND_WEBHOOK;
+}
+
+int pd_emit_outbound(pd_txn *tx, Peakdesk__V1__OutboundMessage *o, pd_errbuf *eb)
+{
+	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
+	env.topic = "message.outbound";
+	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE;
+	env.outbound_message = o;
+	return pd_txn_emit(tx, &env, eb);
 }

@@ -32,6 +32,11 @@ int pd_topic_check_ingest(Peakdesk__V1__Envelope *env, const char *service, pd_e
 const char *pd_channel_name(int kind);
 int pd_channel_parse(const char *name);
 
+/* Emits o as message.outbound in tx (a reply, notice or invitation for the
+ * gateway to deliver). */
+typedef struct pd_txn pd_txn;
+int pd_emit_outbound(pd_txn *tx, Peakdesk__V1__OutboundMessage *o, pd_errbuf *eb);
+
 #define PD_TOPIC_HEARTBEAT "bus.heartbeat"
 #define PD_TOPIC_HEARTBEAT_NAME ((char *)PD_TOPIC_HEARTBEAT)
 

@@ -1,7 +1,6 @@
 /* peakdesk-gateway: every customer channel in (generic webhook, WeChat,
  * e-mail piped from an MTA) as message.inbound events, committed before the
  * channel gets its answer. */
-#include <event2/event.h>
 #include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,16 +32,15 @@ static const pd_config_extra extras[] = {
 
 struct app {
 	pd_service svc;
-	struct event *ev_accounts, *ev_deliver;
 	pd_consumer *consumer;
 };
 
-static void on_deliver_tick(evutil_socket_t fd, short what, void *arg)
+static void on_deliver_tick(void *arg)
 {
 	gw_outbound_tick();
 }
 
-static void on_accounts_tick(evutil_socket_t fd, short what, void *arg)
+static void on_accounts_tick(void *arg)
 {
 	struct app *a = arg;
 	gw_accounts_reload(a->svc.bus);
@@ -51,11 +49,6 @@ static void on_accounts_tick(evutil_socket_t fd, short what, void *arg)
 static void stop_ingress(pd_service *s, void *arg)
 {
 	struct app *a = arg;
-	if (a->ev_accounts)
-		event_free(a->ev_accounts);
-	if (a->ev_deliver)
-		event_free(a->ev_deliver);
-	a->ev_accounts = a->ev_deliver = NULL;
 	pd_consumer_stop(a->consumer);
 	a->consumer = NULL;
 	gw_outbound_stop();
@@ -90,9 +83,7 @@ int main(int argc, char **argv)
 	a.svc.on_stop = stop_ingress;
 	a.svc.on_stop_arg = &a;
 	gw_accounts_reload(a.svc.bus);
-	a.ev_accounts = event_new(a.svc.base, -1, EV_PERSIST, on_accounts_tick, &a);
-	struct timeval tv = {2, 0};
-	event_add(a.ev_accounts, &tv);
+	pd_service_every(&a.svc, 2000, 2000, on_accounts_tick, &a);
 
 	gw_outbound_config oc = {.max_attempts = atoi(max_attempts) > 0 ? atoi(max_attempts) : 8,
 				 .retry_base_ms = atoll(retry_base) > 0 ? atoll(retry_base) : 2000};
@@ -113,10 +104,7 @@ int main(int argc, char **argv)
 		pd_service_close(&a.svc);
 		return 1;
 	}
-	int every = atoi(tick_ms) > 0 ? atoi(tick_ms) : 250;
-	a.ev_deliver = event_new(a.svc.base, -1, EV_PERSIST, on_deliver_tick, &a);
-	struct timeval dtv = {every / 1000, (every % 1000) * 1000};
-	event_add(a.ev_deliver, &dtv);
+	pd_service_every(&a.svc, atoi(tick_ms), 250, on_deliver_tick, &a);
 
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);

@@ -1,7 +1,6 @@
 /* peakdesk-logistics: orders awaiting fulfilment, shipments, tracking and
  * returns from departments (NNG ingest, HTTP) and carriers (Kuaidi100 push);
  * emits logistics.* events and detects delays on a timer. */
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -24,21 +23,12 @@ static const pd_config_extra extras[] = {
 struct app {
 	pd_service svc;
 	lg_context ctx;
-	struct event *ev_sweep;
 };
 
-static void on_sweep(evutil_socket_t fd, short what, void *arg)
+static void on_sweep(void *arg)
 {
 	struct app *a = arg;
 	lg_delay_sweep_submit(a->svc.bus, &a->ctx);
-}
-
-static void stop_ingress(pd_service *s, void *arg)
-{
-	struct app *a = arg;
-	if (a->ev_sweep)
-		event_free(a->ev_sweep);
-	a->ev_sweep = NULL;
 }
 
 int main(int argc, char **argv)
@@ -67,13 +57,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	lg_carrier_http_route(a.svc.http, a.svc.bus, &a.ctx, salt);
-	a.svc.on_stop = stop_ingress;
-	a.svc.on_stop_arg = &a;
-
-	int every = atoi(sweep_ms) > 0 ? atoi(sweep_ms) : 60000;
-	a.ev_sweep = event_new(a.svc.base, -1, EV_PERSIST, on_sweep, &a);
-	struct timeval tv = {every / 1000, (every % 1000) * 1000};
-	event_add(a.ev_sweep, &tv);
+	pd_service_every(&a.svc, atoi(sweep_ms), 60000, on_sweep, &a);
 
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);

@@ -2,7 +2,6 @@
  * targets from operations (NNG ingest, HTTP); emits
  * promo.campaign_updated and promo.forecast_updated (Erlang C staffing
  * forecast); serves GET /v1/rules?q= to agents. */
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -34,23 +33,12 @@ static const pd_config_extra extras[] = {
 struct app {
 	pd_service svc;
 	pm_context ctx;
-	struct event *ev_tick;
 };
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
+static void on_tick(void *arg)
 {
-	(void)fd, (void)what;
 	struct app *a = arg;
 	pm_tick_submit(a->svc.bus, &a->ctx);
-}
-
-static void stop_ingress(pd_service *s, void *arg)
-{
-	(void)s;
-	struct app *a = arg;
-	if (a->ev_tick)
-		event_free(a->ev_tick);
-	a->ev_tick = NULL;
 }
 
 /* The configured forecast inputs, checked with the forecast's own rules
@@ -98,13 +86,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pm_rules_http_route(a.svc.http, a.svc.bus);
-	a.svc.on_stop = stop_ingress;
-	a.svc.on_stop_arg = &a;
-
-	int every = atoi(tick_ms) > 0 ? atoi(tick_ms) : 1000;
-	a.ev_tick = event_new(a.svc.base, -1, EV_PERSIST, on_tick, &a);
-	struct timeval tv = {every / 1000, (every % 1000) * 1000};
-	event_add(a.ev_tick, &tv);
+	pd_service_every(&a.svc, atoi(tick_ms), 1000, on_tick, &a);
 
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);

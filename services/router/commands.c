@@ -145,7 +145,7 @@ static int on_command(pd_txn *tx, const Peakdesk__V1__AgentCommand *c, pd_errbuf
 		out.subject = PQgetvalue(t, 0, 6);
 		out.reply_to_external_message_id = PQntuples(ext) ? PQgetvalue(ext, 0, 0) : "";
 		out.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_AGENT_REPLY;
-		rc = rt_emit_outbound(tx, &out, eb);
+		rc = pd_emit_outbound(tx, &out, eb);
 		PQclear(ext);
 		break;
 	}

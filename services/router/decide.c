@@ -177,7 +177,7 @@ static int auto_reply(pd_txn *tx, const char *ticket_id, const char *name, const
 		o.ticket_public_id = PQgetvalue(t, 0, 0);
 		o.text = reply;
 		o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_AUTO_REPLY;
-		rc = rt_emit_outbound(tx, &o, eb);
+		rc = pd_emit_outbound(tx, &o, eb);
 		char detail[80];
 		snprintf(detail, sizeof(detail), "{\"template\":\"%.40s\"}", name);
 		/* Not a ticket message: a machine's answer neither stops the

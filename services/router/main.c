@@ -1,6 +1,5 @@
 /* peakdesk-router: turns customer messages into tickets (threading,
  * classification, assignment, SLA) and emits ticket.* events. */
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -38,10 +37,9 @@ struct app {
 	pd_service svc;
 	rt_context ctx;
 	pd_consumer *consumer;
-	struct event *ev_sla;
 };
 
-static void on_sla_tick(evutil_socket_t fd, short what, void *arg)
+static void on_sla_tick(void *arg)
 {
 	struct app *a = arg;
 	rt_sla_sweep_submit(a->svc.bus, &a->ctx);
@@ -50,9 +48,6 @@ static void on_sla_tick(evutil_socket_t fd, short what, void *arg)
 static void stop_ingress(pd_service *s, void *arg)
 {
 	struct app *a = arg;
-	if (a->ev_sla)
-		event_free(a->ev_sla);
-	a->ev_sla = NULL;
 	rt_rules_unlisten();
 	pd_consumer_stop(a->consumer);
 	a->consumer = NULL;
@@ -117,10 +112,7 @@ int main(int argc, char **argv)
 	a.ctx.sla_override_min[PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE] = atof(fr_minutes);
 	a.ctx.sla_override_min[PEAKDESK__V1__SLA_KIND__SLA_KIND_NEXT_RESPONSE] = atof(nr_minutes);
 	a.ctx.sla_override_min[PEAKDESK__V1__SLA_KIND__SLA_KIND_RESOLUTION] = atof(res_minutes);
-	int every = atoi(sla_check_ms) > 0 ? atoi(sla_check_ms) : 1000;
-	a.ev_sla = event_new(a.svc.base, -1, EV_PERSIST, on_sla_tick, &a);
-	struct timeval tv = {every / 1000, (every % 1000) * 1000};
-	event_add(a.ev_sla, &tv);
+	pd_service_every(&a.svc, atoi(sla_check_ms), 1000, on_sla_tick, &a);
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);
 	rt_rules_free(a.ctx.rules);

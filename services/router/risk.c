@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text_match.h"
+
 #include "ticket.pb-c.h"
 
 const int rt_risk_flag_threshold = RT_RISK_FLAG_THRESHOLD_DEFAULT;
@@ -126,33 +128,6 @@ const rt_risk_word *rt_risk_lexicon(int code, size_t *n)
 
 /* ---- matching ---------------------------------------------------------- */
 
-static int ascii_alnum(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static unsigned char fold(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
-/* ASCII case folding only: bytes of multi-byte UTF-8 characters are
- * compared exactly, so a Chinese entry matches only the same character. */
-static int eq_fold(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (fold((unsigned char)a[i]) != fold((unsigned char)b[i]))
-			return 0;
-	return 1;
-}
-
-/* Whether text[0..pos) ends with s (ASCII case-insensitive). */
-static int ends_with(const char *text, size_t pos, const char *s)
-{
-	size_t n = strlen(s);
-	return pos >= n && eq_fold(text + pos - n, s, n);
-}
-
 /* A negator right before text[pos]: Chinese 不/没/没有/无 directly
  * adjacent (不失望, 没有瑕疵, 毫无色差); English not/never/no or a word
  * ending in n't (isn't, wasn't, also with the typographic apostrophe)
@@ -162,7 +137,7 @@ static int negated(const char *text, size_t pos)
 {
 	static const char *const zh[] = { "不", "没", "没有", "无" };
 	for (size_t i = 0; i < PD_ARRAY_LEN(zh); i++)
-		if (ends_with(text, pos, zh[i]))
+		if (pd_ends_with_fold(text, pos, zh[i]))
 			return 1;
 	size_t e = pos;
 	while (e > 0 && text[e - 1] == ' ')
@@ -172,10 +147,10 @@ static int negated(const char *text, size_t pos)
 	static const char *const en[] = { "not", "never", "no" };
 	for (size_t i = 0; i < PD_ARRAY_LEN(en); i++) {
 		size_t n = strlen(en[i]);
-		if (ends_with(text, e, en[i]) && (e == n || !ascii_alnum((unsigned char)text[e - n - 1])))
+		if (pd_ends_with_fold(text, e, en[i]) && (e == n || !pd_ascii_alnum((unsigned char)text[e - n - 1])))
 			return 1;
 	}
-	return ends_with(text, e, "n't") || ends_with(text, e, "n\xE2\x80\x99t");
+	return pd_ends_with_fold(text, e, "n't") || pd_ends_with_fold(text, e, "n\xE2\x80\x99t");
 }
 
 /* Whether word occurs in text as a match: whole-word for ASCII edges, and
@@ -186,14 +161,14 @@ static int occurs(const char *text, size_t tlen, const char *word, int negatable
 	size_t wlen = strlen(word);
 	if (wlen == 0 || wlen > tlen)
 		return 0;
-	int edge_start = ascii_alnum((unsigned char)word[0]);
-	int edge_end = ascii_alnum((unsigned char)word[wlen - 1]);
+	int edge_start = pd_ascii_alnum((unsigned char)word[0]);
+	int edge_end = pd_ascii_alnum((unsigned char)word[wlen - 1]);
 	for (size_t i = 0; i + wlen <= tlen; i++) {
-		if (!eq_fold(text + i, word, wlen))
+		if (!pd_eq_fold(text + i, word, wlen))
 			continue;
-		if (edge_start && i > 0 && ascii_alnum((unsigned char)text[i - 1]))
+		if (edge_start && i > 0 && pd_ascii_alnum((unsigned char)text[i - 1]))
 			continue;
-		if (edge_end && i + wlen < tlen && ascii_alnum((unsigned char)text[i + wlen]))
+		if (edge_end && i + wlen < tlen && pd_ascii_alnum((unsigned char)text[i + wlen]))
 			continue;
 		if (negatable && negated(text, i))
 			continue;

@@ -60,8 +60,7 @@ void rt_sla_sweep_submit(pd_bus *bus, const rt_context *ctx);
 int rt_timeline_add(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int customer_visible,
 		    const char *label, const char *detail_json, pd_errbuf *eb);
 
-/* message.outbound with o as the body, and a proactive notice (timeline.c). */
-int rt_emit_outbound(pd_txn *tx, Peakdesk__V1__OutboundMessage *o, pd_errbuf *eb);
+/* A proactive notice as message.outbound (timeline.c). */
 int rt_emit_notice(pd_txn *tx, const char *outbound_id, int channel, const char *account, const char *user,
 		   const char *subject, const char *text, pd_errbuf *eb);
 /* Emits ticket.<something> with te as the body (timeline.c). */

@@ -3,6 +3,7 @@
  * router.ticket_events for all of the router, and one of ticket.* events
  * on the bus. */
 #include "router.h"
+#include "topics.h"
 
 int rt_timeline_add(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int customer_visible,
 		    const char *label, const char *detail_json, pd_errbuf *eb)
@@ -25,15 +26,6 @@ int rt_emit_ticket_event(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEven
 	return pd_txn_emit(tx, &env, eb);
 }
 
-int rt_emit_outbound(pd_txn *tx, Peakdesk__V1__OutboundMessage *o, pd_errbuf *eb)
-{
-	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-	env.topic = "message.outbound";
-	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE;
-	env.outbound_message = o;
-	return pd_txn_emit(tx, &env, eb);
-}
-
 int rt_emit_notice(pd_txn *tx, const char *outbound_id, int channel, const char *account, const char *user,
 		   const char *subject, const char *text, pd_errbuf *eb)
 {
@@ -45,5 +37,5 @@ int rt_emit_notice(pd_txn *tx, const char *outbound_id, int channel, const char 
 	o.subject = (char *)subject;
 	o.text = (char *)text;
 	o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_PROACTIVE_NOTICE;
-	return rt_emit_outbound(tx, &o, eb);
+	return pd_emit_outbound(tx, &o, eb);
 }

@@ -173,11 +173,7 @@ int sv_send_invitation(pd_txn *tx, const sv_context *ctx, const char *invitation
 	o.text = text;
 	o.subject = "请评价我们的服务 / How did we do?";
 	o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_SURVEY_INVITATION;
-	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-	env.topic = "message.outbound";
-	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE;
-	env.outbound_message = &o;
-	rc = pd_txn_emit(tx, &env, eb);
+	rc = pd_emit_outbound(tx, &o, eb);
 
 	Peakdesk__V1__SurveyInvitation inv = PEAKDESK__V1__SURVEY_INVITATION__INIT;
 	inv.invitation_id = (char *)invitation_id;

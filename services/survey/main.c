@@ -2,7 +2,6 @@
  * invitation per ticket, respecting quiet hours and a per-customer limit)
  * and ticket.survey_reply (bare answers on the channel); serves the signed
  * response link; emits message.outbound (invitations), survey.*. */
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +40,10 @@ struct app {
 	pd_service svc;
 	sv_context ctx;
 	pd_consumer *consumer;
-	struct event *ev_tick;
 };
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
+static void on_tick(void *arg)
 {
-	(void)fd, (void)what;
 	struct app *a = arg;
 	sv_tick_submit(a->svc.bus, &a->ctx);
 }
@@ -55,9 +52,6 @@ static void stop_ingress(pd_service *s, void *arg)
 {
 	(void)s;
 	struct app *a = arg;
-	if (a->ev_tick)
-		event_free(a->ev_tick);
-	a->ev_tick = NULL;
 	pd_consumer_stop(a->consumer);
 	a->consumer = NULL;
 }
@@ -134,10 +128,7 @@ int main(int argc, char **argv)
 	sv_link_http_route(a.svc.http, a.svc.bus, &a.ctx);
 	a.svc.on_stop = stop_ingress;
 	a.svc.on_stop_arg = &a;
-	int every = atoi(tick_ms) > 0 ? atoi(tick_ms) : 1000;
-	a.ev_tick = event_new(a.svc.base, -1, EV_PERSIST, on_tick, &a);
-	struct timeval tv = {every / 1000, (every % 1000) * 1000};
-	event_add(a.ev_tick, &tv);
+	pd_service_every(&a.svc, atoi(tick_ms), 1000, on_tick, &a);
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);
 	return rc;

@@ -209,11 +209,7 @@ static int say(pd_txn *tx, PGresult *inv, const char *text, pd_errbuf *eb)
 	o.text = (char *)text;
 	o.subject = "请评价我们的服务 / How did we do?";
 	o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_SURVEY_INVITATION;
-	Peakdesk__V1__Envelope env = PEAKDESK__V1__ENVELOPE__INIT;
-	env.topic = "message.outbound";
-	env.body_case = PEAKDESK__V1__ENVELOPE__BODY_OUTBOUND_MESSAGE;
-	env.outbound_message = &o;
-	return pd_txn_emit(tx, &env, eb);
+	return pd_emit_outbound(tx, &o, eb);
 }
 
 static const char *channel_answer(int outcome, int low)

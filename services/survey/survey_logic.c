@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text_match.h"
+
 #include "codec.h"
 #include "topics.h"
 
@@ -96,32 +98,6 @@ static const char *const en_negators[] = { "not", "never", "no", "n't", "n\xE2\x
 static const char *const en_degree[] = { "too", "that", "so", "very", "really", "particularly", "overly" };
 #define MAX_DEGREE_WORDS 2
 
-static int ascii_alnum(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static unsigned char fold(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
-/* ASCII case folding only: multi-byte UTF-8 is compared byte for byte. */
-static int eq_fold(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (fold((unsigned char)a[i]) != fold((unsigned char)b[i]))
-			return 0;
-	return 1;
-}
-
-/* Whether text[0..pos) ends with s. */
-static int ends_with(const char *text, size_t pos, const char *s)
-{
-	size_t n = strlen(s);
-	return pos >= n && eq_fold(text + pos - n, s, n);
-}
-
 /* Position before the English word from list that ends text[0..pos) after
  * at least one space, as a whole word ("no" in "piano slow" does not
  * count); 0 with *found = 0 when there is none. Words that begin with an
@@ -136,10 +112,10 @@ static size_t before_en_word(const char *text, size_t pos, const char *const *li
 		return 0;
 	for (size_t k = 0; k < n; k++) {
 		size_t len = strlen(list[k]);
-		if (!ends_with(text, e, list[k]))
+		if (!pd_ends_with_fold(text, e, list[k]))
 			continue;
-		int suffix = list[k][0] == 'n' && !ascii_alnum((unsigned char)list[k][1]);
-		if (!suffix && e > len && ascii_alnum((unsigned char)text[e - len - 1]))
+		int suffix = list[k][0] == 'n' && !pd_ascii_alnum((unsigned char)list[k][1]);
+		if (!suffix && e > len && pd_ascii_alnum((unsigned char)text[e - len - 1]))
 			continue;
 		*found = 1;
 		return e - len;
@@ -152,7 +128,7 @@ static size_t before_zh_word(const char *text, size_t pos, const char *const *li
 {
 	*found = 0;
 	for (size_t k = 0; k < n; k++)
-		if (ends_with(text, pos, list[k])) {
+		if (pd_ends_with_fold(text, pos, list[k])) {
 			*found = 1;
 			return pos - strlen(list[k]);
 		}
@@ -204,14 +180,14 @@ static int excused(const char *text, size_t tlen, size_t i, const neg_word *w)
 static int occurs(const char *text, size_t tlen, const neg_word *w)
 {
 	size_t wlen = strlen(w->word);
-	int edge_start = ascii_alnum((unsigned char)w->word[0]);
-	int edge_end = ascii_alnum((unsigned char)w->word[wlen - 1]);
+	int edge_start = pd_ascii_alnum((unsigned char)w->word[0]);
+	int edge_end = pd_ascii_alnum((unsigned char)w->word[wlen - 1]);
 	for (size_t i = 0; i + wlen <= tlen; i++) {
-		if (!eq_fold(text + i, w->word, wlen))
+		if (!pd_eq_fold(text + i, w->word, wlen))
 			continue;
-		if (edge_start && i > 0 && ascii_alnum((unsigned char)text[i - 1]))
+		if (edge_start && i > 0 && pd_ascii_alnum((unsigned char)text[i - 1]))
 			continue;
-		if (edge_end && i + wlen < tlen && ascii_alnum((unsigned char)text[i + wlen]))
+		if (edge_end && i + wlen < tlen && pd_ascii_alnum((unsigned char)text[i + wlen]))
 			continue;
 		if (excused(text, tlen, i, w) || negated(text, i))
 			continue;
