@@ -373,6 +373,19 @@ if "$ROOT/deploy/local/pg.sh" start "$T/pg" >/dev/null 2>&1; then
       JOIN pg_roles g ON g.oid = m.roleid WHERE r.rolname = 'analyst_demo'")"
   eq "the analyst reads analytics.survey_scores (CSAT 50 % of 2)" "2|50.00" \
     "$(sq "$ADB" "SELECT csat_answers || '|' || csat_pct FROM analytics.survey_scores WHERE breakdown = ''")"
+  # Every analytics view answers the analyst on the sample day; the ones
+  # the sample's story feeds have rows.
+  views=$(sq "$DB" "SELECT string_agg(table_name, ' ' ORDER BY table_name) FROM information_schema.views WHERE table_schema = 'analytics'")
+  failed_views="" empty_views=""
+  for v in $views; do
+    n=$(sq "$ADB" "SELECT count(*) FROM analytics.$v")
+    case "$n" in ''|*[!0-9]*) failed_views="$failed_views $v" ;; 0) empty_views="$empty_views $v" ;; esac
+  done
+  eq "the analyst reads every analytics view ($(echo $views | wc -w) views)" "" "$failed_views"
+  for v in tickets ticket_volume response_times complaint_rate proactive_notices forecast_vs_actual stock_shortages \
+    survey_scores survey_responses agent_scorecards campaigns shipments; do
+    case " $empty_views " in *" $v "*) fail "analytics.$v has rows on the sample day" ;; *) ok "analytics.$v has rows on the sample day" ;; esac
+  done
   r=$(sq "$ADB" "SELECT count(*) FROM survey.responses" | head -n 1)
   case "$r" in
   *"permission denied"*) ok "the analyst cannot read survey.responses ($r)" ;;
