@@ -39,66 +39,40 @@
 #define RING_MASK (RING - 1)
 _Static_assert(2 * RT_MAX_KEYWORD_BYTES + 1 < RING, "ring must hold the longest folded keyword");
 
-struct fold_iter {
-	const char *s;
-	size_t len, i;
-	int prev_alnum;
-	unsigned nbuf, pos;
-	unsigned char buf[6];     /* SENT + up to 4 bytes of one character */
-	size_t bstart[6], bend[6];
-};
+/* Walks the text's folded bytes, calling emit(ctx, byte, start, end) for
+ * each with the text span it stands for. The one definition of the folding
+ * for keywords (compiled) and texts (scanned); always inlined, so the scan's
+ * emit is a direct, inlined step of the automaton rather than a call per
+ * byte. */
+typedef void (*fold_emit)(void *ctx, unsigned char b, size_t start, size_t end);
 
-static void fold_init(struct fold_iter *it, const char *s, size_t len)
+static inline __attribute__((always_inline)) void fold_each(const char *s, size_t len, fold_emit emit, void *ctx)
 {
-	memset(it, 0, sizeof(*it));
-	it->s = s;
-	it->len = len;
-}
-
-static void fold_push(struct fold_iter *it, unsigned char b, size_t start, size_t end)
-{
-	it->buf[it->nbuf] = b;
-	it->bstart[it->nbuf] = start;
-	it->bend[it->nbuf] = end;
-	it->nbuf++;
-}
-
-/* Next folded byte with the text span it stands for; 0 at the end. */
-static int fold_next(struct fold_iter *it, unsigned char *b, size_t *start, size_t *end)
-{
-	if (it->pos == it->nbuf) {
-		it->pos = it->nbuf = 0;
-		if (it->i < it->len) {
-			size_t next;
-			int c = rt_fold_next(it->s, it->len, it->i, &next);
-			int alnum = rt_fold_alnum(c);
-			if (alnum != it->prev_alnum)
-				fold_push(it, SENT, it->i, it->i);
-			if (c == RT_FOLD_INVALID) {
-				fold_push(it, BAD, it->i, next);
-			} else if (c < 0x80) {
-				unsigned char a = (unsigned char)c;
-				if (a >= 'A' && a <= 'Z')
-					a = (unsigned char)(a - 'A' + 'a');
-				fold_push(it, a, it->i, next);
-			} else {
-				for (size_t k = it->i; k < next; k++)
-					fold_push(it, (unsigned char)it->s[k], it->i, next);
-			}
-			it->prev_alnum = alnum;
-			it->i = next;
-		} else if (it->prev_alnum) {
-			fold_push(it, SENT, it->len, it->len);
-			it->prev_alnum = 0;
+	int prev_alnum = 0;
+	size_t i = 0;
+	while (i < len) {
+		size_t next;
+		unsigned char a = (unsigned char)s[i];
+		int c = a < 0x80 ? (next = i + 1, (int)a) : rt_fold_next(s, len, i, &next);
+		int alnum = rt_fold_alnum(c);
+		if (alnum != prev_alnum)
+			emit(ctx, SENT, i, i);
+		if (c == RT_FOLD_INVALID) {
+			emit(ctx, BAD, i, next);
+		} else if (c < 0x80) {
+			unsigned char f = (unsigned char)c;
+			if (f >= 'A' && f <= 'Z')
+				f = (unsigned char)(f - 'A' + 'a');
+			emit(ctx, f, i, next);
 		} else {
-			return 0;
+			for (size_t k = i; k < next; k++)
+				emit(ctx, (unsigned char)s[k], i, next);
 		}
+		prev_alnum = alnum;
+		i = next;
 	}
-	*b = it->buf[it->pos];
-	*start = it->bstart[it->pos];
-	*end = it->bend[it->pos];
-	it->pos++;
-	return 1;
+	if (prev_alnum)
+		emit(ctx, SENT, len, len);
 }
 
 /* ---- the compiled set ---------------------------------------------------- */
@@ -141,6 +115,11 @@ struct rt_rules {
 	int32_t *out;   /* pattern ending in this state, -1 if none */
 	uint32_t *dict; /* nearest state on the fail chain with out >= 0; 0 = none */
 	uint32_t root_next[256];
+	/* The whole goto-with-failure function as one row of 256 next states
+	 * per state (1.7 MB for the shipped rules' 3,300 states): one load per
+	 * text byte instead of a search along the fail chain. NULL above 65,535
+	 * states, where the sparse edges above are used. */
+	uint16_t *delta;
 	size_t n_pats;
 	uint16_t *pat_len;       /* folded length of each pattern */
 	const char **pat_shown;  /* first spelling of each pattern (borrowed from a rule) */
@@ -209,6 +188,7 @@ void rt_rules_free(rt_rules *r)
 	free(r->edge_off);
 	free(r->lab);
 	free(r->tgt);
+	free(r->delta);
 	free(r->fail);
 	free(r->out);
 	free(r->dict);
@@ -371,6 +351,20 @@ static void builder_finish(struct builder *b, rt_rules *r)
 			queue[qt++] = t;
 		}
 	}
+	/* Dense rows in the same breadth-first order: a state's row is its
+	 * fail state's (already complete, being shallower) with its own edges
+	 * laid over it. */
+	if (n <= UINT16_MAX) {
+		r->delta = pd_xmalloc(n * 256 * sizeof(*r->delta));
+		for (int c = 0; c < 256; c++)
+			r->delta[c] = (uint16_t)r->root_next[c];
+		for (size_t q = 0; q < qt; q++) {
+			uint32_t s = queue[q];
+			memcpy(r->delta + (size_t)s * 256, r->delta + (size_t)r->fail[s] * 256, 256 * sizeof(*r->delta));
+			for (uint32_t k = r->edge_off[s]; k < r->edge_off[s + 1]; k++)
+				r->delta[(size_t)s * 256 + r->lab[k]] = (uint16_t)r->tgt[k];
+		}
+	}
 	free(queue);
 	r->n_pats = b->n_pats;
 	r->pat_len = b->pat_len;
@@ -382,6 +376,8 @@ static void builder_finish(struct builder *b, rt_rules *r)
 /* Goto with failure: the next state after reading c in state s. */
 static uint32_t ac_step(const rt_rules *r, uint32_t s, unsigned char c)
 {
+	if (r->delta)
+		return r->delta[(size_t)s * 256 + c];
 	for (;;) {
 		if (s == 0)
 			return r->root_next[c];
@@ -425,6 +421,39 @@ static void scan_free(struct scan *sc)
 	free(sc->list);
 }
 
+/* The automaton's walk over one text (the fold's emit). */
+struct walk {
+	const rt_rules *r;
+	struct scan *sc;
+	uint32_t s;
+	size_t pos;
+	size_t rs[RING]; /* text start of each of the last RING folded bytes */
+};
+
+static inline void walk_byte(void *ctx, unsigned char c, size_t bs, size_t be)
+{
+	struct walk *w = ctx;
+	const rt_rules *r = w->r;
+	struct scan *sc = w->sc;
+	w->s = ac_step(r, w->s, c);
+	w->rs[w->pos & RING_MASK] = bs;
+	uint32_t t = r->out[w->s] >= 0 ? w->s : r->dict[w->s];
+	while (t) {
+		uint32_t p = (uint32_t)r->out[t];
+		if (scan_seen(sc, p))
+			break;
+		sc->seen[p >> 3] |= (uint8_t)(1u << (p & 7));
+		if (sc->n == sc->cap) {
+			sc->cap = sc->cap ? sc->cap * 2 : 16;
+			sc->list = pd_xrealloc(sc->list, sc->cap * sizeof(*sc->list));
+		}
+		size_t first = w->pos + 1 - r->pat_len[p];
+		sc->list[sc->n++] = (struct found){ p, w->rs[first & RING_MASK], be };
+		t = r->dict[t];
+	}
+	w->pos++;
+}
+
 /* One pass over the text. For each state reached, the patterns ending there
  * are that state's own (if any) and those along its dictionary chain. The
  * walk down the chain stops at the first pattern already seen: that pattern
@@ -438,32 +467,8 @@ static void scan_text(const rt_rules *r, const char *text, size_t len, struct sc
 	if (r->n_pats == 0 || len == 0)
 		return;
 	sc->seen = pd_xcalloc((r->n_pats + 7) / 8, 1);
-	size_t rs[RING]; /* text start of each of the last RING folded bytes */
-	struct fold_iter it;
-	fold_init(&it, text, len);
-	uint32_t s = 0;
-	size_t pos = 0;
-	unsigned char c;
-	size_t bs, be;
-	while (fold_next(&it, &c, &bs, &be)) {
-		s = ac_step(r, s, c);
-		rs[pos & RING_MASK] = bs;
-		uint32_t t = r->out[s] >= 0 ? s : r->dict[s];
-		while (t) {
-			uint32_t p = (uint32_t)r->out[t];
-			if (scan_seen(sc, p))
-				break;
-			sc->seen[p >> 3] |= (uint8_t)(1u << (p & 7));
-			if (sc->n == sc->cap) {
-				sc->cap = sc->cap ? sc->cap * 2 : 16;
-				sc->list = pd_xrealloc(sc->list, sc->cap * sizeof(*sc->list));
-			}
-			size_t first = pos + 1 - r->pat_len[p];
-			sc->list[sc->n++] = (struct found){ p, rs[first & RING_MASK], be };
-			t = r->dict[t];
-		}
-		pos++;
-	}
+	struct walk w = {.r = r, .sc = sc};
+	fold_each(text, len, walk_byte, &w);
 }
 
 size_t rt_keywords_found(const rt_rules *r, const char *text, size_t len, const char **out,
@@ -528,6 +533,21 @@ static int is_blank(const unsigned char *f, size_t n)
 }
 
 /* Folds, checks and adds one keyword; fills *k. */
+/* A keyword's folded bytes (at most 2 per byte plus the edges, checked
+ * by the caller's length limit). */
+struct folded {
+	unsigned char b[2 * RT_MAX_KEYWORD_BYTES + 2];
+	size_t n;
+};
+
+static void keyword_byte(void *ctx, unsigned char b, size_t start, size_t end)
+{
+	(void)start, (void)end;
+	struct folded *f = ctx;
+	if (f->n < sizeof(f->b))
+		f->b[f->n++] = b;
+}
+
 static int add_keyword(struct compile *cc, const char *list, size_t idx, const char *kw,
 		       struct kw *k)
 {
@@ -555,13 +575,10 @@ static int add_keyword(struct compile *cc, const char *list, size_t idx, const c
 	if (blen == 0)
 		return pd_fail(cc->eb, PD_EINVAL, "%s: %s[%zu] has nothing but '*'", cc->who, list,
 			       idx);
-	unsigned char f[2 * RT_MAX_KEYWORD_BYTES + 2];
-	size_t fn = 0, bs, be;
-	unsigned char c;
-	struct fold_iter it;
-	fold_init(&it, body, blen);
-	while (fold_next(&it, &c, &bs, &be))
-		f[fn++] = c;
+	struct folded fk = {0};
+	fold_each(body, blen, keyword_byte, &fk);
+	unsigned char *f = fk.b;
+	size_t fn = fk.n;
 	unsigned char *start = f;
 	if (open_left) {
 		if (f[0] != SENT)
