@@ -41,6 +41,13 @@
 #       invitation per request; its own PostgreSQL, 200,000 'sent'
 #       invitations) under wrk, vs a bare evhttp handler (bench_http_bare)
 #       under the same wrk script. No target: the ratio is the figure.
+#   (l) suite (tests/bench/suite.sh): all six services on their own
+#       PostgreSQL under a promo-peak mix (customer messages, orders, shipment
+#       updates, stock reports, campaign updates, agents resolving, survey
+#       answers): a step search for the highest rate with nothing lost and
+#       message -> assigned p99 < 100 ms, then BENCH_SUITE_SECONDS (600) at
+#       that rate; CPU and peak RSS per service; vs raw COPY of the rows the
+#       run wrote.
 #
 # One throwaway PostgreSQL with normal durability (fsync and synchronous
 # commit on; not the tests' "fast" mode) serves baseline and measured path.
@@ -63,10 +70,11 @@
 # (3), BENCH_STOCK_STALE_PCT (2), BENCH_STOCK_ARGS); BENCH_FORECAST_RUNS (51,
 # timed forecast passes). BENCH_ONLY runs only some parts: a comma-separated
 # list of ingest (a), bus (b), gateway (c, d), stock (e), forecast (f), router (g, h, i),
-# report (j), survey (k), e.g. BENCH_ONLY=stock,forecast; default all. The router part's knobs
+# report (j), survey (k), suite (l), e.g. BENCH_ONLY=stock,forecast; default all. The router part's knobs
 # (BENCH_ROUTER_*) are listed in tests/bench/router.sh, the report part's
 # (BENCH_REPORT_*) in tests/bench/report.sh, the survey part's
-# (BENCH_SURVEY_*) in tests/bench/survey.sh.
+# (BENCH_SURVEY_*) in tests/bench/survey.sh, the suite part's (BENCH_SUITE_*) in
+# tests/bench/suite.sh.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -86,7 +94,7 @@ SECONDS_BUS=${BENCH_BUS_SECONDS:-10}
 MAX_EVENTS=${BENCH_BUS_MAX_EVENTS:-100000}
 RAW_SECONDS=${BENCH_RAW_SECONDS:-5}
 FORECAST_RUNS=${BENCH_FORECAST_RUNS:-51}
-ALL_PARTS=ingest,bus,gateway,stock,forecast,router,report,survey
+ALL_PARTS=ingest,bus,gateway,stock,forecast,router,report,survey,suite
 ONLY=$(printf '%s' "${BENCH_ONLY:-$ALL_PARTS}" | tr -d ' ')
 for p in $(echo "$ONLY" | tr ',' ' '); do
   case ",$ALL_PARTS," in *",$p,"*) ;; *) echo "bench: BENCH_ONLY: unknown part '$p' (parts: $ALL_PARTS)" >&2; exit 2 ;; esac
@@ -100,6 +108,7 @@ want gateway && need="$need $BIN/peakdesk-gateway $TOOLS/bench_http_bare $TOOLS/
 want stock && need="$need $BIN/peakdesk-stock $TOOLS/bench_stock_ingest"
 want forecast && need="$need $TOOLS/bench_forecast"
 want survey && need="$need $BIN/peakdesk-survey $TOOLS/survey_tokens $TOOLS/bench_http_bare"
+want suite && need="$need $BIN/peakdesk-gateway $BIN/peakdesk-router $BIN/peakdesk-logistics $BIN/peakdesk-stock $BIN/peakdesk-promo $BIN/peakdesk-survey $TOOLS/bench_webhook_load $TOOLS/bench_router_logic"
 want router && need="$need $BIN/peakdesk-gateway $BIN/peakdesk-router $TOOLS/bench_router_logic $TOOLS/bench_webhook_load $TOOLS/bench_commit_raw $TOOLS/bench_http_bare"
 for f in $need; do
   [ -x "$f" ] || { echo "bench: $f is missing; run 'make all' first" >&2; exit 1; }
@@ -296,6 +305,14 @@ BENCH_T_START=$T_START BENCH_BIN=$BIN BENCH_TOOLS=$TOOLS "$ROOT/tests/bench/surv
 show "$WORK/survey.out" >&2
 fi
 
+# ---- (l) the whole suite under a promo-peak mix -----------------------------------------------
+SU_RC=0
+if want suite; then
+BENCH_T_START=$T_START BENCH_BIN=$BIN BENCH_TOOLS=$TOOLS "$ROOT/tests/bench/suite.sh" "$WORK/suite" \
+  >"$WORK/suite.out" || SU_RC=1
+show "$WORK/suite.out" >&2
+fi
+
 # ---- summary ----------------------------------------------------------------------------
 ratio=$(val "$WORK/ingest.out" ingest ratio)
 p99=$(val "$WORK/bus.sub.out" bus p99_us)
@@ -358,6 +375,7 @@ rt_p99_txt=$(awk -v p="$rt_p99" -v d="$(val "$WORK/router.out" router_e2e drain_
   show "$WORK/router.out"
   show "$WORK/report.out"
   show "$WORK/survey.out"
+  show "$WORK/suite.out"
   echo
   want ingest && echo "target (a) ingest >= 0.5 x raw COPY: $verdict_a (${ratio:-?} x)"
   want bus && echo "target (b) p99 < 20 ms at $RATE events/s, nothing lost: $verdict_b (p99 $(awk -v p="$p99" 'BEGIN { printf "%.1f", p / 1000 }') ms, lost ${lost:-?})"
@@ -418,11 +436,22 @@ rt_p99_txt=$(awk -v p="$rt_p99" -v d="$(val "$WORK/router.out" router_e2e drain_
   else
     echo "figure (k) survey link: NOT measured (the survey benchmark failed)"
   fi
+  if ! want suite; then
+    :
+  elif [ -n "$(val "$WORK/suite.out" suite msgs_per_s)" ]; then
+    awk -v m="$(val "$WORK/suite.out" suite msgs_per_s)" -v p="$(val "$WORK/suite.out" suite p99_ms)" -v s="$(val "$WORK/suite.out" suite seconds)" \
+      -v r="$(val "$WORK/suite.out" suite ratio_copy)" -v rs="$(val "$WORK/suite.out" suite rows_per_s)" -v c="$(val "$WORK/suite.out" suite copy_rows_per_s)" -v ok="$SU_RC" \
+      -v su="$(val "$WORK/suite.out" suite sustained)" 'BEGIN {
+      printf "figure (l) whole suite, promo-peak mix: %.0f customer msg/s for %d s %s, message -> assigned p99 %.1f ms (target < 100); %.0f rows/s written = %.3f x raw COPY of the same rows (%.0f rows/s)%s\n",
+        m, s, (su == "yes" ? "sustained" : "NOT sustained"), p, rs, r, c, (ok == 0 ? ", nothing lost" : "; its checks FAILED") }'
+  else
+    echo "figure (l) whole suite: NOT measured (the suite benchmark failed)"
+  fi
 } >"$RESULTS.tmp"
 {
   cat "$RESULTS.tmp"
   echo
-  for f in ingest commit raw bus.pub bus.sub bus_max.pub bus_max.sub gateway stock forecast router report survey; do
+  for f in ingest commit raw bus.pub bus.sub bus_max.pub bus_max.sub gateway stock forecast router report survey suite; do
     if [ -f "$WORK/$f.out" ]; then grep '^RESULT ' "$WORK/$f.out" || true; fi
   done
 } >"$RESULTS"
@@ -439,4 +468,5 @@ echo "(also in ${RESULTS#"$ROOT"/})"
 [ "$RT_RC" = 0 ] || say "bench: the router benchmark failed (see above)"
 [ "$RP_RC" = 0 ] || say "bench: the report benchmark failed (see above)"
 [ "$SV_RC" = 0 ] || say "bench: the survey link benchmark failed (see above)"
-[ "$BUS_RC" = 0 ] && [ "$GW_RC" = 0 ] && [ "$ST_RC" = 0 ] && [ "$FC_RC" = 0 ] && [ "$RT_RC" = 0 ] && [ "$RP_RC" = 0 ] && [ "$SV_RC" = 0 ]
+[ "$SU_RC" = 0 ] || say "bench: the whole-suite benchmark failed (see above)"
+[ "$BUS_RC" = 0 ] && [ "$GW_RC" = 0 ] && [ "$ST_RC" = 0 ] && [ "$FC_RC" = 0 ] && [ "$RT_RC" = 0 ] && [ "$RP_RC" = 0 ] && [ "$SV_RC" = 0 ] && [ "$SU_RC" = 0 ]
