@@ -269,7 +269,13 @@ static int consumer_apply(pd_txn *tx, pd_job *job)
 			goto out;
 		c->pubs[i].work = c->pubs[i].committed;
 	}
-	int budget = 10 * c->page;
+	/* Catch-up per transaction is bounded like live work: a backlog of
+	 * hours drains in commits of PD_CONSUMER_BATCH_MAX events, so progress
+	 * shows at once, other publishers' live events are applied in every
+	 * one of those transactions, and a stop waits for one small batch
+	 * (`make chaos`, resource_chaos.sh: 20,000 per transaction kept 200,000
+	 * events of backlog uncommitted for minutes and outlived SIGTERM). */
+	int budget = PD_CONSUMER_BATCH_MAX;
 	/* Live events, already sorted by publisher then seq. */
 	for (struct pending *e = c->taken; e; e = e->next) {
 		struct pubstate *p = pub_get(c, e->env->publisher);

@@ -67,6 +67,19 @@ int pd_db_classify(pd_db *db)
 	return pd_db_ok(db) ? PD_EDB : PD_EDBDOWN;
 }
 
+/* A failed statement's error: the database being unable to work right now
+ * (SQLSTATE class 53: disk full, out of memory, too many connections;
+ * 57P: shutting down; 58: I/O error) is "unavailable", like a lost
+ * connection, so clients hear 503 / retry and resend, not that their
+ * request was wrong. Anything else is the statement's own error. */
+static int classify_result(pd_db *db, const PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (state && (strncmp(state, "53", 2) == 0 || strncmp(state, "57P", 3) == 0 || strncmp(state, "58", 2) == 0))
+		return PD_EDBDOWN;
+	return pd_db_classify(db);
+}
+
 static void set_err(pd_db *db, pd_errbuf *eb, const char *what)
 {
 	const char *m = db->conn ? PQerrorMessage(db->conn) : "no connection";
@@ -184,11 +197,14 @@ int pd_db_exec(pd_db *db, const char *sql, pd_errbuf *eb)
 		return pd_fail(eb, PD_EDBDOWN, "database connection lost");
 	PGresult *r = PQexec(db->conn, sql);
 	ExecStatusType st = PQresultStatus(r);
-	PQclear(r);
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		PQclear(r);
 		return PD_OK;
+	}
 	set_err(db, eb, "exec");
-	return pd_db_classify(db);
+	int err = classify_result(db, r);
+	PQclear(r);
+	return err;
 }
 
 static int is_registered(const pd_db *db, const char *name)
@@ -231,9 +247,9 @@ PGresult *pd_db_query_bin(pd_db *db, const char *name, const char *sql, int npar
 	for (char *p = clean; *p; p++)
 		if (*p == '\n' || *p == '"')
 			*p = ' ';
-	pd_fail(eb, PD_EDB, "%s: %s", name ? name : "query", clean);
+	*err = classify_result(db, r);
+	pd_fail(eb, *err == PD_EDBDOWN ? PD_EDBDOWN : PD_EDB, "%s: %s", name ? name : "query", clean);
 	PQclear(r);
-	*err = pd_db_classify(db);
 	return NULL;
 }
 
@@ -361,11 +377,13 @@ int pd_copy_begin(pd_copy *c, pd_db *db, const char *copy_sql, pd_errbuf *eb)
 		return pd_fail(eb, PD_EDBDOWN, "database connection lost");
 	PGresult *r = PQexec(pd_db_conn(db), copy_sql);
 	int ok = PQresultStatus(r) == PGRES_COPY_IN;
-	PQclear(r);
 	if (!ok) {
 		set_err(db, eb, "COPY");
-		return pd_db_classify(db);
+		int err = classify_result(db, r);
+		PQclear(r);
+		return err;
 	}
+	PQclear(r);
 	return PD_OK;
 }
 
@@ -474,15 +492,17 @@ int pd_copy_finish(pd_copy *c, pd_errbuf *eb)
 	if (PQputCopyEnd(conn, c->err ? "client error" : NULL) != 1)
 		c->err = pd_db_classify(c->db);
 	PGresult *r;
-	int ok = 1;
+	int ok = 1, down = 0;
 	while ((r = PQgetResult(conn)) != NULL) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			ok = 0;
+			down |= classify_result(c->db, r) == PD_EDBDOWN;
+		}
 		PQclear(r);
 	}
 	if (!ok || c->err) {
 		set_err(c->db, eb, "COPY");
-		return pd_db_classify(c->db);
+		return down ? PD_EDBDOWN : pd_db_classify(c->db);
 	}
 	return PD_OK;
 }

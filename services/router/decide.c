@@ -70,10 +70,15 @@ static int gather_facts(pd_txn *tx, const char *ticket_id, int needs, const char
 	PGresult *r = NULL;
 	if (needs & RT_FACTS_SHIPMENT) {
 		r = pd_txn_query(tx,
+				 /* two index lookups (027), not one OR join that scans */
 				 "SELECT s.carrier, s.tracking_no, s.state, s.last_scan_text, " MS("s.last_scan_at") ", "
-				 "s.delay_open FROM router.ticket_refs r JOIN logistics.shipments s ON "
-				 " (r.kind = 'tracking' AND s.tracking_no = r.value) OR (r.kind = 'order' AND s.order_id = r.value) "
-				 "WHERE r.ticket_id = $1 ORDER BY s.updated_at DESC LIMIT 1",
+				 "s.delay_open FROM ("
+				 "  SELECT s.* FROM router.ticket_refs r JOIN logistics.shipments s ON s.tracking_no = r.value "
+				 "  WHERE r.ticket_id = $1 AND r.kind = 'tracking' "
+				 "  UNION ALL "
+				 "  SELECT s.* FROM router.ticket_refs r JOIN logistics.shipments s ON s.order_id = r.value "
+				 "  WHERE r.ticket_id = $1 AND r.kind = 'order') s "
+				 "ORDER BY s.updated_at DESC LIMIT 1",
 				 1, (const char *[]){ticket_id}, &err, eb);
 		if (r && PQntuples(r) == 1) {
 			f->has_shipment = 1;

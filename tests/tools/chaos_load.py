@@ -4,19 +4,23 @@
   chaos_load.py --out DIR --seconds S --gw HOST:PORT --secret S --account A
                 --peakdesk BIN --agents FILE --hook FILE [--rate R]
                 [--logistics N] [--stock N] [--promo N] [--answer-share P]
+                [--retry-status 0,503] [--resend-rejected REGEX]
 
 Runs until --seconds have passed, then finishes what is in flight (retries
 of failed sends included, bounded by --retry-s) and exits. Everything sent
 is recorded in DIR as JSON lines, one per item with its final outcome, so the
 test can compare what was acknowledged with what the database holds:
 
-  webhook.jsonl   {"id": messageId, "user", "status": accepted|duplicate|failed:<why>, "tries"}
+  webhook.jsonl   {"id": messageId, "user", "status": accepted|duplicate|failed:<why>, "tries",
+                   "t0": first send, "t": final answer (unix s), "errs": {"503": n, "0": n}}
                   customer messages on the signed webhook at a fixed rate (open
                   loop: message i is due at start + i / rate); a send that got
                   no 200 (connection refused while the gateway is down, 503
                   while PostgreSQL is) is sent again with the same messageId,
                   as a channel would, until it is answered or --retry-s pass
-  dept.jsonl      {"kind": logistics|stock|promo, "eventId", "ref", "status": ACCEPTED|DUPLICATE|REJECTED|failed}
+  dept.jsonl      {"kind": logistics|stock|promo, "eventId", "ref", "status": ACCEPTED|DUPLICATE|REJECTED|failed,
+                   "tries", "t0": batch first sent, "t": batch acked (unix s), "errs": failed tries' last lines,
+                   "rejected": times REJECTED and re-sent (--resend-rejected)}
                   department events through `peakdesk publish --to KIND`, one batch
                   per kind per second, a failed batch re-sent with the same ids
   resolve.jsonl   {"ticket", "agent", "round", "status"} agents (tokens in --agents,
@@ -58,7 +62,15 @@ ap.add_argument("--promo", type=int, default=2)
 ap.add_argument("--answer-share", type=float, default=0.6)
 ap.add_argument("--retry-s", type=float, default=90.0)
 ap.add_argument("--run", default="%x" % (int(time.time()) & 0xFFFFFF))
+# What counts as "not answered, send again": HTTP statuses (0 = no connection)
+# for customer messages, surveys and agents; and REJECTED acks whose reason
+# matches --resend-rejected (a department re-sending what was refused for a
+# transient reason, e.g. a full disk); by default a REJECTED is final.
+ap.add_argument("--retry-status", default="0,503")
+ap.add_argument("--resend-rejected", default="")
 A = ap.parse_args()
+RETRY = {int(x) for x in A.retry_status.split(",") if x.strip()}
+RESEND_REJ = re.compile(A.resend_rejected) if A.resend_rejected else None
 os.makedirs(A.out, exist_ok=True)
 T0 = time.time()
 END = T0 + A.seconds
@@ -113,7 +125,8 @@ def webhook_send(i):
     mid = "%s-m%d" % (A.run, i)
     body = json.dumps({"externalUserId": user, "messageId": mid,
                        "text": TEXTS[(i * 7) % len(TEXTS)] + " #%d" % i}, ensure_ascii=False).encode()
-    tries, why = 0, ""
+    tries, why, errs = 0, "", {}
+    t_first = time.time()
     while True:
         tries += 1
         ts = str(int(time.time()))
@@ -125,11 +138,13 @@ def webhook_send(i):
             status = json.loads(txt).get("status", "?")
             break
         why = "%d:%s" % (st, txt[:80])
-        if st not in (0, 503) or time.time() > GIVE_UP:
+        errs[str(st)] = errs.get(str(st), 0) + 1
+        if st not in RETRY or time.time() > GIVE_UP:
             status = "failed:" + why
             break
         time.sleep(min(0.2 * tries, 2.0))
-    record("webhook", {"id": mid, "user": user, "status": status, "tries": tries}, status.split(":")[0])
+    record("webhook", {"id": mid, "user": user, "status": status, "tries": tries, "t0": round(t_first, 3),
+                       "t": round(time.time(), 3), "errs": errs}, status.split(":")[0])
 
 
 def webhook_worker():
@@ -198,6 +213,8 @@ def publish(kind, evs):
     data = "".join(json.dumps(e, ensure_ascii=False) + "\n" for _, _, e in evs).encode()
     acks = {}
     tries = 0
+    errs = []
+    rejected = {}
     while True:
         tries += 1
         try:
@@ -216,14 +233,20 @@ def publish(kind, evs):
             st = a.get("status", "").replace("ACK_STATUS_", "")
             eid = a.get("eventId", "")
             if eid and st:
+                if st == "REJECTED" and RESEND_REJ and RESEND_REJ.search(a.get("reason", "")):
+                    rejected[eid] = rejected.get(eid, 0) + 1
+                    continue   # refused for a transient reason: sent again
                 # a DUPLICATE after a failed try means that try committed
                 acks.setdefault(eid, st)
                 if st == "REJECTED":
                     note("%s REJECTED %s" % (kind, line))
         if all(eid in acks for eid, _, _ in evs):
-            return acks, tries
+            return acks, tries, errs, rejected
+        last = err.strip().splitlines()[-1:] if err.strip() else ["no acks"]
+        if last[0][:120] not in errs and len(errs) < 5:
+            errs.append(last[0][:120])
         if time.time() > GIVE_UP:
-            return acks, tries
+            return acks, tries, errs, rejected
         if tries == 1 or tries % 10 == 0:
             note("%s batch try %d: %s" % (kind, tries, err.strip().splitlines()[-1:] if err.strip() else "no acks"))
         time.sleep(min(0.5 * tries, 3.0))
@@ -234,10 +257,12 @@ def dept_loop(kind, n):
     while n > 0 and time.time() < END:
         t = time.time()
         evs = dept_events(kind, b, n)
-        acks, tries = publish(kind, evs)
+        acks, tries, errs, rejected = publish(kind, evs)
+        t_ack = round(time.time(), 3)
         for eid, ref, _ in evs:
             st = acks.get(eid, "failed")
-            record("dept", {"kind": kind, "eventId": eid, "ref": ref, "status": st, "tries": tries}, kind + "." + st)
+            record("dept", {"kind": kind, "eventId": eid, "ref": ref, "status": st, "tries": tries,
+                            "t0": round(t, 3), "t": t_ack, "errs": errs, "rejected": rejected.get(eid, 0)}, kind + "." + st)
         b += 1
         d = 1.0 - (time.time() - t)
         if d > 0:
@@ -254,7 +279,7 @@ def agent_call(token, method, path, body, key):
         st, txt = call(A.gw, method, path, json.dumps(body, ensure_ascii=False).encode(),
                        {"Authorization": "Bearer " + token, "Content-Type": "application/json",
                         "Idempotency-Key": key})
-        if st not in (0, 503) or time.time() > GIVE_UP:
+        if st not in RETRY or time.time() > GIVE_UP:
             return st, txt
         time.sleep(min(0.3 * tries, 2.0))
 
@@ -334,7 +359,7 @@ def survey_loop():
                 tries += 1
                 st, txt = call(base, "POST", "/v1/surveys/" + token, json.dumps({"csat": score}).encode(),
                                {"Content-Type": "application/json"})
-                if st not in (0, 503) or time.time() > GIVE_UP:
+                if st not in RETRY or time.time() > GIVE_UP:
                     break
                 time.sleep(min(0.3 * tries, 2.0))
             s = {201: "recorded", 409: "already"}.get(st, "failed:%d" % st)
