@@ -106,6 +106,9 @@ static const struct core_key core_keys[] = {
 	{"PEAKDESK_TLS_KEY", "(none)", "its private key, PEM file (secret; required with tls+tcp://)"},
 	{"PEAKDESK_TLS_CA", "(none)", "CA certificate(s) every peer must be signed by, PEM file (mutual TLS)"},
 	{"PEAKDESK_TLS_SERVER_NAME", "(host of the address)", "name a dialer expects in the server's certificate"},
+	{"PEAKDESK_OUTBOX_RETENTION_HOURS", "168", "outbox rows older than this and applied by every consumer are purged"},
+	{"PEAKDESK_PUBLISHER_LOCK_WAIT_MS", "15000",
+	 "how long a starting instance waits for its publisher name (a crashed predecessor's session)"},
 	{"PEAKDESK_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"PEAKDESK_LOG_FORMAT", "logfmt", "logfmt or json"},
 };
