@@ -54,7 +54,8 @@ for c in wrk pgbench psql curl; do
   command -v "$c" >/dev/null 2>&1 || { echo "gateway bench: $c is not installed (make deps)" >&2; exit 1; }
 done
 
-say() { printf '%s\n' "$*" >&2; }
+BENCH_PART=gateway
+. "$(dirname "$0")/bench_lib.sh"
 T_START=${BENCH_T_START:-$(date +%s)}
 elapsed() { echo "$(( $(date +%s) - T_START ))s"; }
 q() { psql "$PEAKDESK_DB" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
@@ -79,23 +80,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null \
-    || echo "$1"
-}
-wait_http() { # wait_http URL PID NAME
-  i=0
-  until curl -fsS "$1" >/dev/null 2>&1; do
-    i=$((i + 1))
-    if [ $i -gt 300 ] || ! kill -0 "$2" 2>/dev/null; then say "gateway bench: $3 did not start"; exit 1; fi
-    sleep 0.1
-  done
-}
 
 # ---- accounting helpers ------------------------------------------------------------
-metrics() { curl -fsS "http://$1/metrics" 2>/dev/null || true; }
-metric() { awk -v n="$2" '$1 == n { print $2 }' "$1" | tail -n 1; } # metric FILE NAME
-proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 PM_PID=
 [ -n "${BENCH_PGDIR:-}" ] && [ -f "$BENCH_PGDIR/data/postmaster.pid" ] && PM_PID=$(head -n 1 "$BENCH_PGDIR/data/postmaster.pid")
 pg_ticks() { # the postmaster and its children (backends, WAL writer, checkpointer, ...)

@@ -48,7 +48,8 @@ for f in "$BIN/peakdesk-stock" "$TOOLS/bench_stock_ingest"; do
   [ -x "$f" ] || { echo "stock bench: $f is missing; run 'make all' first" >&2; exit 1; }
 done
 
-say() { printf '%s\n' "$*" >&2; }
+BENCH_PART=stock
+. "$(dirname "$0")/bench_lib.sh"
 T_START=${BENCH_T_START:-$(date +%s)}
 elapsed() { echo "$(( $(date +%s) - T_START ))s"; }
 kv() { sed -n "s/^\(.* \)*$2=\([^ ]*\).*/\2/p" "$1" | tail -n 1; } # kv FILE KEY
@@ -67,12 +68,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null \
-    || echo "$1"
-}
-metrics() { curl -fsS "http://$ST_ADDR/metrics" 2>/dev/null || true; }
-metric() { awk -v n="$2" '$1 == n { print $2 }' "$1" | tail -n 1; } # metric FILE NAME
 
 ST_ADDR=127.0.0.1:$(free_port 18093)
 export PEAKDESK_STOCK_HTTP="$ST_ADDR"
@@ -87,13 +82,13 @@ until curl -fsS "http://$ST_ADDR/healthz" >/dev/null 2>&1; do
 done
 
 say "[$(elapsed)] (e) stock: $ST_EVENTS reports ($ST_SKUS SKUs x $ST_WH warehouses) x $ST_ROUNDS rounds"
-metrics >"$WORK/m0.metrics"
+metrics "$ST_ADDR" >"$WORK/m0.metrics"
 RC=0
 # BENCH_STOCK_ARGS comes first: the tool takes the first of a repeated option.
 # shellcheck disable=SC2086 # BENCH_STOCK_ARGS is a list of options
 "$TOOLS/bench_stock_ingest" ${BENCH_STOCK_ARGS:-} --events "$ST_EVENTS" --skus "$ST_SKUS" --warehouses "$ST_WH" \
   --batch "$ST_BATCH" --conns "$ST_CONNS" --rounds "$ST_ROUNDS" --stale-pct "$ST_STALE" >"$WORK/stock.out" || RC=1
-metrics >"$WORK/m1.metrics"
+metrics "$ST_ADDR" >"$WORK/m1.metrics"
 kill -TERM "$ST_PID"
 wait "$ST_PID" || true
 ST_PID=

@@ -83,7 +83,8 @@ for f in "$BIN/peakdesk" "$TOOLS/bench_webhook_load" "$TOOLS/bench_router_logic"
   [ -x "$f" ] || { echo "suite bench: $f is missing; run 'make all' first" >&2; exit 1; }
 done
 
-say() { printf '%s\n' "$*" >&2; }
+BENCH_PART=suite
+. "$(dirname "$0")/bench_lib.sh"
 T_START=${BENCH_T_START:-$(date +%s)}
 elapsed() { echo "$(( $(date +%s) - T_START ))s"; }
 q() { psql "$PEAKDESK_DB" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
@@ -126,17 +127,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { # wait_http URL PID NAME
-  i=0
-  until curl -fsS "$1" >/dev/null 2>&1; do
-    i=$((i + 1))
-    if [ $i -gt 300 ] || ! kill -0 "$2" 2>/dev/null; then say "suite bench: $3 did not start"; tail -n 20 "$WORK/$3.log" >&2; exit 1; fi
-    sleep 0.1
-  done
-}
 HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
-proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 PM_PID=
 # PostgreSQL's CPU: the postmaster's own and its reaped children's (cutime,
 # cstime: backends that have exited), plus every live child's.

@@ -55,7 +55,8 @@ for c in wrk psql curl; do
   command -v "$c" >/dev/null 2>&1 || { echo "survey bench: $c is not installed (make deps)" >&2; exit 1; }
 done
 
-say() { printf '%s\n' "$*" >&2; }
+BENCH_PART=survey
+. "$(dirname "$0")/bench_lib.sh"
 T_START=${BENCH_T_START:-$(date +%s)}
 elapsed() { echo "$(( $(date +%s) - T_START ))s"; }
 q() { psql "$PEAKDESK_DB" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
@@ -82,21 +83,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null \
-    || echo "$1"
-}
-wait_http() { # wait_http URL PID NAME
-  i=0
-  until curl -fsS "$1" >/dev/null 2>&1; do
-    i=$((i + 1))
-    if [ $i -gt 300 ] || ! kill -0 "$2" 2>/dev/null; then say "survey bench: $3 did not start"; exit 1; fi
-    sleep 0.1
-  done
-}
-metrics() { curl -fsS "http://$1/metrics" 2>/dev/null || true; }
-metric() { awk -v n="$2" '$1 == n { print $2 }' "$1" | tail -n 1; } # metric FILE NAME
-proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 pg_ticks() { # the postmaster and its children (backends, WAL writer, checkpointer, ...)
   pm=$(head -n 1 "$PGDIR/data/postmaster.pid" 2>/dev/null || true)
   [ -n "$pm" ] || { echo 0; return; }
