@@ -31,7 +31,6 @@ test can compare what was acknowledged with what the database holds:
   summary.json    counts
 """
 import argparse
-import base64
 import hashlib
 import hmac
 import http.client
@@ -45,6 +44,8 @@ import sys
 import threading
 import time
 import uuid
+
+from survey_links import LinkFollower, invitation_of
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--out", required=True)
@@ -319,40 +320,12 @@ def agent_loop(name, token):
 
 
 # ---- survey answers -------------------------------------------------------------------
-LINK = re.compile(r"(http://[^\s\"]+)/s/([A-Za-z0-9_-]+)")
-
-
-def invitation_of(token):
-    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    return str(uuid.UUID(bytes=raw[:16]))
-
-
 def survey_loop():
-    seen = set()
-    pos = 0
+    links = LinkFollower(A.hook)
     while time.time() < GIVE_UP:
-        try:
-            with open(A.hook, "rb") as f:
-                f.seek(pos)
-                chunk = f.read()
-        except OSError:
-            chunk = b""
-        nl = chunk.rfind(b"\n")
-        lines = chunk[:nl + 1].decode("utf-8", "replace").splitlines() if nl >= 0 else []
-        pos += nl + 1 if nl >= 0 else 0
-        for line in lines:
-            try:
-                text = json.loads(json.loads(line)["body"]).get("text", "")
-            except (ValueError, KeyError, TypeError):
-                continue
-            m = LINK.search(text)
-            if not m or m.group(2) in seen:
-                continue   # delivery is at-least-once: a repeated invitation is answered once
-            token = m.group(2)
-            seen.add(token)
+        for base, token in links.new_links():
             if rnd.random() >= A.answer_share:
                 continue
-            base = m.group(1).replace("http://", "")
             score = rnd.choice([5, 5, 4, 4, 3, 2])
             tries = 0
             while True:

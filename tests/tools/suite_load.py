@@ -39,17 +39,17 @@ and answering until the stop file exists (the caller decides when the run has
 drained); writes DIR/summary.json with the counts.
 """
 import argparse
-import base64
 import hashlib
 import http.client
 import json
 import os
 import random
-import re
 import sys
 import threading
 import time
 import uuid
+
+from survey_links import LinkFollower, invitation_of
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--out", required=True)
@@ -299,49 +299,26 @@ def agent_loop(name, token):
 
 
 # ---- survey answers -----------------------------------------------------------------------
-LINK = re.compile(r"(http://[^\s\"]+)/s/([A-Za-z0-9_-]+)")
-
-
 def survey_loop():
-    seen = set()
     pos = 0
     if A.hook_from_end:   # links of an earlier run are not ours to answer
         try:
             pos = os.path.getsize(A.hook)
         except OSError:
             pos = 0
+    links = LinkFollower(A.hook, pos)
     conns = {}
     r = random.Random(7)
     while not stopped():
-        try:
-            with open(A.hook, "rb") as f:
-                f.seek(pos)
-                chunk = f.read()
-        except OSError:
-            chunk = b""
-        nl = chunk.rfind(b"\n")
-        lines = chunk[:nl + 1].decode("utf-8", "replace").splitlines() if nl >= 0 else []
-        pos += nl + 1 if nl >= 0 else 0
-        for line in lines:
-            try:
-                text = json.loads(json.loads(line)["body"]).get("text", "")
-            except (ValueError, KeyError, TypeError):
-                continue
-            m = LINK.search(text)
-            if not m or m.group(2) in seen:
-                continue
-            token = m.group(2)
-            seen.add(token)
+        for base, token in links.new_links():
             if r.random() >= A.answer_share:
                 continue
-            base = m.group(1).replace("http://", "")
             c = conns.setdefault(base, Conn(base))
             score = r.choice([5, 5, 5, 4, 4, 3, 2, 1])
             st, _ = c.call("POST", "/v1/surveys/" + token, json.dumps({"csat": score}).encode(),
                            {"Content-Type": "application/json"})
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             s = {201: "recorded", 409: "already"}.get(st, "failed_%d" % st)
-            record("answer", (token, str(uuid.UUID(bytes=raw[:16])), s, score), s)
+            record("answer", (token, invitation_of(token), s, score), s)
         time.sleep(0.5)
 
 
