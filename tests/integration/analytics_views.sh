@@ -63,6 +63,9 @@ INSERT INTO logistics.shipments(shipment_id, carrier, tracking_no, order_id, sta
   ('e0000000-0000-4000-8000-000000000001', 'yuantong', 'YT1', 'O7', 'in_transit', true, 1, '2025-11-11 11:00+08'),
   ('e0000000-0000-4000-8000-000000000002', 'yuantong', 'YT2', 'O2', 'delivered', false, 1, '2025-11-11 08:30+08'),
   ('e0000000-0000-4000-8000-000000000003', 'zto', 'ZT3', 'O1', 'in_transit', false, 0, NULL);
+-- a return whose free-text reason carries the customer's phone number
+INSERT INTO logistics.returns(return_id, order_id, state, reason) VALUES
+  ('R1', 'O7', 'requested', '茶叶受潮，请打13812345678联系我');
 INSERT INTO stock.skus(sku, name) VALUES ('SKU-MUG', '马克杯'), ('SKU-TEA', '茶叶');
 INSERT INTO stock.levels(sku, warehouse, on_hand, reserved, available, version, shortage_open, episodes)
   VALUES ('SKU-MUG', 'WH1', 0, 0, 0, 1, true, 1);
