@@ -1,7 +1,6 @@
-# Shared pieces of the chaos scenarios (sourced after tests/lib.sh):
-# network_chaos.sh and resource_chaos.sh. suite_chaos.sh keeps its own,
-# larger set of checks (it came first); the checks here are the customer
-# message and department event part of them, on the same load records
+# Shared pieces of the chaos scenarios (sourced after tests/lib.sh). The
+# exactly-once checks here are the customer message and department event
+# part of suite_chaos.sh's larger set, on the same load records
 # (tests/tools/chaos_load.py).
 #
 #   now / elapsed T0 T1            wall clock (s, 0.1 s) and a difference

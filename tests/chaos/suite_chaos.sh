@@ -59,8 +59,7 @@ DRAIN_S=${CHAOS_DRAIN_S:-180}
 SERVICES="gateway router logistics stock promo survey"
 FIG=$ROOT/build/chaos/suite.txt
 mkdir -p "$ROOT/build/chaos"
-now() { date +%s.%N | cut -c1-14; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+. "$ROOT/tests/chaos/chaos_lib.sh"
 
 pd_setup
 # Our own copy of the binaries: a rebuild in the tree meanwhile (make
@@ -209,7 +208,7 @@ sleep 3
 "$ROOT/deploy/local/pg.sh" start "$PGDIR" fast >/dev/null || { fail "PostgreSQL restarts"; exit 1; }
 t_pg=$(now)
 # a snapshot of what was committed before the restart, to time the drain
-psql_q "SELECT publisher || ' ' || max(seq) FROM bus.outbox GROUP BY publisher" >"$WORK/pg_snapshot.txt"
+chaos_snapshot "$WORK/pg_snapshot.txt"
 if wait_for "healthy after PG" "$PG_HEAL_S" all_healthy; then
   t1=$(now)
   PG_HEAL=$(elapsed "$t_pg" "$t1")
@@ -222,26 +221,13 @@ fi
 PG_RESTARTS=$(( $(restarts) - before ))
 eq "nobody restarted for PostgreSQL's restart (they reconnected by themselves)" 0 "$PG_RESTARTS"
 eq "the same processes run" "$pids_before" "$(for s in $SERVICES; do cat "$WORK/$s.pid"; done | tr '\n' ' ')"
-# Behind: events a consumer takes (by its topic prefixes) that are past its
-# offset. pending [SNAPSHOT]: with a snapshot file, only events up to the
-# seqs it lists (committed before PostgreSQL's restart).
-pending() {
-  _lim="TRUE"
-  [ -n "${1:-}" ] && _lim="o.seq <= coalesce((SELECT s FROM (VALUES $(sed "s/^\([^ ]*\) \(.*\)\$/('\1', \2)/" "$1" | paste -sd,)) v(p, s) WHERE v.p = o.publisher), 0)"
-  psql_q "WITH c(consumer, pat) AS (VALUES
-      ('gateway-1', '^message\.outbound'),
-      ('router-1', '^(message\.inbound|agent\.command|logistics\.(delayed|return_updated|shipment_updated)|stock\.(shortage|restocked)|survey\.low_score)'),
-      ('survey-1', '^ticket\.(resolved|survey_reply)'))
-    SELECT count(*) FROM bus.outbox o JOIN c ON o.topic ~ c.pat
-    WHERE ($_lim) AND o.seq > coalesce((SELECT seq FROM bus.offsets f WHERE f.consumer = c.consumer AND f.publisher = o.publisher), 0)"
-}
-caught_up_snapshot() { [ "$(pending "$WORK/pg_snapshot.txt")" = 0 ]; }
+caught_up_snapshot() { chaos_caught_up "$WORK/pg_snapshot.txt"; }
 if wait_for "drain after PG" "$DRAIN_S" caught_up_snapshot; then
   PG_DRAIN=$(elapsed "$t_pg" "$(now)")
   ok "consumers caught up with everything committed before the restart, $PG_DRAIN s after PostgreSQL came back"
 else
   PG_DRAIN=never
-  fail "consumers caught up within ${DRAIN_S} s of PostgreSQL's restart ($(pending "$WORK/pg_snapshot.txt") events behind)"
+  fail "consumers caught up within ${DRAIN_S} s of PostgreSQL's restart ($(chaos_pending "$WORK/pg_snapshot.txt") events behind)"
 fi
 
 # ---- the load ends; everything drains -----------------------------------------------------
@@ -252,20 +238,12 @@ wait "$LOAD_PID"
 LOAD_PID=""
 T_LOAD_END=$(now)
 pd_log "load: $(tail -n 1 "$WORK/load.log")"
-caught_up() { [ "$(pending)" = 0 ]; }
-# quiet: all consumers at the head, and nothing new committed for 3 s
-quiet() {
-  _a=$(psql_q "SELECT count(*) FROM bus.outbox WHERE topic <> 'bus.heartbeat'")
-  caught_up || return 1
-  sleep 3
-  caught_up && [ "$_a" = "$(psql_q "SELECT count(*) FROM bus.outbox WHERE topic <> 'bus.heartbeat'")" ]
-}
-if wait_for "final drain" "$DRAIN_S" quiet; then
+if wait_for "final drain" "$DRAIN_S" chaos_quiet; then
   FINAL_DRAIN=$(elapsed "$T_LOAD_END" "$(now)")
   ok "everything consumed $FINAL_DRAIN s after the load ended"
 else
   FINAL_DRAIN=never
-  fail "everything consumed within ${DRAIN_S} s after the load ($(pending) events behind)"
+  fail "everything consumed within ${DRAIN_S} s after the load ($(chaos_pending) events behind)"
 fi
 touch "$WORK/sampler.stop"
 wait "$SAMPLER" 2>/dev/null
