@@ -7,8 +7,8 @@
  *
  * Keywords. All keywords of all rules go into ONE Aho-Corasick automaton, so
  * a message is read once whatever the number of rules or keywords. The
- * automaton works on UTF-8 bytes: a valid UTF-8 keyword can only match at
- * character boundaries of the text (UTF-8 is self-synchronising), so Chinese
+ * automaton reads the text's UTF-8 characters (one step per character, not
+ * per byte), so a keyword matches whole characters of the text, and Chinese
  * needs no segmentation. Before matching, text and keywords are folded the
  * same way:
  *   - full-width ASCII U+FF01..U+FF5E becomes ASCII (ＳＦ -> sf, ？ -> ?),
@@ -21,8 +21,9 @@
  *     does not match "123156"; Chinese characters are boundaries, so
  *     "打12315投诉" and "我要refund" match. A '*' at such an edge drops the
  *     boundary there: "refund*" matches refund, refunds, refunded.
- *   - an invalid UTF-8 byte in the text matches nothing (a keyword cannot
- *     span it).
+ *   - an invalid UTF-8 byte in the text (decoded strictly: overlongs,
+ *     surrogates, truncated sequences are invalid) matches nothing (a
+ *     keyword cannot span it) and counts as a non-word character.
  *
  * Regex. A rule may add one POSIX extended regex (regcomp with REG_EXTENDED
  * | REG_ICASE | REG_NOSUB). It is meant for ASCII token formats (order
@@ -76,7 +77,8 @@
 #define RT_MAX_KEYWORDS 16384      /* keywords in all lists of all rules */
 #define RT_MAX_KEYWORD_BYTES 96    /* UTF-8 bytes of one keyword (32 CJK characters) */
 #define RT_MAX_KEYWORD_TOTAL (512 * 1024) /* folded bytes of all distinct keywords
-					   * (bounds the automaton to ~10 MB) */
+					   * (bounds the automaton's edges to ~12 MB;
+					   * its dense tables, when built, to 32 MiB) */
 #define RT_MAX_NAME 64             /* bytes of an id, tier, group, tag, template name */
 #define RT_MAX_RULE_TAGS 8         /* tags on one rule */
 #define RT_MAX_REGEX 256           /* bytes of a regex */

@@ -4,13 +4,17 @@
  * order, fall-through, channel/tier/current-category filters, the "why"
  * (keywords and spans), folding (case, full-width, word boundaries, '*'),
  * regex, compile errors with reasons, a 1,000-keyword automaton over 64 KiB
- * checked against a naive search, and sharing one rule set across threads. */
+ * checked against a naive search, sharing one rule set across threads, and
+ * the automaton's alphabet: the class table's folding, characters of every
+ * UTF-8 length, invalid bytes next to keywords, its dense and sparse forms
+ * against each other, and sets over the dense form's limits. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../services/router/classify.h"
+#include "../../services/router/classify_internal.h"
 #include "common.pb-c.h"
 #include "pd_check.h"
 
@@ -933,6 +937,440 @@ START_TEST(overlapping_keywords)
 }
 END_TEST
 
+/* ---- the automaton's alphabet and its two forms --------------------------- */
+
+/* Compiles in the dense form (as rt_rules_compile does for small sets) or,
+ * with sparse set, in the sparse form the router uses for sets too big for
+ * dense tables. */
+static rt_rules *compile_form(const rt_rule_def *defs, size_t n, int sparse)
+{
+	rt_rules *r = NULL;
+	pd_errbuf eb = { 0 };
+	int rc = rt_rules_compile_dense_max(defs, n, &r, &eb, sparse ? 0 : (size_t)32 << 20);
+	ck_assert_msg(rc == PD_OK, "compile failed: %s", eb.msg);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_msg((rt_rules_classes(r) == 0) == (sparse != 0), "form: %zu classes",
+		      rt_rules_classes(r));
+	return r;
+}
+
+/* The keywords found in text, shown spellings joined by '|'. */
+static void found_str(const rt_rules *r, const char *text, size_t len, char *buf, size_t size)
+{
+	const char *found[64];
+	size_t n = rt_keywords_found(r, text, len, found, 64);
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && i < 64; i++) {
+		if (i)
+			strncat(buf, "|", size - strlen(buf) - 1);
+		strncat(buf, found[i], size - strlen(buf) - 1);
+	}
+}
+
+/* A, a, Ａ and ａ are one class; so are ' ' and U+3000 (the folding is in
+ * the class table); characters in no keyword share class 0, SENT has its
+ * own. */
+START_TEST(classes_merge_the_folding)
+{
+	rt_rule_def d[] = {
+		{ .id = "r", .position = 1, .keywords_any = L("ab", "退款", "A B"),
+		  .category = "order" },
+	};
+	rt_rules *r = compile_form(d, 1, 0);
+	/* a, b, ' ', 退, 款 + class 0 + SENT */
+	ck_assert_uint_eq(rt_rules_classes(r), 7);
+	rt_rules_free(r);
+
+	rt_rule_def e[] = {
+		{ .id = "sf", .position = 1, .keywords_any = L("sf 12", "café", "x-ray"),
+		  .category = "logistics" },
+	};
+	struct {
+		const char *text, *want;
+	} t[] = {
+		{ "SF 12", "sf 12" },
+		{ "ＳＦ　１２", "sf 12" },           /* full-width letters, U+3000, digits */
+		{ "sＦ\xe3\x80\x80" "1２到了", "sf 12" }, /* mixed forms */
+		{ "sf12", "" },                       /* the space is part of the keyword */
+		{ "sf 123", "" },                     /* word boundary after 12 */
+		{ "Café", "café" },                   /* C folds, é is é */
+		{ "CAFÉ", "" },                       /* É is not folded to é */
+		{ "ＣＡＦé", "café" },
+		{ "X-RAY", "x-ray" },
+		{ "Ｘ－ｒａｙ", "x-ray" },            /* full-width hyphen-minus U+FF0D */
+		{ "x‐ray", "" },                      /* U+2010 hyphen is another character */
+	};
+	for (int sparse = 0; sparse < 2; sparse++) {
+		r = compile_form(e, 1, sparse);
+		for (size_t i = 0; i < PD_ARRAY_LEN(t); i++) {
+			char buf[256];
+			found_str(r, t[i].text, strlen(t[i].text), buf, sizeof(buf));
+			ck_assert_msg(strcmp(buf, t[i].want) == 0, "%s '%s': found '%s', want '%s'",
+				      sparse ? "sparse" : "dense", t[i].text, buf, t[i].want);
+		}
+		/* spans are bytes of the text, whatever the forms */
+		rt_result res;
+		const char *text = "运单ＳＦ　１２";
+		classify(r, text, WX, NULL, NULL, &res);
+		ck_assert_uint_eq(res.n_hits, 1);
+		ck_assert_uint_eq(res.hits[0].start, strlen("运单"));
+		ck_assert_uint_eq(res.hits[0].end, strlen(text));
+		rt_rules_free(r);
+	}
+}
+END_TEST
+
+/* Characters of every UTF-8 length, in keywords and around them: 2-byte
+ * (é), 3-byte (CJK, full-width), 4-byte (emoji, an astral CJK character). */
+START_TEST(keywords_of_every_utf8_length)
+{
+	rt_rule_def d[] = {
+		{ .id = "r", .position = 1,
+		  .keywords_any = L("😡差评", "𠮷", "né", "好评👍"), .category = "complaint" },
+	};
+	for (int sparse = 0; sparse < 2; sparse++) {
+		rt_rules *r = compile_form(d, 1, sparse);
+		struct {
+			const char *text, *want;
+		} t[] = {
+			{ "给你😡差评", "😡差评" },
+			{ "😡😡差评!", "😡差评" },
+			{ "😀差评", "" },      /* another emoji, same length */
+			{ "𠮷野家", "𠮷" },   /* U+20BB7 */
+			{ "𠮶", "" },          /* its neighbour U+20BB6 */
+			{ "Né", "né" },
+			/* é is no ASCII letter, so "né" needs a word boundary
+			 * before the n only */
+			{ "néé", "né" },
+			{ "anéé", "" },
+			{ "好评👍👍", "好评👍" },
+			{ "好评👎", "" },
+		};
+		for (size_t i = 0; i < PD_ARRAY_LEN(t); i++) {
+			char buf[256];
+			found_str(r, t[i].text, strlen(t[i].text), buf, sizeof(buf));
+			ck_assert_msg(strcmp(buf, t[i].want) == 0, "%s '%s': found '%s', want '%s'",
+				      sparse ? "sparse" : "dense", t[i].text, buf, t[i].want);
+		}
+		rt_result res;
+		const char *text = "a 😡😡差评";
+		classify(r, text, WX, NULL, NULL, &res);
+		ck_assert_uint_eq(res.n_hits, 1);
+		ck_assert_uint_eq(res.hits[0].start, strlen("a 😡"));
+		ck_assert_uint_eq(res.hits[0].end, strlen(text));
+		rt_rules_free(r);
+	}
+}
+END_TEST
+
+/* Matches start and end on character boundaries, and an invalid byte next
+ * to a keyword (a stray continuation byte, a truncated lead, an overlong,
+ * a surrogate, a code point above U+10FFFF) neither joins it nor shifts
+ * its span; an invalid byte is no letter, so it is a word boundary. */
+START_TEST(keywords_at_utf8_boundaries_and_invalid_bytes)
+{
+	rt_rule_def d[] = {
+		{ .id = "r", .position = 1, .keywords_any = L("退款", "-退", "ship", "/"),
+		  .category = "after-sale" },
+	};
+	struct {
+		const char *text;
+		size_t len;
+		const char *want;
+		size_t start, end; /* of the first hit */
+	} t[] = {
+		{ "退款", 6, "退款", 0, 6 },
+		{ "\xe9\xe9\x80\x80\xe6\xac\xbe", 7, "退款", 1, 7 },     /* lead then 退款 */
+		{ "\xe9\x80\xe9\x80\x80\xe6\xac\xbe", 8, "退款", 2, 8 }, /* truncated 退 */
+		{ "\x80\x80\xe9\x80\x80\xe6\xac\xbe", 8, "退款", 2, 8 }, /* stray continuations */
+		{ "\x80-\xe9\x80\x80", 5, "-退", 1, 5 },
+		{ "\xe9\x80\x80\xe6\xac", 5, "", 0, 0 },                 /* 款 truncated at the end */
+		{ "\xe9\x80\x80\x80\xe6\xac\xbe", 7, "", 0, 0 },         /* continuation between */
+		{ "\xe9\x80\x80\xc0\xaf\xe6\xac\xbe", 8, "", 0, 0 },     /* overlong '/' between */
+		{ "\xc0\xaf", 2, "", 0, 0 },                             /* an overlong '/' is no '/' */
+		{ "\xe0\x80\xaf", 3, "", 0, 0 },                         /* nor a 3-byte one */
+		{ "\xed\xa0\x80ship", 7, "ship", 3, 7 },                 /* surrogate: a boundary */
+		{ "\xf4\x90\x80\x80ship\xff", 9, "ship", 4, 8 },         /* above U+10FFFF */
+		{ "ship\xe9", 5, "ship", 0, 4 },
+		{ "\xffship\xfe/", 7, "ship|/", 1, 5 },
+		{ "s\xffhip", 5, "", 0, 0 },
+	};
+	for (int sparse = 0; sparse < 2; sparse++) {
+		rt_rules *r = compile_form(d, 1, sparse);
+		for (size_t i = 0; i < PD_ARRAY_LEN(t); i++) {
+			char buf[256];
+			found_str(r, t[i].text, t[i].len, buf, sizeof(buf));
+			ck_assert_msg(strcmp(buf, t[i].want) == 0, "%s #%zu: found '%s', want '%s'",
+				      sparse ? "sparse" : "dense", i, buf, t[i].want);
+			rt_input in = { t[i].text, t[i].len, WX, NULL, NULL };
+			rt_result res;
+			ck_assert_int_eq(rt_classify(r, &in, &res), PD_OK);
+			ck_assert_uint_eq(res.n_hits > 0, *t[i].want != '\0');
+			if (res.n_hits) {
+				ck_assert_msg(res.hits[0].start == t[i].start && res.hits[0].end == t[i].end,
+					      "%s #%zu: span %zu..%zu, want %zu..%zu",
+					      sparse ? "sparse" : "dense", i, res.hits[0].start,
+					      res.hits[0].end, t[i].start, t[i].end);
+			}
+		}
+		rt_rules_free(r);
+	}
+}
+END_TEST
+
+/* Random rule sets over an alphabet mixing every case the automaton
+ * distinguishes (ASCII letters in both cases, digits, their full-width
+ * forms, spaces, CJK, 2- and 4-byte characters, '*' edges) and random texts
+ * with invalid bytes: the dense and the sparse form must agree on every
+ * keyword, its order and span, and every classification. */
+static const char *const mix[] = { "a", "b", "A", "B", "1", "2", "ａ", "Ｂ", "１", " ", "　",
+				   "-", "退", "款", "快", "递", "😀", "é", "?", "？", "z", "9" };
+static const char *const junk[] = { "\xff", "\xe9\x80", "\xc0\xaf", "\xed\xa0\x80",
+				    "\xf0\x9f\x98", "\xe0\x80\x80", "\x80" };
+
+static void random_mix(unsigned *seed, char *buf, size_t max_chars, int with_junk)
+{
+	size_t n = 1 + rnd(seed) % max_chars;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (with_junk && rnd(seed) % 12 == 0)
+			strcat(buf, junk[rnd(seed) % PD_ARRAY_LEN(junk)]);
+		else
+			strcat(buf, mix[rnd(seed) % PD_ARRAY_LEN(mix)]);
+	}
+}
+
+START_TEST(dense_and_sparse_forms_agree)
+{
+	enum { NR = 6, NK = 12, SETS = 150, TEXTS = 40 };
+	static const char *const cats[NR] = { "presale", "order", "after-sale",
+					      "logistics", "stock", "promo" };
+	static char words[NR][3][NK][128];
+	unsigned seed = 4242;
+	size_t hits = 0;
+	for (int set = 0; set < SETS; set++) {
+		const char *lists[NR][3][NK + 1];
+		rt_rule_def d[NR];
+		for (int ru = 0; ru < NR; ru++) {
+			for (int l = 0; l < 3; l++) {
+				int n = l == 0 ? 1 + (int)(rnd(&seed) % NK) : (int)(rnd(&seed) % 3);
+				for (int k = 0; k < n; k++) {
+					char *w = words[ru][l][k];
+					for (;;) { /* a keyword that compiles on its own */
+						char body[64];
+						w[0] = '\0';
+						if (rnd(&seed) % 5 == 0)
+							strcat(w, "*");
+						random_mix(&seed, body, 4, 0);
+						strcat(w, body);
+						if (rnd(&seed) % 5 == 0)
+							strcat(w, "*");
+						const char *one[2] = { w, NULL };
+						rt_rule_def t1 = { .id = "t", .position = 1,
+								   .keywords_any = one, .category = "order" };
+						rt_rules *tr = NULL;
+						if (rt_rules_compile_dense_max(&t1, 1, &tr, NULL, 0) ==
+						    PD_OK) {
+							rt_rules_free(tr);
+							break;
+						}
+					}
+					lists[ru][l][k] = w;
+				}
+				lists[ru][l][n] = NULL;
+			}
+			d[ru] = (rt_rule_def){ .id = cats[ru], .position = ru, .category = cats[ru],
+					       .keywords_any = lists[ru][0],
+					       .keywords_all = lists[ru][1],
+					       .keywords_none = lists[ru][2],
+					       .fall_through = (int)(rnd(&seed) % 2) };
+		}
+		rt_rules *dense = compile_form(d, NR, 0), *sparse = compile_form(d, NR, 1);
+		ck_assert_uint_eq(rt_rules_states(dense), rt_rules_states(sparse));
+		for (int t = 0; t < TEXTS; t++) {
+			char text[1024], a[1024], b[1024];
+			random_mix(&seed, text, 60, 1);
+			size_t len = strlen(text);
+			found_str(dense, text, len, a, sizeof(a));
+			found_str(sparse, text, len, b, sizeof(b));
+			ck_assert_msg(strcmp(a, b) == 0, "'%s': dense '%s' sparse '%s'", text, a, b);
+			rt_input in = { text, len, WX, NULL, NULL };
+			rt_result x, y;
+			ck_assert_int_eq(rt_classify(dense, &in, &x), PD_OK);
+			ck_assert_int_eq(rt_classify(sparse, &in, &y), PD_OK);
+			ck_assert_uint_eq(x.n_applied, y.n_applied);
+			ck_assert_int_eq(x.category, y.category);
+			ck_assert_uint_eq(x.n_hits, y.n_hits);
+			for (size_t h = 0; h < x.n_hits; h++) {
+				ck_assert_str_eq(x.hits[h].keyword, y.hits[h].keyword);
+				ck_assert_uint_eq(x.hits[h].start, y.hits[h].start);
+				ck_assert_uint_eq(x.hits[h].end, y.hits[h].end);
+				/* the span holds the keyword when scanned alone */
+				const char *one[1];
+				ck_assert_uint_gt(rt_keywords_found(dense, text + x.hits[h].start,
+								    x.hits[h].end - x.hits[h].start,
+								    one, 1),
+						  0);
+			}
+			hits += x.n_hits;
+		}
+		rt_rules_free(dense);
+		rt_rules_free(sparse);
+	}
+	ck_assert_uint_gt(hits, 1000); /* the sets do match */
+}
+END_TEST
+
+/* UTF-8 of code point cp (no surrogates) into o; returns its length. */
+static size_t put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | cp >> 12);
+		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | cp >> 18);
+	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* n_rules rules of per_rule keywords each, keyword k made by make_kw. */
+struct big_set {
+	size_t n_kw;
+	char **kw;
+	const char ***lists;
+	char (*ids)[16];
+	rt_rule_def *d;
+	size_t n_rules;
+};
+
+static void big_set_init(struct big_set *b, size_t n_rules, size_t per_rule,
+			 void (*make_kw)(size_t k, char *out, void *ctx), void *ctx)
+{
+	b->n_rules = n_rules;
+	b->n_kw = n_rules * per_rule;
+	b->kw = calloc(b->n_kw, sizeof(*b->kw));
+	b->lists = calloc(n_rules, sizeof(*b->lists));
+	b->ids = calloc(n_rules, sizeof(*b->ids));
+	b->d = calloc(n_rules, sizeof(*b->d));
+	for (size_t ru = 0; ru < n_rules; ru++) {
+		b->lists[ru] = calloc(per_rule + 1, sizeof(*b->lists[ru]));
+		for (size_t k = 0; k < per_rule; k++) {
+			size_t i = ru * per_rule + k;
+			b->kw[i] = calloc(1, RT_MAX_KEYWORD_BYTES + 1);
+			make_kw(i, b->kw[i], ctx);
+			b->lists[ru][k] = b->kw[i];
+		}
+		snprintf(b->ids[ru], sizeof(b->ids[ru]), "r%zu", ru);
+		b->d[ru] = (rt_rule_def){ .id = b->ids[ru], .position = (int)ru,
+					  .keywords_any = b->lists[ru], .category = "order" };
+	}
+}
+
+static void big_set_free(struct big_set *b)
+{
+	for (size_t i = 0; i < b->n_kw; i++)
+		free(b->kw[i]);
+	for (size_t ru = 0; ru < b->n_rules; ru++)
+		free(b->lists[ru]);
+	free(b->kw);
+	free(b->lists);
+	free(b->ids);
+	free(b->d);
+}
+
+/* Text made of the keywords planted (every step-th one) with filler
+ * between; checks that exactly the keywords strstr finds are found. */
+static void check_against_strstr(const rt_rules *r, const struct big_set *b, size_t step,
+				 const char *filler)
+{
+	size_t cap = 1, n_planted = 0;
+	for (size_t i = 0; i < b->n_kw; i += step)
+		cap += strlen(b->kw[i]) + strlen(filler);
+	char *text = malloc(cap);
+	text[0] = '\0';
+	for (size_t i = 0; i < b->n_kw; i += step, n_planted++) {
+		strcat(text, b->kw[i]);
+		strcat(text, filler);
+	}
+	size_t len = strlen(text);
+	const char **found = calloc(b->n_kw, sizeof(*found));
+	size_t n = rt_keywords_found(r, text, len, found, b->n_kw);
+	size_t expect = 0;
+	for (size_t i = 0; i < b->n_kw; i++)
+		expect += strstr(text, b->kw[i]) != NULL;
+	ck_assert_uint_ge(expect, n_planted);
+	ck_assert_uint_eq(n, expect);
+	for (size_t k = 0; k < n && k < b->n_kw; k++)
+		ck_assert_ptr_nonnull(strstr(text, found[k]));
+	free(found);
+	free(text);
+}
+
+/* 6 CJK characters drawn from 64: 16,384 keywords, over 65,536 states. */
+static void kw_six_of_64(size_t k, char *out, void *ctx)
+{
+	unsigned *seed = ctx;
+	(void)k;
+	size_t o = 0;
+	for (int c = 0; c < 6; c++)
+		o += put_utf8(out + o, 0x4E00 + rnd(seed) % 64);
+	out[o] = '\0';
+}
+
+/* 3 characters of their own: 11,000 keywords, 33,000 distinct characters,
+ * over the 32,768 classes of the dense form. */
+static void kw_own_chars(size_t k, char *out, void *ctx)
+{
+	(void)ctx;
+	size_t o = 0;
+	for (unsigned c = 0; c < 3; c++)
+		o += put_utf8(out + o, 0x4E00 + (unsigned)k * 3 + c);
+	out[o] = '\0';
+}
+
+START_TEST(sets_over_the_dense_limits_use_the_sparse_form)
+{
+	struct big_set b;
+	unsigned seed = 99;
+	big_set_init(&b, RT_MAX_KEYWORDS / RT_MAX_LIST_KEYWORDS, RT_MAX_LIST_KEYWORDS, kw_six_of_64,
+		     &seed);
+	rt_rules *r = compile_ok(b.d, b.n_rules);
+	ck_assert_uint_gt(rt_rules_states(r), 65536);
+	ck_assert_uint_eq(rt_rules_classes(r), 0); /* sparse */
+	check_against_strstr(r, &b, 97, "，");
+	rt_rules_free(r);
+	big_set_free(&b);
+
+	big_set_init(&b, 11, 1000, kw_own_chars, NULL);
+	r = compile_ok(b.d, b.n_rules);
+	ck_assert_uint_eq(rt_rules_states(r), 3 * 11000 + 1);
+	ck_assert_uint_eq(rt_rules_classes(r), 0); /* 33,002 classes: sparse */
+	check_against_strstr(r, &b, 13, "a");
+	rt_rules_free(r);
+	/* one rule of the same kind fits: dense (3,001 states x 3,002
+	 * classes, 18 MB) */
+	r = compile_ok(b.d, 1);
+	ck_assert_uint_eq(rt_rules_classes(r), 3 * 1000 + 2);
+	char text[64];
+	snprintf(text, sizeof(text), "%s,%s", b.kw[999], b.kw[0]);
+	const char *found[4];
+	ck_assert_uint_eq(rt_keywords_found(r, text, strlen(text), found, 4), 2);
+	ck_assert_str_eq(found[0], b.kw[999]);
+	ck_assert_str_eq(found[1], b.kw[0]);
+	rt_rules_free(r);
+	big_set_free(&b);
+}
+END_TEST
+
 /* ---- reload and sharing ---------------------------------------------------- */
 
 struct worker {
@@ -1047,6 +1485,15 @@ static Suite *suite(void)
 	tcase_add_test(tc, thousand_keywords_over_64k_match_naive_search);
 	tcase_add_test(tc, overlapping_keywords);
 	tcase_add_test(tc, shared_across_threads_and_swapped);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("alphabet");
+	tcase_set_timeout(tc, 120); /* sanitizers, 16,384 keywords */
+	tcase_add_test(tc, classes_merge_the_folding);
+	tcase_add_test(tc, keywords_of_every_utf8_length);
+	tcase_add_test(tc, keywords_at_utf8_boundaries_and_invalid_bytes);
+	tcase_add_test(tc, dense_and_sparse_forms_agree);
+	tcase_add_test(tc, sets_over_the_dense_limits_use_the_sparse_form);
 	suite_add_tcase(s, tc);
 	return s;
 }
