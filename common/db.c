@@ -185,6 +185,11 @@ int pd_db_prepare(pd_db *db, const char *name, const char *sql, pd_errbuf *eb)
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	if (!ok) {
+		/* Not registered: the next use prepares again (and reports the
+		 * statement's own error) instead of "does not exist". */
+		db->n_stmts--;
+		free(db->stmts[db->n_stmts].name);
+		free(db->stmts[db->n_stmts].sql);
 		set_err(db, eb, name);
 		return pd_db_classify(db);
 	}

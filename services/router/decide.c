@@ -3,6 +3,7 @@
  * ticket's bad-review risk with the signals that explain it, and assign the
  * ticket to the least-loaded online agent of its group when it has none.
  * The decisions are the pure modules'; this file reads and writes. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,44 +19,98 @@
 #include "sla.h"
 #include "topics.h"
 
+/* What the router decides about one ticket: read once (ticket_read), the
+ * decisions taken in memory by the steps below, written back with one
+ * UPDATE (ticket_write). Every router.tickets UPDATE touching an indexed
+ * column rewrites all the table's index entries, so four updates per
+ * message (classification, risk, SLA clocks, agent) cost four times
+ * that; reads between them would only see what this process wrote. */
+typedef struct decision {
+	const char *ticket_id;
+	PGresult *row; /* the ticket as read; the strings below point into it */
+	const char *group, *public_id, *customer_id, *channel, *account, *category, *status;
+	int priority, min_tier, has_agent, first_due_unset, next_due_unset, resolution_due_unset;
+	/* decided: NULL / -1 / "" = leave the column as it is */
+	const char *new_category, *new_group, *rule_id;
+	pd_strbuf tags;      /* array literal; replaces tags when new_category, else joins them */
+	int risk_score, risk_flagged;
+	char first_due[24], next_due[24], resolution_due[24];
+	const char *sla_campaign;
+	char agent[72];
+} decision;
+
+static int ticket_read(pd_txn *tx, const char *ticket_id, decision *d, int *found, pd_errbuf *eb)
+{
+	memset(d, 0, sizeof(*d));
+	d->ticket_id = ticket_id;
+	d->risk_score = -1;
+	int err;
+	d->row = pd_txn_query(tx,
+			"SELECT group_name, public_id, customer_id, channel, account, category, status, priority, "
+			"escalation_tier, agent_id <> '', first_response_at IS NULL AND first_response_due IS NULL, "
+			"first_response_at IS NOT NULL AND next_response_due IS NULL, resolution_due IS NULL "
+			"FROM router.tickets WHERE ticket_id = $1",
+			1, (const char *[]){ticket_id}, &err, eb);
+	if (!d->row)
+		return err;
+	*found = PQntuples(d->row) == 1;
+	if (!*found)
+		return PD_OK;
+	const char **str[] = {&d->group, &d->public_id, &d->customer_id, &d->channel, &d->account, &d->category, &d->status};
+	for (int i = 0; i < 7; i++)
+		*str[i] = PQgetvalue(d->row, 0, i);
+	d->priority = atoi(PQgetvalue(d->row, 0, 7));
+	int tier = rt_tier_parse(PQgetvalue(d->row, 0, 8));
+	d->min_tier = tier > 0 ? tier : 0;
+	d->has_agent = PQgetvalue(d->row, 0, 9)[0] == 't';
+	d->first_due_unset = PQgetvalue(d->row, 0, 10)[0] == 't';
+	d->next_due_unset = PQgetvalue(d->row, 0, 11)[0] == 't';
+	d->resolution_due_unset = PQgetvalue(d->row, 0, 12)[0] == 't';
+	return PD_OK;
+}
+
+static void decision_free(decision *d)
+{
+	pd_sb_free(&d->tags);
+	PQclear(d->row);
+}
+
+static void raise_priority(decision *d, int p)
+{
+	if (p > d->priority)
+		d->priority = p;
+}
+
+/* The group the ticket is routed to once this decision is written. */
+static const char *group_of(const decision *d)
+{
+	return *d->group || !d->new_group ? d->group : d->new_group;
+}
+
 /* Classifies m. The ticket takes the category only while it has none (or
- * only the fallback): later small talk must not reclassify a complaint. The
- * rule's auto-reply template, if any, is returned for this message. */
-static int classify(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
-		    const Peakdesk__V1__CustomerMessage *m, char auto_reply[40], pd_errbuf *eb)
+ * only the fallback): later small talk must not reclassify a complaint, but
+ * what a later message is about (a quality complaint after an invoice
+ * question) joins the tags, for agents and product feedback. The rule's
+ * auto-reply template, if any, is returned for this message. */
+static void classify(const rt_context *ctx, decision *d, const Peakdesk__V1__CustomerMessage *m, char auto_reply[40])
 {
 	auto_reply[0] = 0;
 	rt_input in = {.text = m->text, .len = strlen(m->text), .channel = m->channel};
 	rt_result res;
 	if (rt_classify(ctx->rules, &in, &res) != PD_OK || res.n_applied == 0 || res.category == RT_CAT_NONE)
-		return PD_OK;
+		return;
 	if (res.auto_reply)
 		snprintf(auto_reply, 40, "%s", res.auto_reply);
-	pd_strbuf tags = {0};
-	pd_sb_add(&tags, "{", 1);
+	pd_sb_add(&d->tags, "{", 1);
 	for (size_t i = 0; i < res.n_tags; i++)
-		pd_sb_array_elem(&tags, res.tags[i]);
-	pd_sb_add(&tags, "}", 1);
-	if (strcmp(category, "unclassified") != 0 && strcmp(category, "other") != 0) {
-		/* Classified already: category and group stay, but what a later
-		 * message is about (a quality complaint after an invoice
-		 * question) joins the tags, for agents and product feedback. */
-		int rc = pd_txn_exec(tx,
-				     "UPDATE router.tickets SET tags = ARRAY(SELECT DISTINCT unnest(tags || $2::text[]) ORDER BY 1) "
-				     "WHERE ticket_id = $1 AND NOT tags @> $2::text[]",
-				     2, (const char *[]){ticket_id, tags.s}, eb);
-		pd_sb_free(&tags);
-		return rc;
-	}
-	char prio[8];
-	snprintf(prio, sizeof(prio), "%d", res.priority ? res.priority : 2);
-	int rc = pd_txn_exec(tx,
-			     "UPDATE router.tickets SET category = $2, priority = greatest(priority, $3::smallint), "
-			     "group_name = CASE WHEN group_name = '' THEN $4 ELSE group_name END, tags = $5::text[], rule_id = $6 "
-			     "WHERE ticket_id = $1",
-			     6, (const char *[]){ticket_id, res.category_name, prio, res.group ? res.group : "", tags.s, res.rule_id}, eb);
-	pd_sb_free(&tags);
-	return rc;
+		pd_sb_array_elem(&d->tags, res.tags[i]);
+	pd_sb_add(&d->tags, "}", 1);
+	if (strcmp(d->category, "unclassified") != 0 && strcmp(d->category, "other") != 0)
+		return;
+	d->new_category = res.category_name;
+	d->new_group = res.group ? res.group : "";
+	d->rule_id = res.rule_id;
+	raise_priority(d, res.priority ? res.priority : 2);
 }
 
 #define MS(c) "coalesce((extract(epoch FROM " c ") * 1000)::bigint, 0)"
@@ -202,23 +257,33 @@ static int link_refs(pd_txn *tx, const char *ticket_id, const char *text, pd_err
 	size_t n = rt_extract(NULL, text, strlen(text), refs, 16);
 	if (n > 16)
 		n = 16;
+	if (n == 0)
+		return PD_OK;
+	pd_strbuf kinds = {0}, values = {0}, *cols[] = {&kinds, &values};
+	pd_sb_arrays_open(cols, 2);
 	for (size_t i = 0; i < n; i++) {
-		int rc = pd_txn_exec(tx, "INSERT INTO router.ticket_refs(ticket_id, kind, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-				3, (const char *[]){ticket_id, rt_ref_kind_name(refs[i].kind), refs[i].value}, eb);
-		if (rc != PD_OK)
-			return rc;
+		pd_sb_array_elem(&kinds, rt_ref_kind_name(refs[i].kind));
+		pd_sb_array_elem(&values, refs[i].value);
 	}
-	return PD_OK;
+	pd_sb_arrays_close(cols, 2);
+	int rc = pd_txn_exec(tx,
+			     "INSERT INTO router.ticket_refs(ticket_id, kind, value) "
+			     "SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS r(k, v) ON CONFLICT DO NOTHING",
+			     3, (const char *[]){ticket_id, kinds.s, values.s}, eb);
+	pd_sb_arrays_free(cols, 2);
+	return rc;
 }
 
-static int risk(pd_txn *tx, const char *ticket_id, pd_errbuf *eb)
+/* The bad-review risk from the ticket's last 30 messages; the signals that
+ * explain it replace the previous ones, the score goes into d. */
+static int risk(pd_txn *tx, decision *d, pd_errbuf *eb)
 {
 	int err;
 	PGresult *r = pd_txn_query(tx,
 			"SELECT direction, (extract(epoch FROM at) * 1000)::bigint, text FROM ("
 			" SELECT direction, at, text FROM router.ticket_messages WHERE ticket_id = $1 ORDER BY at DESC LIMIT 30"
 			") m ORDER BY at",
-			1, (const char *[]){ticket_id}, &err, eb);
+			1, (const char *[]){d->ticket_id}, &err, eb);
 	if (!r)
 		return err;
 	size_t n = (size_t)PQntuples(r);
@@ -235,54 +300,63 @@ static int risk(pd_txn *tx, const char *ticket_id, pd_errbuf *eb)
 	free(msgs);
 	PQclear(r);
 	if (rc != PD_OK) {
-		pd_log_warn("risk not evaluated", "ticket_id=%s detail=\"%s\"", ticket_id, reb.msg);
+		pd_log_warn("risk not evaluated", "ticket_id=%s detail=\"%s\"", d->ticket_id, reb.msg);
 		return PD_OK;
 	}
-	char score[8], prio_floor[8];
-	snprintf(score, sizeof(score), "%d", res.score);
-	snprintf(prio_floor, sizeof(prio_floor), "%d", rt_risk_priority(1, res.score, &pol));
-	rc = pd_txn_exec(tx,
-		    "UPDATE router.tickets SET risk_score = $2::int, risk_flagged = $3::boolean, "
-		    "priority = greatest(priority, $4::smallint) WHERE ticket_id = $1",
-		    4, (const char *[]){ticket_id, score, res.flagged ? "true" : "false", prio_floor}, eb);
-	if (rc == PD_OK)
-		rc = pd_txn_exec(tx, "DELETE FROM router.ticket_risk_signals WHERE ticket_id = $1", 1, (const char *[]){ticket_id}, eb);
-	for (size_t i = 0; rc == PD_OK && i < res.n_signals; i++) {
-		char w[8];
+	d->risk_score = res.score;
+	d->risk_flagged = res.flagged;
+	raise_priority(d, rt_risk_priority(1, res.score, &pol));
+	rc = pd_txn_exec(tx, "DELETE FROM router.ticket_risk_signals WHERE ticket_id = $1", 1, (const char *[]){d->ticket_id}, eb);
+	if (rc != PD_OK || res.n_signals == 0)
+		return rc;
+	pd_strbuf codes = {0}, weights = {0}, evidence = {0}, *cols[] = {&codes, &weights, &evidence};
+	pd_sb_arrays_open(cols, 3);
+	for (size_t i = 0; i < res.n_signals; i++) {
+		char w[16];
 		snprintf(w, sizeof(w), "%d", res.signals[i].weight);
-		rc = pd_txn_exec(tx, "INSERT INTO router.ticket_risk_signals(ticket_id, code, weight, evidence) VALUES ($1, $2, $3::int, $4)",
-			    4, (const char *[]){ticket_id, rt_risk_code_name(res.signals[i].code), w, res.signals[i].evidence}, eb);
+		pd_sb_array_elem(&codes, rt_risk_code_name(res.signals[i].code));
+		pd_sb_array_elem(&weights, w);
+		pd_sb_array_elem(&evidence, res.signals[i].evidence);
 	}
+	pd_sb_arrays_close(cols, 3);
+	rc = pd_txn_exec(tx,
+			 "INSERT INTO router.ticket_risk_signals(ticket_id, code, weight, evidence) "
+			 "SELECT $1, c, w, e FROM unnest($2::text[], $3::int[], $4::text[]) AS s(c, w, e)",
+			 4, (const char *[]){d->ticket_id, codes.s, weights.s, evidence.s}, eb);
+	pd_sb_arrays_free(cols, 3);
 	return rc;
 }
 
-/* Least-loaded online agent of the ticket's group with room, if any;
- * *assigned tells whether one was found. */
-static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *eb)
+/* The least-loaded online agent of the ticket's group with room, if it has
+ * none yet (d->agent stays "" when nobody can take it: it waits in the
+ * queue). The candidates are read without locks (router.agents.open_tickets
+ * is kept by a trigger, 030), best first and only as many as the pick could
+ * need; only the chosen agent is locked, by the UPDATE that re-checks under
+ * that lock that they are still online with room: another router instance
+ * may have taken the last place since the read, and then the next best is
+ * tried. */
+static int assign(pd_txn *tx, decision *d, pd_errbuf *eb)
 {
-	*assigned = 0;
-	int err;
-	PGresult *t = pd_txn_query(tx, "SELECT group_name, priority, agent_id, public_id, customer_id, channel, account, category, "
-			"escalation_tier FROM router.tickets WHERE ticket_id = $1",
-			1, (const char *[]){ticket_id}, &err, eb);
-	if (!t)
-		return err;
-	if (PQntuples(t) != 1 || *PQgetvalue(t, 0, 2)) {
-		PQclear(t);
+	if (d->has_agent)
 		return PD_OK;
-	}
+	const char *group = group_of(d);
+	char tier[8];
+	snprintf(tier, sizeof(tier), "%d", d->min_tier);
+	int err;
+	/* The order is rt_assign_pick's (lowest load ratio, idle longest in
+	 * ms, id bytewise; equal ratios of small integers are equal doubles),
+	 * so the first rows hold the agent it picks. */
 	PGresult *a = pd_txn_query(tx,
-			"SELECT a.agent_id, a.tier, a.capacity, (extract(epoch FROM a.idle_since) * 1000)::bigint, "
-			"(SELECT count(*) FROM router.tickets x WHERE x.agent_id = a.agent_id AND x.status NOT IN ('resolved', 'closed')) "
-			"FROM router.agents a WHERE a.presence = 'online' AND ($1 = '' OR $1 = ANY (a.groups)) FOR UPDATE OF a",
-			1, (const char *[]){PQgetvalue(t, 0, 0)}, &err, eb);
-	if (!a) {
-		PQclear(t);
+			"SELECT agent_id, tier, capacity, (extract(epoch FROM idle_since) * 1000)::bigint, open_tickets "
+			"FROM router.agents WHERE presence = 'online' AND open_tickets < capacity "
+			"AND ($1 = '' OR $1 = ANY (groups)) "
+			"AND (CASE tier WHEN 'supervisor' THEN 3 WHEN 'lead' THEN 2 ELSE 1 END) >= $2::int "
+			"ORDER BY open_tickets::float8 / capacity, 4, agent_id COLLATE \"C\" LIMIT 16",
+			2, (const char *[]){group, tier}, &err, eb);
+	if (!a)
 		return err;
-	}
 	size_t n = (size_t)PQntuples(a);
 	rt_agent *agents = pd_xcalloc(n + 1, sizeof(*agents));
-	const char *group = PQgetvalue(t, 0, 0);
 	for (size_t i = 0; i < n; i++) {
 		agents[i].id = PQgetvalue(a, (int)i, 0);
 		agents[i].tier = rt_tier_parse(PQgetvalue(a, (int)i, 1));
@@ -293,39 +367,27 @@ static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *e
 		agents[i].open = atoi(PQgetvalue(a, (int)i, 4));
 		agents[i].idle_since_ms = strtoll(PQgetvalue(a, (int)i, 3), NULL, 10);
 	}
-	/* an escalated ticket (or a service recovery) needs its tier or above */
-	int min_tier = rt_tier_parse(PQgetvalue(t, 0, 8));
-	rt_queued qt = {.id = ticket_id, .skill = *group ? group : NULL, .priority = atoi(PQgetvalue(t, 0, 1)),
-			.min_tier = min_tier > 0 ? min_tier : 0, .created_at_ms = pd_now_ms()};
+	rt_queued qt = {.id = d->ticket_id, .skill = *group ? group : NULL, .priority = d->priority,
+			.min_tier = d->min_tier, .created_at_ms = pd_now_ms()};
 	size_t pick;
 	int rc = PD_OK;
-	if (n && rt_assign_pick(agents, n, &qt, &pick) == 1) {
-		const char *agent = agents[pick].id;
-		*assigned = 1;
-		rc = pd_txn_exec(tx, "UPDATE router.tickets SET agent_id = $2, assigned_at = now() WHERE ticket_id = $1", 2,
-			    (const char *[]){ticket_id, agent}, eb);
-		if (rc == PD_OK)
-			rc = pd_txn_exec(tx, "UPDATE router.agents SET idle_since = now() WHERE agent_id = $1", 1, (const char *[]){agent}, eb);
-		if (rc == PD_OK)
-			rc = rt_timeline_add(tx, ticket_id, "assigned", "router", 1, "已分配客服为您处理 / An agent is on it",
-					     NULL, eb);
-		if (rc == PD_OK) {
-			Peakdesk__V1__TicketEvent te = PEAKDESK__V1__TICKET_EVENT__INIT;
-			te.kind = PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_ASSIGNED;
-			te.ticket_id = (char *)ticket_id;
-			te.public_id = PQgetvalue(t, 0, 3);
-			te.customer_id = PQgetvalue(t, 0, 4);
-			te.group = (char *)group;
-			te.agent_id = (char *)agent;
-			te.priority = atoi(PQgetvalue(t, 0, 1));
-			te.category = PQgetvalue(t, 0, 7);
-			te.account = PQgetvalue(t, 0, 6);
-			rc = rt_emit_ticket_event(tx, "ticket.assigned", &te, eb);
+	while (!*d->agent && n && rt_assign_pick(agents, n, &qt, &pick) == 1) {
+		PGresult *l = pd_txn_query(tx,
+				"UPDATE router.agents SET idle_since = now() WHERE agent_id = $1 "
+				"AND presence = 'online' AND open_tickets < capacity RETURNING 1",
+				1, (const char *[]){agents[pick].id}, &err, eb);
+		if (!l) {
+			rc = err;
+			break;
 		}
+		if (PQntuples(l) == 1)
+			snprintf(d->agent, sizeof(d->agent), "%s", agents[pick].id);
+		else
+			agents[pick].open = agents[pick].capacity; /* full or gone since the read */
+		PQclear(l);
 	}
 	free(agents);
 	PQclear(a);
-	PQclear(t);
 	return rc;
 }
 
@@ -334,55 +396,99 @@ static int assign(pd_txn *tx, const char *ticket_id, int *assigned, pd_errbuf *e
  * response of a new ticket, the next response once an agent has answered
  * before, and the resolution of a new or reopened ticket. The targets come
  * from the ticket's (possibly just raised) priority and its channel. */
-static int set_due(pd_txn *tx, const rt_context *ctx, const char *ticket_id, pd_errbuf *eb)
+static int set_due(pd_txn *tx, const rt_context *ctx, decision *d, pd_errbuf *eb)
 {
-	int err;
-	PGresult *r = pd_txn_query(tx,
-			"SELECT priority::text, channel, (extract(epoch FROM now()) * 1000)::bigint, "
-			"first_response_at IS NULL AND first_response_due IS NULL, "
-			"first_response_at IS NOT NULL AND next_response_due IS NULL AND status = 'open', "
-			"resolution_due IS NULL "
-			"FROM router.tickets WHERE ticket_id = $1 AND status NOT IN ('resolved', 'closed')",
-			1, (const char *[]){ticket_id}, &err, eb);
-	if (!r)
-		return err;
-	int rc = PD_OK;
-	if (PQntuples(r) == 1) {
-		int64_t now = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-		int prio = atoi(PQgetvalue(r, 0, 0));
-		const char *channel = PQgetvalue(r, 0, 1);
-		rt_loaded_policy pol;
-		rc = rt_sla_policy_load(tx, now, &pol, eb);
-		const char *campaign = NULL;
-		char fr[24] = "", nr[24] = "", rs[24] = "";
-		if (PQgetvalue(r, 0, 3)[0] == 't')
-			snprintf(fr, sizeof(fr), "%lld",
-				 (long long)rt_sla_target_ms(ctx, &pol, PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE, prio,
-							     channel, now, &campaign));
-		if (PQgetvalue(r, 0, 4)[0] == 't')
-			snprintf(nr, sizeof(nr), "%lld",
-				 (long long)rt_sla_target_ms(ctx, &pol, PEAKDESK__V1__SLA_KIND__SLA_KIND_NEXT_RESPONSE, prio,
-							     channel, now, NULL));
-		if (PQgetvalue(r, 0, 5)[0] == 't')
-			snprintf(rs, sizeof(rs), "%lld",
-				 (long long)rt_sla_target_ms(ctx, &pol, PEAKDESK__V1__SLA_KIND__SLA_KIND_RESOLUTION, prio,
-							     channel, now, NULL));
-		if (rc == PD_OK && (*fr || *nr || *rs))
-			rc = pd_txn_exec(tx,
-					 "UPDATE router.tickets SET "
-					 "first_response_due = coalesce(now() + make_interval(secs => nullif($2, '')::bigint / 1000.0), "
-					 "  first_response_due), "
-					 "sla_campaign_id = CASE WHEN $2 <> '' THEN $5 ELSE sla_campaign_id END, "
-					 "next_response_due = coalesce(now() + make_interval(secs => nullif($3, '')::bigint / 1000.0), "
-					 "  next_response_due), "
-					 "resolution_due = coalesce(now() + make_interval(secs => nullif($4, '')::bigint / 1000.0), "
-					 "  resolution_due) "
-					 "WHERE ticket_id = $1",
-					 5, (const char *[]){ticket_id, fr, nr, rs, campaign}, eb);
-		rt_sla_policy_free(&pol);
+	if (strcmp(d->status, "resolved") == 0 || strcmp(d->status, "closed") == 0)
+		return PD_OK;
+	int first = d->first_due_unset, next = d->next_due_unset && strcmp(d->status, "open") == 0,
+	    resolution = d->resolution_due_unset;
+	if (!first && !next && !resolution)
+		return PD_OK;
+	int64_t now = pd_now_ms();
+	rt_loaded_policy pol;
+	int rc = rt_sla_policy_load(tx, now, &pol, eb);
+	if (rc != PD_OK)
+		return rc;
+	static const struct {
+		int kind;
+		size_t off;
+	} clocks[] = {
+		{PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE, offsetof(decision, first_due)},
+		{PEAKDESK__V1__SLA_KIND__SLA_KIND_NEXT_RESPONSE, offsetof(decision, next_due)},
+		{PEAKDESK__V1__SLA_KIND__SLA_KIND_RESOLUTION, offsetof(decision, resolution_due)},
+	};
+	int wanted[] = {first, next, resolution};
+	for (size_t i = 0; i < 3; i++) {
+		if (!wanted[i])
+			continue;
+		/* the first response's campaign is the one the ticket is held to */
+		const char **campaign = i == 0 ? &d->sla_campaign : NULL;
+		snprintf((char *)d + clocks[i].off, 24, "%lld",
+			 (long long)rt_sla_target_ms(ctx, &pol, clocks[i].kind, d->priority, d->channel, now, campaign));
 	}
-	PQclear(r);
-	return rc;
+	/* the campaign id points into the policy's rows: keep it with d */
+	if (d->sla_campaign)
+		d->sla_campaign = pd_xstrdup(d->sla_campaign);
+	rt_sla_policy_free(&pol);
+	return PD_OK;
+}
+
+/* Writes what was decided in one UPDATE; an assignment also goes on the
+ * timeline and the bus. */
+static int ticket_write(pd_txn *tx, decision *d, pd_errbuf *eb)
+{
+	char prio[8], score[8];
+	snprintf(prio, sizeof(prio), "%d", d->priority);
+	snprintf(score, sizeof(score), "%d", d->risk_score);
+	const char *vals[] = {d->ticket_id,
+			      d->new_category,
+			      d->new_group,
+			      d->rule_id,
+			      d->tags.s,
+			      prio,
+			      d->risk_score >= 0 ? score : NULL,
+			      d->risk_score >= 0 ? (d->risk_flagged ? "true" : "false") : NULL,
+			      d->first_due,
+			      d->next_due,
+			      d->resolution_due,
+			      d->sla_campaign,
+			      d->agent};
+	int rc = pd_txn_exec(tx,
+			"UPDATE router.tickets SET "
+			"category = coalesce($2::text, category), "
+			"group_name = CASE WHEN group_name = '' AND $3::text IS NOT NULL THEN $3::text ELSE group_name END, "
+			"rule_id = coalesce($4::text, rule_id), "
+			"tags = CASE WHEN $5::text[] IS NULL THEN tags WHEN $2::text IS NOT NULL THEN $5::text[] "
+			"  WHEN tags @> $5::text[] THEN tags ELSE ARRAY(SELECT DISTINCT unnest(tags || $5::text[]) ORDER BY 1) END, "
+			"priority = greatest(priority, $6::smallint), "
+			"risk_score = coalesce($7::int, risk_score), risk_flagged = coalesce($8::boolean, risk_flagged), "
+			"first_response_due = coalesce(now() + make_interval(secs => nullif($9::text, '')::bigint / 1000.0), "
+			"  first_response_due), "
+			"sla_campaign_id = CASE WHEN $9::text <> '' THEN $12::text ELSE sla_campaign_id END, "
+			"next_response_due = coalesce(now() + make_interval(secs => nullif($10::text, '')::bigint / 1000.0), "
+			"  next_response_due), "
+			"resolution_due = coalesce(now() + make_interval(secs => nullif($11::text, '')::bigint / 1000.0), "
+			"  resolution_due), "
+			"agent_id = CASE WHEN $13::text <> '' THEN $13::text ELSE agent_id END, "
+			"assigned_at = CASE WHEN $13::text <> '' THEN now() ELSE assigned_at END "
+			"WHERE ticket_id = $1",
+			13, vals, eb);
+	if (rc != PD_OK || !*d->agent)
+		return rc;
+	rc = rt_timeline_add(tx, d->ticket_id, "assigned", "router", 1, "已分配客服为您处理 / An agent is on it", NULL, eb);
+	if (rc != PD_OK)
+		return rc;
+	Peakdesk__V1__TicketEvent te = PEAKDESK__V1__TICKET_EVENT__INIT;
+	te.kind = PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_ASSIGNED;
+	te.ticket_id = (char *)d->ticket_id;
+	te.public_id = (char *)d->public_id;
+	te.customer_id = (char *)d->customer_id;
+	te.group = (char *)group_of(d);
+	te.agent_id = d->agent;
+	te.priority = d->priority;
+	te.category = (char *)(d->new_category ? d->new_category : d->category);
+	te.account = (char *)d->account;
+	return rt_emit_ticket_event(tx, "ticket.assigned", &te, eb);
 }
 
 /* A question a machine answered from the facts, on a ticket no person has
@@ -408,30 +514,58 @@ static int wait_after_auto_answer(pd_txn *tx, const char *ticket_id, int *waitin
 int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
 	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
 {
+	(void)category; /* read with the rest of the ticket */
+	decision d;
+	int found;
+	int rc = ticket_read(tx, ticket_id, &d, &found, eb);
+	if (rc != PD_OK || !found) {
+		decision_free(&d);
+		return rc;
+	}
 	char template_name[40];
 	int answered = 0, waiting = 0;
-	int rc = classify(tx, ctx, ticket_id, category, m, template_name, eb);
-	if (rc == PD_OK)
-		rc = link_refs(tx, ticket_id, m->text, eb);
+	classify(ctx, &d, m, template_name);
+	rc = link_refs(tx, ticket_id, m->text, eb);
 	if (rc == PD_OK)
 		rc = auto_reply(tx, ticket_id, template_name, m->text, &answered, eb);
 	if (rc == PD_OK && answered)
 		rc = wait_after_auto_answer(tx, ticket_id, &waiting, eb);
 	if (rc == PD_OK)
-		rc = risk(tx, ticket_id, eb);
+		rc = risk(tx, &d, eb);
 	if (rc == PD_OK && !waiting)
-		rc = set_due(tx, ctx, ticket_id, eb);
-	int assigned;
+		rc = set_due(tx, ctx, &d, eb);
 	if (rc == PD_OK && !waiting)
-		rc = assign(tx, ticket_id, &assigned, eb);
+		rc = assign(tx, &d, eb);
+	if (rc == PD_OK)
+		rc = ticket_write(tx, &d, eb);
+	free((char *)d.sla_campaign);
+	decision_free(&d);
+	return rc;
+}
+
+/* Decides the clocks and the agent of a ticket (route) or only its agent. */
+static int route(pd_txn *tx, const rt_context *ctx, const char *ticket_id, int *assigned, pd_errbuf *eb)
+{
+	decision d;
+	int found;
+	*assigned = 0;
+	int rc = ticket_read(tx, ticket_id, &d, &found, eb);
+	if (rc == PD_OK && found && ctx)
+		rc = set_due(tx, ctx, &d, eb);
+	if (rc == PD_OK && found)
+		rc = assign(tx, &d, eb);
+	if (rc == PD_OK && found && (*d.agent || ctx))
+		rc = ticket_write(tx, &d, eb);
+	*assigned = *d.agent != 0;
+	free((char *)d.sla_campaign);
+	decision_free(&d);
 	return rc;
 }
 
 int rt_route_ticket(pd_txn *tx, const rt_context *ctx, const char *ticket_id, pd_errbuf *eb)
 {
 	int assigned;
-	int rc = set_due(tx, ctx, ticket_id, eb);
-	return rc == PD_OK ? assign(tx, ticket_id, &assigned, eb) : rc;
+	return route(tx, ctx, ticket_id, &assigned, eb);
 }
 
 int rt_assign_waiting(pd_txn *tx, const char *group, pd_errbuf *eb)
@@ -440,16 +574,27 @@ int rt_assign_waiting(pd_txn *tx, const char *group, pd_errbuf *eb)
 	/* The group queue in order: priority, then age (SLA deadlines follow
 	 * from both until the SLA clocks are wired in). */
 	PGresult *r = pd_txn_query(tx,
-			"SELECT ticket_id FROM router.tickets WHERE agent_id = '' AND status = 'open' "
+			"SELECT ticket_id, group_name, escalation_tier FROM router.tickets WHERE agent_id = '' AND status = 'open' "
 			"AND ($1 = '' OR group_name = $1) ORDER BY priority DESC, created_at LIMIT 100",
 			1, (const char *[]){group ? group : ""}, &err, eb);
 	if (!r)
 		return err;
+	/* A group (at a tier) nobody could take a ticket of is full for the
+	 * rest of the walk: its later tickets keep their place without a
+	 * lookup each. */
+	int full[100];
+	size_t n_full = 0;
 	int rc = PD_OK, assigned = 1;
 	for (int i = 0; i < PQntuples(r) && rc == PD_OK; i++) {
-		rc = assign(tx, PQgetvalue(r, i, 0), &assigned, eb);
-		if (!assigned && group && *group)
-			break; /* the group is full: the rest keeps its place */
+		size_t k = 0;
+		while (k < n_full && !(strcmp(PQgetvalue(r, full[k], 1), PQgetvalue(r, i, 1)) == 0 &&
+				       strcmp(PQgetvalue(r, full[k], 2), PQgetvalue(r, i, 2)) == 0))
+			k++;
+		if (k < n_full)
+			continue;
+		rc = route(tx, NULL, PQgetvalue(r, i, 0), &assigned, eb);
+		if (!assigned)
+			full[n_full++] = i;
 	}
 	PQclear(r);
 	return rc;

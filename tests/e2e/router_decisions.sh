@@ -61,4 +61,16 @@ say calm m3 '请问这件衣服有XL码吗？' >/dev/null
 check "a presale question" wait_ticket calm
 eq "scores no risk" 0 "$(ticket_of calm risk_score)"
 check "and is not a complaint" test "$(ticket_of calm category)" != complaint
+# Each agent's open-ticket count (what assignment reads) moves with the
+# tickets, whoever changes them: assignment, resolving, a hand-made fix.
+load_of() { psql_q "SELECT open_tickets FROM router.agents WHERE agent_id = '$1'"; }
+drift() { psql_q "SELECT count(*) FROM router.agents a WHERE open_tickets <> (SELECT count(*) FROM router.tickets t WHERE t.agent_id = a.agent_id AND t.status NOT IN ('resolved', 'closed'))"; }
+eq "carol carries the angry customer's ticket" 1 "$(load_of carol)"
+eq "dave carries the parcel's ticket" 1 "$(load_of dave)"
+eq "no agent's count differs from their open tickets" 0 "$(drift)"
+psql_q "UPDATE router.tickets SET status = 'resolved' WHERE agent_id = 'carol'"
+eq "a resolved ticket no longer counts" 0 "$(load_of carol)"
+psql_q "UPDATE router.tickets SET agent_id = 'bob', status = 'open' WHERE agent_id = 'carol'"
+eq "reopened and moved to bob: it counts for bob" "0 1" "$(load_of carol) $(load_of bob)"
+eq "still no drift" 0 "$(drift)"
 pd_done
