@@ -75,6 +75,29 @@ static void uuid_array(pd_strbuf *sb, pd_ingest_item *items, size_t n, int statu
 	pd_sb_add(sb, "}", 1);
 }
 
+/* The 16-byte ids of the ACCEPTED items as a binary uuid[] (array_recv's
+ * format: ndim, flags, element type 2950, size, lower bound, then length
+ * and bytes per element): no text to format here or to parse there. */
+static int uuid_array_bin(pd_strbuf *sb, pd_ingest_item *items, size_t n)
+{
+	uint32_t count = 0;
+	uint8_t hdr[20] = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x0b, 0x86, 0, 0, 0, 0, 0, 0, 0, 1};
+	pd_sb_add(sb, (const char *)hdr, sizeof(hdr));
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].status != ACK(ACCEPTED) || items[i].env->event_id.len != 16)
+			continue;
+		static const uint8_t len16[4] = {0, 0, 0, 16};
+		pd_sb_add(sb, (const char *)len16, 4);
+		pd_sb_add(sb, (const char *)items[i].env->event_id.data, 16);
+		count++;
+	}
+	uint8_t *h = (uint8_t *)sb->s;
+	h[12] = (uint8_t)(count >> 24), h[13] = (uint8_t)(count >> 16), h[14] = (uint8_t)(count >> 8), h[15] = (uint8_t)count;
+	if (count == 0)
+		h[3] = 0; /* an empty array has no dimension */
+	return count ? (int)sb->len : 12;
+}
+
 /* qsort has no context argument; the writer thread is the only caller. */
 static _Thread_local const pd_ingest_item *g_sort_items;
 
@@ -110,33 +133,53 @@ static int ingest_apply(pd_txn *tx, pd_job *job)
 			j->items[i].reason[0] = 0;
 		}
 	}
-	/* 1. Claim the event ids; the ones already there are duplicates. A
-	 *    duplicate inside the same request is caught by the conflict too. */
+	/* 1. Claim the event ids: the ones already logged are duplicates, and
+	 *    so is every repeat of an id within the request (the first one
+	 *    counts). The ids go in as a binary uuid[]; the statement returns
+	 *    only the ids it did not insert, i.e. those already logged:
+	 *    usually none, so nothing to format, send or parse. (ON CONFLICT
+	 *    DO NOTHING, not a lookup then a plain INSERT: the arbiter always
+	 *    uses the primary key, whereas a lookup's cached generic plan,
+	 *    made while the log was small, can scan the whole log per id.) */
 	pd_strbuf ids = {0};
-	uuid_array(&ids, j->items, j->n, ACK(ACCEPTED), 0);
+	int ids_len = uuid_array_bin(&ids, j->items, j->n);
 	int err;
-	char sql[256];
+	char sql[512];
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO %s(event_id) SELECT DISTINCT unnest($1::uuid[]) "
-		 "ON CONFLICT DO NOTHING RETURNING event_id", ing->log_table);
+		 "WITH ins AS (INSERT INTO %s(event_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING "
+		 "RETURNING event_id) SELECT unnest($1::uuid[]) EXCEPT SELECT event_id FROM ins",
+		 ing->log_table);
 	/* One ingest log per process, so a fixed statement name is unique. */
-	PGresult *r = pd_db_query(pd_txn_db(tx), "pd_ingest_claim", sql, 1, (const char *[]){ids.s}, &err, &eb);
+	PGresult *r = pd_db_query_bin(pd_txn_db(tx), "pd_ingest_claim", sql, 1, (const char *[]){ids.s},
+				      (const int[]){ids_len}, (const int[]){1}, &err, &eb);
 	pd_sb_free(&ids);
 	if (!r)
 		return err;
-	/* Mark everything duplicate, then flip the first occurrence of each
-	 * returned id back to accepted. */
-	for (size_t i = 0; i < j->n; i++)
-		if (j->items[i].status == ACK(ACCEPTED))
-			j->items[i].status = ACK(DUPLICATE);
-	/* Items sorted by (event id, position): a returned id finds its first
-	 * occurrence by binary search (a linear scan per row was quadratic in
-	 * the batch and showed up as the writer's top cost). */
+	/* Items sorted by (event id, position): the first of each id stays
+	 * ACCEPTED, its repeats are DUPLICATE, and a returned id finds its
+	 * first occurrence by binary search (a linear scan per row was
+	 * quadratic in the batch and showed up as the writer's top cost). */
 	size_t *order = pd_xmalloc((j->n ? j->n : 1) * sizeof(*order));
 	for (size_t i = 0; i < j->n; i++)
 		order[i] = i;
 	g_sort_items = j->items;
 	qsort(order, j->n, sizeof(*order), cmp_item_ids);
+	const pd_ingest_item *prev = NULL;
+	for (size_t k = 0; k < j->n; k++) {
+		pd_ingest_item *it = &j->items[order[k]];
+		if (it->status != ACK(ACCEPTED))
+			continue;
+		if (it->env->event_id.len != 16) { /* validation refuses these; never apply one unclaimed */
+			it->status = ACK(REJECTED);
+			it->invalid = 1;
+			snprintf(it->reason, sizeof(it->reason), "event_id must be a 16-byte UUID");
+			continue;
+		}
+		if (prev && memcmp(prev->env->event_id.data, it->env->event_id.data, 16) == 0)
+			it->status = ACK(DUPLICATE);
+		else
+			prev = it;
+	}
 	for (int row = 0; row < PQntuples(r); row++) {
 		uint8_t id[16];
 		if (pd_uuid_parse(PQgetvalue(r, row, 0), id) != PD_OK)
@@ -150,10 +193,8 @@ static int ingest_apply(pd_txn *tx, pd_job *job)
 				hi = mid;
 		}
 		for (; lo < j->n && cmp_to_id(&j->items[order[lo]], id) == 0; lo++)
-			if (j->items[order[lo]].status == ACK(DUPLICATE)) {
-				j->items[order[lo]].status = ACK(ACCEPTED);
-				break;
-			}
+			if (j->items[order[lo]].status == ACK(ACCEPTED))
+				j->items[order[lo]].status = ACK(DUPLICATE);
 	}
 	free(order);
 	PQclear(r);

@@ -63,6 +63,15 @@ int st_sales_cache_get(const st_sales_cache *c, const char *sku, int64_t now_ms,
 	return 1;
 }
 
+int st_sales_cache_peek(const st_sales_cache *c, const char *sku, int64_t *units)
+{
+	const struct entry *e = find(c->slots, c->cap, sku);
+	if (!e->sku)
+		return 0;
+	*units = e->units;
+	return 1;
+}
+
 static void grow(st_sales_cache *c)
 {
 	size_t cap = c->cap * 2;

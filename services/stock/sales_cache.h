@@ -18,6 +18,9 @@ void st_sales_cache_free(st_sales_cache *c);
 /* 1 and *units when sku was stored less than ttl_ms before now_ms. */
 int st_sales_cache_get(const st_sales_cache *c, const char *sku, int64_t now_ms, int64_t *units);
 void st_sales_cache_put(st_sales_cache *c, const char *sku, int64_t units, int64_t now_ms);
+/* 1 and *units when sku was ever stored, however long ago (the value just
+ * fetched, even with a TTL of 0). */
+int st_sales_cache_peek(const st_sales_cache *c, const char *sku, int64_t *units);
 size_t st_sales_cache_size(const st_sales_cache *c);
 
 #endif

@@ -62,6 +62,14 @@ eq "a later ETA re-sends the shortage" 2 "$(topic_count stock.shortage)"
 eq "recorded as an ETA update of episode 1" "1|1" "$(psql_q "SELECT count(*), max(eta_updates) FROM stock.shortages")"
 level 20000000-0000-4000-8000-000000000004 SKU-PHONE HZ1 0 4 ',"restockEtaMs":"'$((now_ms + 2 * 86400000))'"' | pub stock
 eq "an earlier ETA does not" 2 "$(topic_count stock.shortage)"
+eta_ms() { psql_q "SELECT (extract(epoch FROM restock_eta) * 1000)::bigint FROM stock.levels WHERE sku = '$1' AND warehouse = '$2'"; }
+eq "but the level holds the earlier ETA" "$((now_ms + 2 * 86400000))" "$(eta_ms SKU-PHONE HZ1)"
+# Later than the stored ETA, though earlier than the one announced last:
+# customers hear again (the rule compares with the level's ETA).
+level 20000000-0000-4000-8000-000000000005 SKU-PHONE HZ1 0 5 ',"restockEtaMs":"'$((now_ms + 2 * 86400000 + 43200000))'"' | pub stock
+eq "an ETA later than the stored one re-sends the shortage" 3 "$(topic_count stock.shortage)"
+eq "recorded as the second ETA update, the level holds it" "2|$((now_ms + 2 * 86400000 + 43200000))" \
+  "$(psql_q "SELECT eta_updates FROM stock.shortages WHERE sku = 'SKU-PHONE' AND episode = 1")|$(eta_ms SKU-PHONE HZ1)"
 
 # Out of order: version 7 arrives before version 6; 7 stays.
 level 20000000-0000-4000-8000-000000000007 SKU-PHONE HZ1 300 7 ',"lowStockThreshold":"100"' | pub stock
@@ -69,13 +77,51 @@ level 20000000-0000-4000-8000-000000000006 SKU-PHONE HZ1 0 6 ',"lowStockThreshol
 eq "the newest version wins" "300|7|f" "$(psql_q "SELECT available, version, shortage_open FROM stock.levels WHERE sku = 'SKU-PHONE'")"
 eq "the restock ended the episode once" "1" "$(topic_count stock.restocked)"
 check "restocked_at recorded" test "$(psql_q "SELECT restocked_at IS NOT NULL FROM stock.shortages WHERE episode = 1")" = t
-eq "the stale zero did not open an episode" 2 "$(topic_count stock.shortage)"
+eq "the stale zero did not open an episode" 3 "$(topic_count stock.shortage)"
 
 # A periodic full sync resends the same numbers under a newer version: the
 # version moves, nobody is told anything changed.
 changed_before=$(topic_count stock.level_changed)
 level 20000000-0000-4000-8000-000000000015 SKU-PHONE HZ1 300 8 ',"lowStockThreshold":"100"' | pub stock
 eq "same numbers, newer version: stored, no level_changed" "8|$changed_before" "$(psql_q "SELECT version FROM stock.levels WHERE sku = 'SKU-PHONE' AND warehouse = 'HZ1'")|$(topic_count stock.level_changed)"
+
+# Several reports of one SKU and warehouse in one request, in any order:
+# the newest wins, one stock.level_changed carries it (with the name given
+# earlier in the same request), and the stock-out it shows is one episode,
+# announced once; the stale and the intermediate reports are accepted.
+lamp() { # event_id version available [extra json]
+  printf '{"eventId":"%s","occurredAtMs":"%s","stockLevel":{"sku":"SKU-LAMP","warehouse":"HZ1","onHand":"%s","available":"%s","version":"%s"%s}}\n' \
+    "$1" "$now_ms" "$3" "$3" "$2" "${4:-}"
+}
+changed0=$(topic_count stock.level_changed) short0=$(topic_count stock.shortage)
+{ lamp 20000000-0000-4000-8000-000000000301 3 0 ',"restockEtaMs":"'$((now_ms + 86400000))'"'
+  lamp 20000000-0000-4000-8000-000000000302 1 40 ',"skuName":"护眼台灯"'
+  lamp 20000000-0000-4000-8000-000000000303 4 0 ',"restockEtaMs":"'$((now_ms + 2 * 86400000))'"'
+  lamp 20000000-0000-4000-8000-000000000304 2 10
+  lamp 20000000-0000-4000-8000-000000000302 1 40 ',"skuName":"护眼台灯"'
+} >"$WORK/lamp.jsonl"
+"$BIN/peakdesk" publish --to stock "$WORK/lamp.jsonl" >"$WORK/lamp.out" 2>&1
+eq "one request, five acks: four accepted, the repeated event id a duplicate" "4|1" \
+  "$(grep -c ACK_STATUS_ACCEPTED "$WORK/lamp.out")|$(grep -c ACK_STATUS_DUPLICATE "$WORK/lamp.out")"
+eq "the newest report is stored" "4|0|true|1|$((now_ms + 2 * 86400000))" \
+  "$(psql_q "SELECT version || '|' || available || '|' || shortage_open || '|' || episodes FROM stock.levels WHERE sku = 'SKU-LAMP'")|$(eta_ms SKU-LAMP HZ1)"
+eq "one stock.level_changed and one stock.shortage for the request" "$((changed0 + 1))|$((short0 + 1))" \
+  "$(topic_count stock.level_changed)|$(topic_count stock.shortage)"
+"$BIN/peakdesk" tail --name lamp-check --topic stock.level_changed --out "$WORK/changed.jsonl" --count "$((changed0 + 1))" >/dev/null 2>&1 &
+TP=$!
+wait_for "tail" 20 sh -c "[ \$(wc -l <'$WORK/changed.jsonl' 2>/dev/null || echo 0) -ge $((changed0 + 1)) ]"
+kill $TP 2>/dev/null; wait $TP 2>/dev/null
+eq "it carries the newest level and the SKU's name" "SKU-LAMP 4 0 护眼台灯" "$(python3 -c '
+import json,sys
+for line in open(sys.argv[1]):
+    l=json.loads(line)["stockLevel"]
+    if l["sku"] == "SKU-LAMP": print(l["sku"], l["version"], l.get("available", "0"), l["skuName"])' "$WORK/changed.jsonl")"
+{ lamp 20000000-0000-4000-8000-000000000305 5 0 ',"restockEtaMs":"'$((now_ms + 2 * 86400000))'"'
+  lamp 20000000-0000-4000-8000-000000000301 3 0
+  lamp 20000000-0000-4000-8000-000000000306 6 0 ',"restockEtaMs":"'$((now_ms + 86400000))'"'
+} | pub stock
+eq "then still out with an earlier ETA (and a resent report): no new shortage" "$((short0 + 1))|1" \
+  "$(topic_count stock.shortage)|$(psql_q "SELECT episodes FROM stock.levels WHERE sku = 'SKU-LAMP'")"
 
 # Low stock: one warning per dip below the threshold.
 level 20000000-0000-4000-8000-000000000008 SKU-PHONE HZ1 90 9 ',"lowStockThreshold":"100"' | pub stock
@@ -88,6 +134,14 @@ eq "a new dip warns again" 2 "$(topic_count stock.low)"
 level 20000000-0000-4000-8000-000000000012 SKU-PHONE SH2 20000 1 | pub stock
 level 20000000-0000-4000-8000-000000000013 SKU-PHONE SH2 14000 2 | pub stock
 eq "below an hour of sales warns" 3 "$(topic_count stock.low)"
+# With the sales cache off every batch asks for the last hour's sales, and
+# uses what it got.
+kill "$PID_stock" 2>/dev/null
+wait "$PID_stock" 2>/dev/null
+pd_start stock PEAKDESK_STOCK_SALES_CACHE_MS=0 || exit 1
+level 20000000-0000-4000-8000-000000000014 SKU-PHONE GZ3 20000 1 | pub stock
+level 20000000-0000-4000-8000-000000000016 SKU-PHONE GZ3 14000 2 | pub stock
+eq "also with PEAKDESK_STOCK_SALES_CACHE_MS=0" 4 "$(topic_count stock.low)"
 
 # Bad reports are rejected with a reason and change nothing.
 before=$(psql_q "SELECT count(*) FROM bus.outbox")

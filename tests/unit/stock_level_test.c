@@ -100,6 +100,20 @@ START_TEST(restock_below_threshold_does_not_warn_twice)
 }
 END_TEST
 
+/* PEAKDESK_STOCK_SALES_CACHE_MS=0: nothing is reused, yet the value just
+ * fetched is the one to use (peek). */
+START_TEST(cache_ttl_zero_never_reuses_but_peeks)
+{
+	st_sales_cache *c = st_sales_cache_new(0);
+	int64_t v = -1;
+	st_sales_cache_put(c, "A", 15000, 1000);
+	ck_assert(!st_sales_cache_get(c, "A", 1000, &v));
+	ck_assert(st_sales_cache_peek(c, "A", &v));
+	ck_assert_int_eq(v, 15000);
+	st_sales_cache_free(c);
+}
+END_TEST
+
 START_TEST(cache_expires_and_grows)
 {
 	st_sales_cache *c = st_sales_cache_new(60000);
@@ -110,6 +124,10 @@ START_TEST(cache_expires_and_grows)
 	ck_assert_int_eq(v, 7);
 	ck_assert(!st_sales_cache_get(c, "A", 61000, &v)); /* expired */
 	ck_assert(!st_sales_cache_get(c, "A", 999, &v));   /* clock went back */
+	v = -1;
+	ck_assert(st_sales_cache_peek(c, "A", &v)); /* the stored value, whatever its age */
+	ck_assert_int_eq(v, 7);
+	ck_assert(!st_sales_cache_peek(c, "B", &v));
 	st_sales_cache_put(c, "A", 9, 2000);
 	ck_assert(st_sales_cache_get(c, "A", 2000, &v));
 	ck_assert_int_eq(v, 9);
@@ -145,6 +163,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, lo);
 	TCase *ca = tcase_create("sales_cache");
 	tcase_add_test(ca, cache_expires_and_grows);
+	tcase_add_test(ca, cache_ttl_zero_never_reuses_but_peeks);
 	suite_add_tcase(s, ca);
 	return s;
 }
