@@ -30,6 +30,7 @@ typedef struct decision {
 	PGresult *row; /* the ticket as read; the strings below point into it */
 	const char *group, *public_id, *customer_id, *channel, *account, *category, *status;
 	int priority, min_tier, has_agent, first_due_unset, next_due_unset, resolution_due_unset;
+	int fresh; /* opened by this message: no signals, refs or clocks yet */
 	/* decided: NULL / -1 / "" = leave the column as it is */
 	const char *new_category, *new_group, *rule_id;
 	pd_strbuf tags;      /* array literal; replaces tags when new_category, else joins them */
@@ -67,6 +68,25 @@ static int ticket_read(pd_txn *tx, const char *ticket_id, decision *d, int *foun
 	d->next_due_unset = PQgetvalue(d->row, 0, 11)[0] == 't';
 	d->resolution_due_unset = PQgetvalue(d->row, 0, 12)[0] == 't';
 	return PD_OK;
+}
+
+/* The state threading.c gave a ticket it has just inserted. */
+static void ticket_fresh(const char *ticket_id, const rt_new_ticket *t, const Peakdesk__V1__CustomerMessage *m,
+			 decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->ticket_id = ticket_id;
+	d->risk_score = -1;
+	d->fresh = 1;
+	d->group = "";
+	d->public_id = t->public_id;
+	d->customer_id = t->customer_id;
+	d->channel = pd_channel_name(m->channel);
+	d->account = m->account;
+	d->category = "unclassified";
+	d->status = "open";
+	d->priority = 2;
+	d->first_due_unset = d->resolution_due_unset = 1;
 }
 
 static void decision_free(decision *d)
@@ -306,7 +326,9 @@ static int risk(pd_txn *tx, decision *d, pd_errbuf *eb)
 	d->risk_score = res.score;
 	d->risk_flagged = res.flagged;
 	raise_priority(d, rt_risk_priority(1, res.score, &pol));
-	rc = pd_txn_exec(tx, "DELETE FROM router.ticket_risk_signals WHERE ticket_id = $1", 1, (const char *[]){d->ticket_id}, eb);
+	if (!d->fresh)
+		rc = pd_txn_exec(tx, "DELETE FROM router.ticket_risk_signals WHERE ticket_id = $1", 1,
+				 (const char *[]){d->ticket_id}, eb);
 	if (rc != PD_OK || res.n_signals == 0)
 		return rc;
 	pd_strbuf codes = {0}, weights = {0}, evidence = {0}, *cols[] = {&codes, &weights, &evidence};
@@ -511,13 +533,15 @@ static int wait_after_auto_answer(pd_txn *tx, const char *ticket_id, int *waitin
 	return PD_OK;
 }
 
-int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
+int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt_new_ticket *fresh,
 	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
 {
-	(void)category; /* read with the rest of the ticket */
 	decision d;
-	int found;
-	int rc = ticket_read(tx, ticket_id, &d, &found, eb);
+	int found = 1, rc = PD_OK;
+	if (fresh)
+		ticket_fresh(ticket_id, fresh, m, &d);
+	else
+		rc = ticket_read(tx, ticket_id, &d, &found, eb);
 	if (rc != PD_OK || !found) {
 		decision_free(&d);
 		return rc;

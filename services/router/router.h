@@ -65,9 +65,15 @@ int rt_emit_notice(pd_txn *tx, const char *outbound_id, int channel, const char 
 		   const char *subject, const char *text, pd_errbuf *eb);
 /* Emits ticket.<something> with te as the body (timeline.c). */
 int rt_emit_ticket_event(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEvent *te, pd_errbuf *eb);
+/* A ticket m has just opened: what rt_decide would otherwise read back. */
+typedef struct rt_new_ticket {
+	const char *public_id, *customer_id;
+} rt_new_ticket;
+
 /* Classification, linked numbers, risk and assignment for a ticket that
- * just received m (decide.c). category: the ticket's current category. */
-int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const char *category,
+ * just received m (decide.c). fresh: the ticket m opened in this
+ * transaction (its state is known), NULL for an existing one. */
+int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt_new_ticket *fresh,
 	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb);
 
 /* SLA clocks and assignment for a ticket opened without a customer

@@ -38,32 +38,23 @@ static int emit_ticket(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEventK
 	return rt_emit_ticket_event(tx, topic, &te, eb);
 }
 
-/* The customer behind (account, external user), created on first contact. */
-static int find_customer(pd_txn *tx, const Peakdesk__V1__CustomerMessage *m, char out[PD_UUID_TEXT], pd_errbuf *eb)
+/* The customer behind (account, external user), created on first contact
+ * (customer and identity in one statement). known: the customer id already
+ * looked up, "" when the identity is new. */
+static int find_customer(pd_txn *tx, const Peakdesk__V1__CustomerMessage *m, const char *known,
+			 char out[PD_UUID_TEXT], pd_errbuf *eb)
 {
-	int err;
-	PGresult *r = pd_txn_query(tx,
-			"SELECT coalesce(c.merged_into, c.customer_id) FROM router.identities i "
-			"JOIN router.customers c USING (customer_id) WHERE i.account = $1 AND i.external_user_id = $2",
-			2, (const char *[]){m->account, m->external_user_id}, &err, eb);
-	if (!r)
-		return err;
-	if (PQntuples(r) == 1) {
-		snprintf(out, PD_UUID_TEXT, "%s", PQgetvalue(r, 0, 0));
-		PQclear(r);
+	if (*known) {
+		snprintf(out, PD_UUID_TEXT, "%s", known);
 		return PD_OK;
 	}
-	PQclear(r);
 	pd_uuid_new_text(out);
-	int rc = pd_txn_exec(tx, "INSERT INTO router.customers(customer_id, display_name) VALUES ($1, $2)", 2,
-			(const char *[]){out, m->external_user_name}, eb);
-	if (rc == PD_OK)
-		rc = pd_txn_exec(tx,
-			    "INSERT INTO router.identities(account, external_user_id, channel, customer_id, display_name) "
-			    "VALUES ($1, $2, $3, $4, $5)",
-			    5, (const char *[]){m->account, m->external_user_id, pd_channel_name(m->channel), out, m->external_user_name},
-			    eb);
-	return rc;
+	return pd_txn_exec(tx,
+			   "WITH c AS (INSERT INTO router.customers(customer_id, display_name) VALUES ($4, $5)) "
+			   "INSERT INTO router.identities(account, external_user_id, channel, customer_id, display_name) "
+			   "VALUES ($1, $2, $3, $4, $5)",
+			   5, (const char *[]){m->account, m->external_user_id, pd_channel_name(m->channel), out, m->external_user_name},
+			   eb);
 }
 
 /* A short subject for agents' lists: the e-mail subject, else the start of
@@ -88,19 +79,23 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 			       pd_errbuf *eb)
 {
 	int err;
-	/* Already applied? (a message id is unique across the suite) */
-	PGresult *r = pd_txn_query(tx, "SELECT 1 FROM router.ticket_messages WHERE message_id = $1", 1,
-			(const char *[]){m->message_id}, &err, eb);
+	/* Already applied? (a message id is unique across the suite) And the
+	 * customer behind the identity, if known, in the same round trip. */
+	PGresult *r = pd_txn_query(tx,
+			"SELECT EXISTS (SELECT 1 FROM router.ticket_messages WHERE message_id = $1), "
+			"(SELECT coalesce(c.merged_into, c.customer_id) FROM router.identities i "
+			" JOIN router.customers c USING (customer_id) WHERE i.account = $2 AND i.external_user_id = $3)",
+			3, (const char *[]){m->message_id, m->account, m->external_user_id}, &err, eb);
 	if (!r)
 		return err;
-	int seen = PQntuples(r) > 0;
-	PQclear(r);
-	if (seen)
+	if (PQgetvalue(r, 0, 0)[0] == 't') {
+		PQclear(r);
 		return PD_OK;
-
+	}
 	struct ticket t = {.priority = 2};
 	snprintf(t.category, sizeof(t.category), "unclassified");
-	int rc = find_customer(tx, m, t.customer_id, eb);
+	int rc = find_customer(tx, m, PQgetvalue(r, 0, 1), t.customer_id, eb);
+	PQclear(r);
 	if (rc != PD_OK)
 		return rc;
 	/* Channel events (a WeChat follow, a menu click) say who the customer
@@ -189,8 +184,9 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 		rc = rt_timeline_add(tx, t.ticket_id, "message", "customer", 1, "您发送了新消息 / You wrote to us", NULL, eb);
 	if (rc == PD_OK)
 		rc = rt_merges_note(tx, t.ticket_id, eb);
+	rt_new_ticket fresh = {.public_id = t.public_id, .customer_id = t.customer_id};
 	if (rc == PD_OK)
-		rc = rt_decide(tx, ctx, t.ticket_id, t.category, m, eb);
+		rc = rt_decide(tx, ctx, t.ticket_id, found && (is_open || reopen) ? NULL : &fresh, m, eb);
 	return rc;
 }
 
