@@ -8,7 +8,8 @@
 #include "logistics.h"
 #include "service.h"
 
-static char salt[256], no_scan_hours[16], grace_minutes[16], sweep_ms[16];
+static char salt[256], no_scan_hours[16], grace_minutes[16], sweep_ms[16], days_ahead[16], keep_days[16],
+	partition_ms[16];
 
 static const pd_config_extra extras[] = {
 	{"PEAKDESK_KUAIDI100_SALT", "", "salt of the Kuaidi100 push sign (MD5 of param + salt)", salt, sizeof(salt), 1},
@@ -17,6 +18,12 @@ static const pd_config_extra extras[] = {
 	{"PEAKDESK_LOGISTICS_PROMISE_GRACE_MINUTES", "0", "grace after the promised delivery time", grace_minutes,
 	 sizeof(grace_minutes), 0},
 	{"PEAKDESK_LOGISTICS_DELAY_CHECK_MS", "60000", "how often the delay timer runs", sweep_ms, sizeof(sweep_ms), 0},
+	{"PEAKDESK_LOGISTICS_TRACKING_DAYS_AHEAD", "7", "day partitions of the carrier scans created this many days ahead",
+	 days_ahead, sizeof(days_ahead), 0},
+	{"PEAKDESK_LOGISTICS_TRACKING_KEEP_DAYS", "90", "carrier scans kept this many days, then dropped by day (0: kept)",
+	 keep_days, sizeof(keep_days), 0},
+	{"PEAKDESK_LOGISTICS_PARTITION_CHECK_MS", "3600000", "how often the scans' day partitions are maintained",
+	 partition_ms, sizeof(partition_ms), 0},
 	{NULL, NULL, NULL, NULL, 0, 0},
 };
 
@@ -29,6 +36,12 @@ static void on_sweep(void *arg)
 {
 	struct app *a = arg;
 	lg_delay_sweep_submit(a->svc.bus, &a->ctx);
+}
+
+static void on_partitions(void *arg)
+{
+	struct app *a = arg;
+	lg_tracking_partitions_submit(a->svc.bus, &a->ctx);
 }
 
 int main(int argc, char **argv)
@@ -49,6 +62,13 @@ int main(int argc, char **argv)
 		pd_log_error("PEAKDESK_LOGISTICS_PROMISE_GRACE_MINUTES must be >= 0", "value=%s", grace_minutes);
 		return 2;
 	}
+	a.ctx.tracking_days_ahead = atoi(days_ahead);
+	a.ctx.tracking_keep_days = atoi(keep_days);
+	if (a.ctx.tracking_days_ahead < 0 || a.ctx.tracking_days_ahead > 366 || a.ctx.tracking_keep_days < 0) {
+		pd_log_error("PEAKDESK_LOGISTICS_TRACKING_DAYS_AHEAD must be 0..366 and _KEEP_DAYS >= 0",
+			     "days_ahead=%s keep_days=%s", days_ahead, keep_days);
+		return 2;
+	}
 	if (!*salt)
 		pd_log_warn("PEAKDESK_KUAIDI100_SALT is empty: carrier pushes are checked with MD5(param) only, "
 			    "which anyone can compute; set the salt you gave Kuaidi100", "%s", "");
@@ -58,6 +78,9 @@ int main(int argc, char **argv)
 	}
 	lg_carrier_http_route(a.svc.http, a.svc.bus, &a.ctx, salt);
 	pd_service_every(&a.svc, atoi(sweep_ms), 60000, on_sweep, &a);
+	/* today's partition before the first scan of the day, not an hour later */
+	on_partitions(&a);
+	pd_service_every(&a.svc, atoi(partition_ms), 3600000, on_partitions, &a);
 
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);
