@@ -36,7 +36,7 @@ typedef struct decision {
 	pd_strbuf tags;      /* array literal; replaces tags when new_category, else joins them */
 	int risk_score, risk_flagged;
 	char first_due[24], next_due[24], resolution_due[24];
-	const char *sla_campaign;
+	char *sla_campaign; /* owned */
 	char agent[72];
 } decision;
 
@@ -91,6 +91,7 @@ static void ticket_fresh(const char *ticket_id, const rt_new_ticket *t, const Pe
 
 static void decision_free(decision *d)
 {
+	free(d->sla_campaign);
 	pd_sb_free(&d->tags);
 	PQclear(d->row);
 }
@@ -444,13 +445,14 @@ static int set_due(pd_txn *tx, const rt_context *ctx, decision *d, pd_errbuf *eb
 		if (!wanted[i])
 			continue;
 		/* the first response's campaign is the one the ticket is held to */
-		const char **campaign = i == 0 ? &d->sla_campaign : NULL;
+		const char *campaign = NULL;
 		snprintf((char *)d + clocks[i].off, 24, "%lld",
-			 (long long)rt_sla_target_ms(ctx, &pol, clocks[i].kind, d->priority, d->channel, now, campaign));
+			 (long long)rt_sla_target_ms(ctx, &pol, clocks[i].kind, d->priority, d->channel, now,
+						     i == 0 ? &campaign : NULL));
+		/* the campaign id points into the policy's rows: d keeps a copy */
+		if (campaign)
+			d->sla_campaign = pd_xstrdup(campaign);
 	}
-	/* the campaign id points into the policy's rows: keep it with d */
-	if (d->sla_campaign)
-		d->sla_campaign = pd_xstrdup(d->sla_campaign);
 	rt_sla_policy_free(&pol);
 	return PD_OK;
 }
@@ -562,7 +564,6 @@ int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt
 		rc = assign(tx, &d, eb);
 	if (rc == PD_OK)
 		rc = ticket_write(tx, &d, eb);
-	free((char *)d.sla_campaign);
 	decision_free(&d);
 	return rc;
 }
@@ -581,7 +582,6 @@ static int route(pd_txn *tx, const rt_context *ctx, const char *ticket_id, int *
 	if (rc == PD_OK && found && (*d.agent || ctx))
 		rc = ticket_write(tx, &d, eb);
 	*assigned = *d.agent != 0;
-	free((char *)d.sla_campaign);
 	decision_free(&d);
 	return rc;
 }
