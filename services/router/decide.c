@@ -369,13 +369,17 @@ static int assign(pd_txn *tx, decision *d, pd_errbuf *eb)
 	/* The order is rt_assign_pick's (lowest load ratio, idle longest in
 	 * ms, id bytewise; equal ratios of small integers are equal doubles),
 	 * so the first rows hold the agent it picks. */
-	PGresult *a = pd_txn_query(tx,
-			"SELECT agent_id, tier, capacity, (extract(epoch FROM idle_since) * 1000)::bigint, open_tickets "
-			"FROM router.agents WHERE presence = 'online' AND open_tickets < capacity "
-			"AND ($1 = '' OR $1 = ANY (groups)) "
-			"AND (CASE tier WHEN 'supervisor' THEN 3 WHEN 'lead' THEN 2 ELSE 1 END) >= $2::int "
-			"ORDER BY open_tickets::float8 / capacity, 4, agent_id COLLATE \"C\" LIMIT 16",
-			2, (const char *[]){group, tier}, &err, eb);
+#define CANDIDATES(group_filter)                                                                            \
+	"SELECT agent_id, tier, capacity, (date_part('epoch', idle_since) * 1000)::bigint, open_tickets "        \
+	"FROM router.agents WHERE presence = 'online' AND open_tickets < capacity " group_filter                 \
+	"AND (CASE tier WHEN 'supervisor' THEN 3 WHEN 'lead' THEN 2 ELSE 1 END) >= $1::int "                     \
+	"ORDER BY open_tickets::float8 / capacity, 4, agent_id COLLATE \"C\" LIMIT 16"
+	/* A group's agents through the GIN index on groups (032); a ticket
+	 * routed to no group may go to anyone. */
+	PGresult *a = *group ? pd_txn_query(tx, CANDIDATES("AND groups @> ARRAY[$2::text] "), 2,
+					    (const char *[]){tier, group}, &err, eb)
+			     : pd_txn_query(tx, CANDIDATES(""), 1, (const char *[]){tier}, &err, eb);
+#undef CANDIDATES
 	if (!a)
 		return err;
 	size_t n = (size_t)PQntuples(a);
