@@ -71,11 +71,16 @@ int pd_db_classify(pd_db *db)
  * (SQLSTATE class 53: disk full, out of memory, too many connections;
  * 57P: shutting down; 58: I/O error) is "unavailable", like a lost
  * connection, so clients hear 503 / retry and resend, not that their
- * request was wrong. Anything else is the statement's own error. */
+ * request was wrong. So is a transaction PostgreSQL chose to abort because
+ * it met another one (40P01 deadlock, 40001 serialization failure, e.g.
+ * two router partitions meeting on an agent and a ticket): run again, it
+ * succeeds; it must never count as the event's own fault (dead letter).
+ * Anything else is the statement's own error. */
 static int classify_result(pd_db *db, const PGresult *r)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	if (state && (strncmp(state, "53", 2) == 0 || strncmp(state, "57P", 3) == 0 || strncmp(state, "58", 2) == 0))
+	if (state && (strncmp(state, "53", 2) == 0 || strncmp(state, "57P", 3) == 0 || strncmp(state, "58", 2) == 0 ||
+		      strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0))
 		return PD_EDBDOWN;
 	return pd_db_classify(db);
 }

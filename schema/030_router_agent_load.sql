@@ -8,6 +8,9 @@
 -- operator fixing a row by hand), so it cannot drift from the tickets: a
 -- ticket counts for its agent while agent_id <> '' and it is not resolved
 -- or closed.
+-- No ticket may change between the count below and the trigger's creation
+-- (a router still running during the upgrade would make the count drift).
+LOCK TABLE router.tickets IN SHARE ROW EXCLUSIVE MODE;
 ALTER TABLE router.agents ADD COLUMN open_tickets int NOT NULL DEFAULT 0;
 
 UPDATE router.agents a SET open_tickets = (

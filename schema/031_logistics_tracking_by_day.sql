@@ -26,6 +26,25 @@ CREATE TABLE logistics.tracking_events (
   PRIMARY KEY (carrier, tracking_no, scanned_at, entry_key)
 ) PARTITION BY RANGE (scanned_at);
 CREATE TABLE logistics.tracking_events_default PARTITION OF logistics.tracking_events DEFAULT;
+-- what is read from the default partition is by day (moves, retention)
+CREATE INDEX tracking_events_default_scanned_at ON logistics.tracking_events_default (scanned_at);
+
+-- The days the existing scans fall on (within the default retention) and
+-- the week ahead get their partitions before the copy, so old scans are not
+-- all left in the default partition.
+DO $$
+DECLARE d date;
+BEGIN
+  FOR d IN
+    SELECT DISTINCT (scanned_at AT TIME ZONE 'UTC')::date FROM logistics.tracking_events_unpartitioned
+    WHERE scanned_at >= now() - interval '90 days'
+    UNION SELECT (now() AT TIME ZONE 'UTC')::date + i FROM generate_series(0, 7) i
+  LOOP
+    EXECUTE format('CREATE TABLE logistics.%I PARTITION OF logistics.tracking_events '
+                   'FOR VALUES FROM (%L) TO (%L)', 'tracking_events_' || to_char(d, 'YYYYMMDD'),
+                   to_char(d, 'YYYY-MM-DD') || ' 00:00:00+00', to_char(d + 1, 'YYYY-MM-DD') || ' 00:00:00+00');
+  END LOOP;
+END $$;
 
 INSERT INTO logistics.tracking_events (carrier, tracking_no, scanned_at, description, area_code, area_name,
                                        status_text, received_at)
@@ -44,7 +63,11 @@ GRANT SELECT ON logistics.tracking_events TO peakdesk_gateway, peakdesk_router,
 -- what it did, for the service's log. Runs as the schema's owner (creating
 -- and dropping partitions needs it); the service role may only call it.
 CREATE FUNCTION logistics.tracking_partitions_maintain(days_ahead int, keep_days int)
-RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS text LANGUAGE plpgsql SECURITY DEFINER
+-- bounds are written as UTC text, whatever the caller's settings; creating
+-- a partition locks the parent: give up (the next tick retries) rather than
+-- queue every reader behind a long transaction
+SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO' SET lock_timeout = '5s' AS $$
 DECLARE
   today   date := (now() AT TIME ZONE 'UTC')::date;
   d       date;
@@ -70,6 +93,9 @@ BEGIN
     CONTINUE WHEN to_regclass('logistics.' || name) IS NOT NULL;
     lo := d::timestamp AT TIME ZONE 'UTC';
     hi := (d + 1)::timestamp AT TIME ZONE 'UTC';
+    -- no scan of that day may reach the default partition between the
+    -- move and the partition's creation (it would fail the creation)
+    LOCK TABLE logistics.tracking_events_default IN EXCLUSIVE MODE;
     CREATE TEMP TABLE tracking_moving ON COMMIT DROP AS
       SELECT carrier, tracking_no, scanned_at, description, area_code, area_name, status_text, received_at
       FROM logistics.tracking_events_default WHERE false;
@@ -79,7 +105,7 @@ BEGIN
     INSERT INTO tracking_moving SELECT * FROM m;
     GET DIAGNOSTICS n = ROW_COUNT;
     EXECUTE format('CREATE TABLE logistics.%I PARTITION OF logistics.tracking_events FOR VALUES FROM (%L) TO (%L)',
-                   name, lo, hi);
+                   name, to_char(d, 'YYYY-MM-DD') || ' 00:00:00+00', to_char(d + 1, 'YYYY-MM-DD') || ' 00:00:00+00');
     INSERT INTO logistics.tracking_events (carrier, tracking_no, scanned_at, description, area_code, area_name,
                                            status_text, received_at)
       SELECT * FROM tracking_moving;
@@ -99,6 +125,11 @@ BEGIN
     DELETE FROM logistics.tracking_events_default
       WHERE scanned_at < (today - keep_days)::timestamp AT TIME ZONE 'UTC';
     GET DIAGNOSTICS purged = ROW_COUNT;
+  END IF;
+  -- autovacuum never analyzes a partitioned parent: keep its statistics
+  -- fresh when its set of days changed
+  IF created > 0 OR dropped > 0 THEN
+    ANALYZE logistics.tracking_events;
   END IF;
   RETURN format('created=%s moved=%s dropped=%s purged=%s', created, moved, dropped, purged);
 END $$;

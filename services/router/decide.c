@@ -3,7 +3,6 @@
  * ticket's bad-review risk with the signals that explain it, and assign the
  * ticket to the least-loaded online agent of its group when it has none.
  * The decisions are the pure modules'; this file reads and writes. */
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,23 +34,32 @@ typedef struct decision {
 	const char *new_category, *new_group, *rule_id;
 	pd_strbuf tags;      /* array literal; replaces tags when new_category, else joins them */
 	int risk_score, risk_flagged;
-	char first_due[24], next_due[24], resolution_due[24];
+	char due[3][24]; /* first response, next response, resolution: ms from now, "" = as is */
 	char *sla_campaign; /* owned */
 	char agent[72];
 } decision;
 
-static int ticket_read(pd_txn *tx, const char *ticket_id, decision *d, int *found, pd_errbuf *eb)
+/* Reads the ticket. waiting: only while it still waits for an agent, locked
+ * (skipped when another router instance holds it: it is being decided
+ * there), so an assignment made elsewhere since the queue was read is
+ * never overwritten. Otherwise the caller holds the ticket's lock already
+ * (threading.c, recovery.c). */
+static int ticket_read(pd_txn *tx, const char *ticket_id, int waiting, decision *d, int *found, pd_errbuf *eb)
 {
 	memset(d, 0, sizeof(*d));
 	d->ticket_id = ticket_id;
 	d->risk_score = -1;
 	int err;
+#define TICKET_READ(tail)                                                                                      \
+	"SELECT group_name, public_id, customer_id, channel, account, category, status, priority, "             \
+	"escalation_tier, agent_id <> '', first_response_at IS NULL AND first_response_due IS NULL, "            \
+	"first_response_at IS NOT NULL AND next_response_due IS NULL, resolution_due IS NULL "                   \
+	"FROM router.tickets WHERE ticket_id = $1" tail
 	d->row = pd_txn_query(tx,
-			"SELECT group_name, public_id, customer_id, channel, account, category, status, priority, "
-			"escalation_tier, agent_id <> '', first_response_at IS NULL AND first_response_due IS NULL, "
-			"first_response_at IS NOT NULL AND next_response_due IS NULL, resolution_due IS NULL "
-			"FROM router.tickets WHERE ticket_id = $1",
-			1, (const char *[]){ticket_id}, &err, eb);
+			      waiting ? TICKET_READ(" AND agent_id = '' AND status = 'open' FOR UPDATE SKIP LOCKED")
+				      : TICKET_READ(""),
+			      1, (const char *[]){ticket_id}, &err, eb);
+#undef TICKET_READ
 	if (!d->row)
 		return err;
 	*found = PQntuples(d->row) == 1;
@@ -436,23 +444,16 @@ static int set_due(pd_txn *tx, const rt_context *ctx, decision *d, pd_errbuf *eb
 	int rc = rt_sla_policy_load(tx, now, &pol, eb);
 	if (rc != PD_OK)
 		return rc;
-	static const struct {
-		int kind;
-		size_t off;
-	} clocks[] = {
-		{PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE, offsetof(decision, first_due)},
-		{PEAKDESK__V1__SLA_KIND__SLA_KIND_NEXT_RESPONSE, offsetof(decision, next_due)},
-		{PEAKDESK__V1__SLA_KIND__SLA_KIND_RESOLUTION, offsetof(decision, resolution_due)},
-	};
-	int wanted[] = {first, next, resolution};
+	static const int kinds[3] = {PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE, PEAKDESK__V1__SLA_KIND__SLA_KIND_NEXT_RESPONSE,
+				     PEAKDESK__V1__SLA_KIND__SLA_KIND_RESOLUTION};
+	int wanted[3] = {first, next, resolution};
 	for (size_t i = 0; i < 3; i++) {
 		if (!wanted[i])
 			continue;
 		/* the first response's campaign is the one the ticket is held to */
 		const char *campaign = NULL;
-		snprintf((char *)d + clocks[i].off, 24, "%lld",
-			 (long long)rt_sla_target_ms(ctx, &pol, clocks[i].kind, d->priority, d->channel, now,
-						     i == 0 ? &campaign : NULL));
+		snprintf(d->due[i], sizeof(d->due[i]), "%lld",
+			 (long long)rt_sla_target_ms(ctx, &pol, kinds[i], d->priority, d->channel, now, i == 0 ? &campaign : NULL));
 		/* the campaign id points into the policy's rows: d keeps a copy */
 		if (campaign)
 			d->sla_campaign = pd_xstrdup(campaign);
@@ -476,9 +477,9 @@ static int ticket_write(pd_txn *tx, decision *d, pd_errbuf *eb)
 			      prio,
 			      d->risk_score >= 0 ? score : NULL,
 			      d->risk_score >= 0 ? (d->risk_flagged ? "true" : "false") : NULL,
-			      d->first_due,
-			      d->next_due,
-			      d->resolution_due,
+			      d->due[0],
+			      d->due[1],
+			      d->due[2],
 			      d->sla_campaign,
 			      d->agent};
 	int rc = pd_txn_exec(tx,
@@ -547,7 +548,7 @@ int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt
 	if (fresh)
 		ticket_fresh(ticket_id, fresh, m, &d);
 	else
-		rc = ticket_read(tx, ticket_id, &d, &found, eb);
+		rc = ticket_read(tx, ticket_id, 0, &d, &found, eb);
 	if (rc != PD_OK || !found) {
 		decision_free(&d);
 		return rc;
@@ -572,28 +573,30 @@ int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt
 	return rc;
 }
 
-/* Decides the clocks and the agent of a ticket (route) or only its agent. */
-static int route(pd_txn *tx, const rt_context *ctx, const char *ticket_id, int *assigned, pd_errbuf *eb)
+/* Decides the clocks and the agent of a ticket (ctx given: a new ticket of
+ * ours) or only the agent of one waiting in the queue (ctx NULL). *nobody:
+ * no agent of its group had room (not: the ticket was taken meanwhile). */
+static int route(pd_txn *tx, const rt_context *ctx, const char *ticket_id, int *nobody, pd_errbuf *eb)
 {
 	decision d;
 	int found;
-	*assigned = 0;
-	int rc = ticket_read(tx, ticket_id, &d, &found, eb);
+	*nobody = 0;
+	int rc = ticket_read(tx, ticket_id, !ctx, &d, &found, eb);
 	if (rc == PD_OK && found && ctx)
 		rc = set_due(tx, ctx, &d, eb);
 	if (rc == PD_OK && found)
 		rc = assign(tx, &d, eb);
 	if (rc == PD_OK && found && (*d.agent || ctx))
 		rc = ticket_write(tx, &d, eb);
-	*assigned = *d.agent != 0;
+	*nobody = found && !d.has_agent && !*d.agent;
 	decision_free(&d);
 	return rc;
 }
 
 int rt_route_ticket(pd_txn *tx, const rt_context *ctx, const char *ticket_id, pd_errbuf *eb)
 {
-	int assigned;
-	return route(tx, ctx, ticket_id, &assigned, eb);
+	int nobody;
+	return route(tx, ctx, ticket_id, &nobody, eb);
 }
 
 int rt_assign_waiting(pd_txn *tx, const char *group, pd_errbuf *eb)
@@ -612,7 +615,7 @@ int rt_assign_waiting(pd_txn *tx, const char *group, pd_errbuf *eb)
 	 * lookup each. */
 	int full[100];
 	size_t n_full = 0;
-	int rc = PD_OK, assigned = 1;
+	int rc = PD_OK, nobody = 0;
 	for (int i = 0; i < PQntuples(r) && rc == PD_OK; i++) {
 		size_t k = 0;
 		while (k < n_full && !(strcmp(PQgetvalue(r, full[k], 1), PQgetvalue(r, i, 1)) == 0 &&
@@ -620,8 +623,8 @@ int rt_assign_waiting(pd_txn *tx, const char *group, pd_errbuf *eb)
 			k++;
 		if (k < n_full)
 			continue;
-		rc = route(tx, NULL, PQgetvalue(r, i, 0), &assigned, eb);
-		if (!assigned)
+		rc = route(tx, NULL, PQgetvalue(r, i, 0), &nobody, eb);
+		if (nobody)
 			full[n_full++] = i;
 	}
 	PQclear(r);

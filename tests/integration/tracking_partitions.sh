@@ -25,27 +25,30 @@ eq "after the upgrade tracking_events is partitioned" p \
   "$(psql "$DB2" -XAtqc "SELECT relkind FROM pg_class WHERE oid = 'logistics.tracking_events'::regclass")"
 eq "and holds the three scans it had" "3" "$(psql "$DB2" -XAtqc "SELECT count(*) FROM logistics.tracking_events")"
 eq "with their dedup key" "3" "$(psql "$DB2" -XAtqc "SELECT count(DISTINCT entry_key) FROM logistics.tracking_events")"
+eq "today's scan in today's partition, the old ones in the default" "tracking_events_$(date -u +%Y%m%d) tracking_events_default tracking_events_default" \
+  "$(psql "$DB2" -XAtqc "SELECT string_agg(tableoid::regclass::text, ' ' ORDER BY scanned_at DESC) FROM logistics.tracking_events" | sed 's/logistics\.//g')"
 "$ROOT/deploy/local/pg.sh" stop "$PG2" >/dev/null 2>&1
 
 # --- the service keeps the partitions ---
 day() { date -u -d "$1" +%Y%m%d; }
-parts() { psql_q "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'logistics.tracking_events'::regclass"; }
+part_of() { psql_q "SELECT string_agg(tableoid::regclass::text, ' ' ORDER BY scanned_at) FROM logistics.tracking_events WHERE tracking_no = '$1'" | sed 's/logistics\.//g'; }
+exists() { [ -n "$(psql_q "SELECT to_regclass('logistics.tracking_events_$1')")" ]; }
+check "the migration made today's partition and the week ahead" exists "$(day '+7 days')"
 # A day far past the retention, made by hand as an operator would have.
 psql_q "CREATE TABLE logistics.tracking_events_20200101 PARTITION OF logistics.tracking_events
         FOR VALUES FROM ('2020-01-01 00:00+00') TO ('2020-01-02 00:00+00')"
-# A scan three days ahead (a carrier's clock), before its day has a partition.
-AHEAD=$(date -u -d '+3 days' '+%Y-%m-%d 12:00:00+00')
+# A scan twelve days ahead (a carrier's clock), before its day has a partition.
+AHEAD=$(date -u -d '+12 days' '+%Y-%m-%d 12:00:00+00')
+AHEADDAY=$(date -u -d "$AHEAD" +%Y%m%d)
 psql_q "INSERT INTO logistics.tracking_events(carrier, tracking_no, scanned_at, description) VALUES ('sf', 'SF2', '$AHEAD', 'early')"
-eq "it waits in the default partition" tracking_events_default \
-  "$(psql_q "SELECT tableoid::regclass::text FROM logistics.tracking_events WHERE tracking_no = 'SF2'" | sed 's/^logistics\.//')"
+eq "it waits in the default partition" tracking_events_default "$(part_of SF2)"
 
 SALT=partition-test-salt
-pd_start logistics PEAKDESK_KUAIDI100_SALT=$SALT PEAKDESK_LOGISTICS_TRACKING_DAYS_AHEAD=1 \
+pd_start logistics PEAKDESK_KUAIDI100_SALT=$SALT PEAKDESK_LOGISTICS_TRACKING_DAYS_AHEAD=9 \
   PEAKDESK_LOGISTICS_TRACKING_KEEP_DAYS=30 || exit 1
-want="tracking_events_$(day today) tracking_events_$(day tomorrow) tracking_events_default"
-check "today's and tomorrow's partitions are created at start" wait_for "partitions" 20 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'logistics.tracking_events'::regclass\")\" = '$want' ]"
-eq "the day past the retention is dropped" "" "$(psql_q "SELECT to_regclass('logistics.tracking_events_20200101')")"
-check "the service logged what it did" grep -q 'tracking partitions maintained.*created=2.*dropped=1' "$WORK/logistics.log"
+check "the service logged what it did" wait_for "maintenance" 20 grep -q 'tracking partitions maintained.*created=2.*dropped=1' "$WORK/logistics.log"
+check "the days up to nine ahead have partitions" exists "$(day '+9 days')"
+check "the day past the retention is dropped" sh -c "! psql '$PEAKDESK_DB' -XAtqc \"SELECT to_regclass('logistics.tracking_events_20200101')\" | grep -q ."
 
 # Scans pushed by Kuaidi100 (ftime in China time): one now, one two days ago.
 python3 - "$ROOT/tests/data/kuaidi100/in_transit.param.json" "$WORK/now.param.json" <<'EOF'
@@ -66,30 +69,34 @@ URL="http://$(http_addr logistics)/v1/carriers/kuaidi100"
 push() { curl -sS -o /dev/null -w '%{http_code}' --data-urlencode "param@$1" --data-urlencode "sign=$(sign "$1")" "$URL"; }
 eq "the push is accepted" 200 "$(push "$WORK/now.param.json")"
 eq "the push is accepted again (Kuaidi100 re-sends the history)" 200 "$(push "$WORK/now.param.json")"
-where() { psql_q "SELECT string_agg(tableoid::regclass::text, ' ' ORDER BY scanned_at) FROM logistics.tracking_events WHERE tracking_no = 'PD7312PART01'" | sed 's/logistics\.//g'; }
-# The newest scan is 5 minutes old: today's partition (yesterday's around midnight UTC).
+# The newest scan is 5 minutes old: today's partition (the default if that
+# was yesterday, which has none: the migration made today's onwards).
 NOWDAY=$(date -u -d '-5 min' +%Y%m%d)
-if [ "$NOWDAY" = "$(day today)" ]; then expect_now=tracking_events_$NOWDAY; else expect_now=tracking_events_default; fi
+if exists "$NOWDAY"; then expect_now=tracking_events_$NOWDAY; else expect_now=tracking_events_default; fi
 eq "each scan stored once, the recent one in its day's partition, the old one in the default" \
-  "tracking_events_default $expect_now" "$(where)"
+  "tracking_events_default $expect_now" "$(part_of PD7312PART01)"
 
 # More days ahead: the early scan's day gets its partition and the scan moves there.
-kill_pid=$PID_logistics
-stop_pids "$kill_pid"
-pd_start logistics PEAKDESK_KUAIDI100_SALT=$SALT PEAKDESK_LOGISTICS_TRACKING_DAYS_AHEAD=4 \
+stop_pids "$PID_logistics"
+pd_start logistics PEAKDESK_KUAIDI100_SALT=$SALT PEAKDESK_LOGISTICS_TRACKING_DAYS_AHEAD=13 \
   PEAKDESK_LOGISTICS_TRACKING_KEEP_DAYS=30 || exit 1
-AHEADDAY=$(date -u -d '+3 days' +%Y%m%d)
-check "the day of the early scan now has a partition" wait_for "ahead" 20 sh -c "[ -n \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT to_regclass('logistics.tracking_events_$AHEADDAY')\")\" ]"
-eq "the early scan moved into it, once" "tracking_events_$AHEADDAY 1" \
-  "$(psql_q "SELECT tableoid::regclass::text || ' ' || count(*) OVER () FROM logistics.tracking_events WHERE tracking_no = 'SF2'" | sed 's/^logistics\.//')"
+check "the day of the early scan now has a partition" wait_for "ahead" 20 exists "$AHEADDAY"
+eq "the early scan moved into it, once" "tracking_events_$AHEADDAY" "$(part_of SF2)"
 eq "re-pushing still stores nothing twice" 200 "$(push "$WORK/now.param.json")"
 eq "two scans of the parcel in all" 2 "$(psql_q "SELECT count(*) FROM logistics.tracking_events WHERE tracking_no = 'PD7312PART01'")"
 
 # Only the logistics role runs the maintenance; bad arguments are refused.
-r=$(psql "$PEAKDESK_DB" -XAtq -c "SET ROLE peakdesk_router" -c "SELECT logistics.tracking_partitions_maintain(1, 1)" 2>&1)
-check "another service's role may not run it" sh -c "echo '$r' | grep -q 'permission denied'"
-r=$(psql "$PEAKDESK_DB" -XAtq -c "SET ROLE peakdesk_logistics" -c "CREATE TABLE logistics.tracking_events_20300101 PARTITION OF logistics.tracking_events FOR VALUES FROM ('2030-01-01') TO ('2030-01-02')" 2>&1)
-check "nor create partitions directly, not even the logistics role" sh -c "echo '$r' | grep -Eq 'permission denied|must be owner'"
-r=$(psql "$PEAKDESK_DB" -XAtq -c "SET ROLE peakdesk_logistics" -c "SELECT logistics.tracking_partitions_maintain(-1, 0)" 2>&1)
-check "a negative days_ahead is refused with the reason" sh -c "echo '$r' | grep -q 'days_ahead must be'"
+as_role() { psql "$PEAKDESK_DB" -XAtq -c "SET ROLE $1" -c "$2" 2>&1; }
+has() { printf '%s' "$1" | grep -Eq "$2"; }
+check "another service's role may not run it" has "$(as_role peakdesk_router "SELECT logistics.tracking_partitions_maintain(1, 1)")" 'permission denied'
+check "nor create partitions directly, not even the logistics role" \
+  has "$(as_role peakdesk_logistics "CREATE TABLE logistics.tracking_events_20300101 PARTITION OF logistics.tracking_events FOR VALUES FROM ('2030-01-01') TO ('2030-01-02')")" 'permission denied|must be owner'
+check "a negative days_ahead is refused with the reason" \
+  has "$(as_role peakdesk_logistics "SELECT logistics.tracking_partitions_maintain(-1, 0)")" 'days_ahead must be'
+# An operator's psql with other time settings makes the same UTC days.
+r=$(psql "$PEAKDESK_DB" -XAtq -c "SET TimeZone = 'Asia/Shanghai'" -c "SET DateStyle = 'SQL, MDY'" \
+  -c "SELECT logistics.tracking_partitions_maintain(14, 30)" 2>&1)
+eq "run from a session in another time zone it adds the next day, on UTC bounds" \
+  "created=1 moved=0 dropped=0 purged=0|FOR VALUES FROM ('$(date -u -d '+14 days' +%Y-%m-%d) 00:00:00+00') TO ('$(date -u -d '+15 days' +%Y-%m-%d) 00:00:00+00')" \
+  "$r|$(psql_q "SET TimeZone = 'UTC'; SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'tracking_events_$(day '+14 days')'")"
 pd_done
