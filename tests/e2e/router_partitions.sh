@@ -60,5 +60,26 @@ eq "and announced once (ticket.sla_breached events = breaches, one snapshot)" t 
 FOLLOWED="SELECT count(*) FROM bus.offsets f JOIN (SELECT publisher, max(seq) AS seq FROM bus.outbox WHERE service = 'router' GROUP BY 1) o USING (publisher) WHERE f.consumer = 'gateway-1' AND f.seq = o.seq"
 check "the gateway follows both routers to their last event" wait_for "followed" 20 sh -c \
   "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"$FOLLOWED\")\" = 2 ]"
+
+# Agents come online while both instances assign: three supervisors (the
+# breached tickets now need a lead or above) with 15 places in all, 40
+# tickets waiting and 20 new customers writing, half to each instance.
+GROUPS=$(q "SELECT string_agg(DISTINCT group_name, ',') FROM router.tickets WHERE group_name <> ''")
+CURLS=""
+for a in sv1 sv2 sv3; do
+  tok=$("$BIN/peakdesk" agent add --name "$a" --groups "${GROUPS:-order}" --tier supervisor --capacity 5 | sed -n 's/^token: //p')
+  curl -s -o /dev/null -X PUT -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
+    --data '{"presence":"online"}' "http://$(http_addr gateway)/v1/agent/presence" &
+  CURLS="$CURLS $!"
+done
+i=41
+while [ $i -le 60 ]; do webhook_say "c$i" "c$i-m1" "订单什么时候发货？" >/dev/null; i=$((i + 1)); done
+for p in $CURLS; do wait "$p"; done
+check "every place is taken" wait_for "15 assigned" 30 sh -c \
+  "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT count(*) FROM router.tickets WHERE agent_id <> ''\")\" = 15 ]"
+sleep 1
+eq "no agent over capacity, each agent's count equal to their open tickets" "0 15" \
+  "$(q "SELECT count(*) FILTER (WHERE open_tickets > capacity OR open_tickets <> (SELECT count(*) FROM router.tickets t WHERE t.agent_id = a.agent_id AND t.status NOT IN ('resolved', 'closed'))) || ' ' || sum(open_tickets) FROM router.agents a")"
+eq "no ticket assigned twice" 0 "$(q "SELECT count(*) FROM (SELECT ticket_id FROM router.ticket_events WHERE kind = 'assigned' GROUP BY 1 HAVING count(*) > 1) x")"
 eq "no event was dead-lettered" 0 "$(q "SELECT count(*) FROM bus.dead_letters")"
 pd_done
