@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bin_array.h"
 #include "codec.h"
 #include "ids.h"
 #include "log.h"
@@ -75,29 +76,6 @@ static void uuid_array(pd_strbuf *sb, pd_ingest_item *items, size_t n, int statu
 	pd_sb_add(sb, "}", 1);
 }
 
-/* The 16-byte ids of the ACCEPTED items as a binary uuid[] (array_recv's
- * format: ndim, flags, element type 2950, size, lower bound, then length
- * and bytes per element): no text to format here or to parse there. */
-static int uuid_array_bin(pd_strbuf *sb, pd_ingest_item *items, size_t n)
-{
-	uint32_t count = 0;
-	uint8_t hdr[20] = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x0b, 0x86, 0, 0, 0, 0, 0, 0, 0, 1};
-	pd_sb_add(sb, (const char *)hdr, sizeof(hdr));
-	for (size_t i = 0; i < n; i++) {
-		if (items[i].status != ACK(ACCEPTED) || items[i].env->event_id.len != 16)
-			continue;
-		static const uint8_t len16[4] = {0, 0, 0, 16};
-		pd_sb_add(sb, (const char *)len16, 4);
-		pd_sb_add(sb, (const char *)items[i].env->event_id.data, 16);
-		count++;
-	}
-	uint8_t *h = (uint8_t *)sb->s;
-	h[12] = (uint8_t)(count >> 24), h[13] = (uint8_t)(count >> 16), h[14] = (uint8_t)(count >> 8), h[15] = (uint8_t)count;
-	if (count == 0)
-		h[3] = 0; /* an empty array has no dimension */
-	return count ? (int)sb->len : 12;
-}
-
 /* qsort has no context argument; the writer thread is the only caller. */
 static _Thread_local const pd_ingest_item *g_sort_items;
 
@@ -141,8 +119,11 @@ static int ingest_apply(pd_txn *tx, pd_job *job)
 	 *    DO NOTHING, not a lookup then a plain INSERT: the arbiter always
 	 *    uses the primary key, whereas a lookup's cached generic plan,
 	 *    made while the log was small, can scan the whole log per id.) */
-	pd_strbuf ids = {0};
-	int ids_len = uuid_array_bin(&ids, j->items, j->n);
+	pd_arr ids = {0};
+	pd_arr_begin(&ids, PD_OID_UUID);
+	for (size_t i = 0; i < j->n; i++)
+		if (j->items[i].status == ACK(ACCEPTED) && j->items[i].env->event_id.len == 16)
+			pd_arr_uuid(&ids, j->items[i].env->event_id.data);
 	int err;
 	char sql[512];
 	snprintf(sql, sizeof(sql),
@@ -150,9 +131,9 @@ static int ingest_apply(pd_txn *tx, pd_job *job)
 		 "RETURNING event_id) SELECT unnest($1::uuid[]) EXCEPT SELECT event_id FROM ins",
 		 ing->log_table);
 	/* One ingest log per process, so a fixed statement name is unique. */
-	PGresult *r = pd_db_query_bin(pd_txn_db(tx), "pd_ingest_claim", sql, 1, (const char *[]){ids.s},
-				      (const int[]){ids_len}, (const int[]){1}, &err, &eb);
-	pd_sb_free(&ids);
+	PGresult *r = pd_db_query_bin(pd_txn_db(tx), "pd_ingest_claim", sql, 1, (const char *[]){pd_arr_data(&ids)},
+				      (const int[]){pd_arr_len(&ids)}, (const int[]){1}, &err, &eb);
+	pd_arr_free(&ids);
 	if (!r)
 		return err;
 	/* Items sorted by (event id, position): the first of each id stays

@@ -86,9 +86,8 @@ static int list(void)
 	PGconn *c = cli_db("agent");
 	if (!c)
 		return 1;
-	PGresult *r = PQexec(c, "SELECT agent_id, tier, array_to_string(groups, ','), capacity, presence, "
-				"(SELECT count(*) FROM router.tickets t WHERE t.agent_id = a.agent_id "
-				" AND t.status NOT IN ('resolved', 'closed')) FROM router.agents a ORDER BY 1");
+	PGresult *r = PQexec(c, "SELECT agent_id, tier, array_to_string(groups, ','), capacity, presence, open_tickets "
+				"FROM router.agents ORDER BY 1");
 	int rc = 0;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "peakdesk agent list: %s", PQresultErrorMessage(r));

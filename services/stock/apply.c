@@ -92,7 +92,7 @@ static int bool_value(PGresult *r, int row, int col)
  * pd_txn_query does) with n <= MAX_COLS binary array parameters. Whole
  * columns go in as binary arrays: no quoting or number formatting here, no
  * text parsing in the server. */
-static PGresult *query_arrays(pd_txn *tx, const char *sql, st_arr **cols, int n, int *err, pd_errbuf *eb)
+static PGresult *query_arrays(pd_txn *tx, const char *sql, pd_arr **cols, int n, int *err, pd_errbuf *eb)
 {
 	char name[32];
 	snprintf(name, sizeof(name), "q_%p", (const void *)sql);
@@ -103,8 +103,8 @@ static PGresult *query_arrays(pd_txn *tx, const char *sql, st_arr **cols, int n,
 		return NULL;
 	}
 	for (int i = 0; i < n; i++) {
-		vals[i] = st_arr_data(cols[i]);
-		lens[i] = st_arr_len(cols[i]);
+		vals[i] = pd_arr_data(cols[i]);
+		lens[i] = pd_arr_len(cols[i]);
 		fmts[i] = 1;
 	}
 	return pd_db_query_bin(pd_txn_db(tx), name, sql, n, vals, lens, fmts, err, eb);
@@ -194,18 +194,18 @@ static int resolve_skus(pd_txn *tx, pd_ingest_item **its, size_t n, struct sku_t
 		if (t->slots[i].sku && !t->slots[i].named)
 			ask[n_ask++] = t->slots[i].sku;
 	qsort(ask, n_ask, sizeof(*ask), cmp_str);
-	st_arr skus = {0};
-	st_arr_begin(&skus, ST_OID_TEXT);
+	pd_arr skus = {0};
+	pd_arr_begin(&skus, PD_OID_TEXT);
 	for (size_t i = 0; i < n_ask; i++)
-		st_arr_text(&skus, ask[i]);
+		pd_arr_text(&skus, ask[i]);
 	free(ask);
 	int err = PD_OK;
 	if (skus.n) {
-		st_arr *cols[] = {&skus};
+		pd_arr *cols[] = {&skus};
 		t->stored = query_arrays(tx, "SELECT s.sku, s.name FROM stock.skus s WHERE s.sku = ANY($1::text[])", cols, 1,
 					 &err, eb);
 	}
-	st_arr_free(&skus);
+	pd_arr_free(&skus);
 	if (err != PD_OK)
 		return err;
 	for (int row = 0; t->stored && row < PQntuples(t->stored); row++) {
@@ -229,18 +229,16 @@ static int resolve_skus(pd_txn *tx, pd_ingest_item **its, size_t n, struct sku_t
  * version orders them across warehouses): one row per SKU, from t. */
 static int upsert_skus(pd_txn *tx, const struct sku_table *t, pd_errbuf *eb)
 {
-	st_arr sku = {0}, name = {0}, pre = {0};
-	st_arr *cols[] = {&sku, &name, &pre};
-	st_arr_begin(&sku, ST_OID_TEXT);
-	st_arr_begin(&name, ST_OID_TEXT);
-	st_arr_begin(&pre, ST_OID_BOOL);
+	pd_arr sku = {0}, name = {0}, pre = {0};
+	pd_arr *cols[] = {&sku, &name, &pre};
+	pd_arrs_begin(cols, (const uint32_t[]){PD_OID_TEXT, PD_OID_TEXT, PD_OID_BOOL}, PD_ARRAY_LEN(cols));
 	for (size_t i = 0; i < t->cap; i++) {
 		const struct sku_slot *e = &t->slots[i];
 		if (!e->sku || !e->named)
 			continue;
-		st_arr_text(&sku, e->sku);
-		st_arr_text(&name, e->name);
-		st_arr_bool(&pre, e->presale);
+		pd_arr_text(&sku, e->sku);
+		pd_arr_text(&name, e->name);
+		pd_arr_bool(&pre, e->presale);
 	}
 	int rc = PD_OK;
 	if (sku.n) {
@@ -252,8 +250,7 @@ static int upsert_skus(pd_txn *tx, const struct sku_table *t, pd_errbuf *eb)
 				cols, (int)PD_ARRAY_LEN(cols), &rc, eb);
 		PQclear(r);
 	}
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		st_arr_free(cols[c]);
+	pd_arrs_free(cols, PD_ARRAY_LEN(cols));
 	return rc;
 }
 
@@ -277,27 +274,24 @@ struct changed {
  * number (on hand, reserved, available, ETA, ship-by) moved. */
 static PGresult *upsert_levels(pd_txn *tx, pd_ingest_item **its, size_t n, int *err, pd_errbuf *eb)
 {
-	st_arr sku = {0}, wh = {0}, oh = {0}, res = {0}, av = {0}, eta = {0}, sb = {0}, ver = {0}, rep = {0}, thr = {0};
-	st_arr *cols[] = {&sku, &wh, &oh, &res, &av, &eta, &sb, &ver, &rep, &thr};
-	st_arr_begin(&sku, ST_OID_TEXT);
-	st_arr_begin(&wh, ST_OID_TEXT);
-	for (size_t c = 2; c < PD_ARRAY_LEN(cols); c++)
-		st_arr_begin(cols[c], ST_OID_INT8);
-	st_arr_begin(&eta, ST_OID_TIMESTAMPTZ);
-	st_arr_begin(&sb, ST_OID_TIMESTAMPTZ);
-	st_arr_begin(&rep, ST_OID_TIMESTAMPTZ);
+	pd_arr sku = {0}, wh = {0}, oh = {0}, res = {0}, av = {0}, eta = {0}, sb = {0}, ver = {0}, rep = {0}, thr = {0};
+	pd_arr *cols[] = {&sku, &wh, &oh, &res, &av, &eta, &sb, &ver, &rep, &thr};
+	pd_arrs_begin(cols,
+		      (const uint32_t[]){PD_OID_TEXT, PD_OID_TEXT, PD_OID_INT8, PD_OID_INT8, PD_OID_INT8, PD_OID_TIMESTAMPTZ,
+					 PD_OID_TIMESTAMPTZ, PD_OID_INT8, PD_OID_TIMESTAMPTZ, PD_OID_INT8},
+		      PD_ARRAY_LEN(cols));
 	for (size_t i = 0; i < n; i++) {
 		const Peakdesk__V1__StockLevel *l = its[i]->env->stock_level;
-		st_arr_text(&sku, l->sku);
-		st_arr_text(&wh, l->warehouse);
-		st_arr_i64(&oh, l->on_hand);
-		st_arr_i64(&res, l->reserved);
-		st_arr_i64(&av, l->available);
-		st_arr_ts_ms(&eta, l->restock_eta_ms);
-		st_arr_ts_ms(&sb, l->ship_by_ms);
-		st_arr_i64(&ver, effective_version(its[i]->env));
-		st_arr_ts_ms(&rep, its[i]->env->occurred_at_ms);
-		st_arr_i64(&thr, l->low_stock_threshold);
+		pd_arr_text(&sku, l->sku);
+		pd_arr_text(&wh, l->warehouse);
+		pd_arr_i64(&oh, l->on_hand);
+		pd_arr_i64(&res, l->reserved);
+		pd_arr_i64(&av, l->available);
+		pd_arr_ts_ms(&eta, l->restock_eta_ms);
+		pd_arr_ts_ms(&sb, l->ship_by_ms);
+		pd_arr_i64(&ver, effective_version(its[i]->env));
+		pd_arr_ts_ms(&rep, its[i]->env->occurred_at_ms);
+		pd_arr_i64(&thr, l->low_stock_threshold);
 	}
 	/* One probe per report: what the decision needs of the old row comes
 	 * back from the upsert itself (ON CONFLICT works on the newest
@@ -339,8 +333,7 @@ static PGresult *upsert_levels(pd_txn *tx, pd_ingest_item **its, size_t n, int *
 			"SELECT u.pos, up.inserted, coalesce(up.eta, 0), up.shortage_open, up.episodes, up.low_warned, "
 			"coalesce(up.moved, false) FROM up JOIN u ON u.sku = up.sku AND u.wh = up.warehouse",
 			cols, (int)PD_ARRAY_LEN(cols), err, eb);
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		st_arr_free(cols[c]);
+	pd_arrs_free(cols, PD_ARRAY_LEN(cols));
 	return r;
 }
 
@@ -349,18 +342,18 @@ static PGresult *upsert_levels(pd_txn *tx, pd_ingest_item **its, size_t n, int *
 static int fill_sell_through(pd_txn *tx, st_context *ctx, struct changed *ch, size_t n, pd_errbuf *eb)
 {
 	int64_t now = pd_now_ms();
-	st_arr skus = {0};
-	st_arr_begin(&skus, ST_OID_TEXT);
+	pd_arr skus = {0};
+	pd_arr_begin(&skus, PD_OID_TEXT);
 	for (size_t i = 0; i < n; i++) {
 		if (!st_level_wants_sell_through(&ch[i].prev, &ch[i].report))
 			continue;
 		const char *sku = ch[i].it->env->stock_level->sku;
 		if (!st_sales_cache_get(ctx->sales, sku, now, &ch[i].report.sell_through))
-			st_arr_text(&skus, sku);
+			pd_arr_text(&skus, sku);
 	}
 	int err = PD_OK;
 	if (skus.n) {
-		st_arr *cols[] = {&skus};
+		pd_arr *cols[] = {&skus};
 		PGresult *r = query_arrays(tx,
 				"SELECT u.sku, coalesce((SELECT sum(i.quantity) FROM logistics.order_items i "
 				"  JOIN logistics.orders o USING (order_id) WHERE i.sku = u.sku AND o.status <> 'cancelled' "
@@ -380,7 +373,7 @@ static int fill_sell_through(pd_txn *tx, st_context *ctx, struct changed *ch, si
 			PQclear(r);
 		}
 	}
-	st_arr_free(&skus);
+	pd_arr_free(&skus);
 	return err;
 }
 
@@ -395,28 +388,22 @@ static int eta_held(const struct changed *c)
  * the upsert held back. */
 static int store_states(pd_txn *tx, struct changed *ch, size_t n, pd_errbuf *eb)
 {
-	st_arr sku = {0}, wh = {0}, open = {0}, ep = {0}, warned = {0}, set_eta = {0}, eta = {0};
-	st_arr *cols[] = {&sku, &wh, &open, &ep, &warned, &set_eta, &eta};
-	st_arr_begin(&sku, ST_OID_TEXT);
-	st_arr_begin(&wh, ST_OID_TEXT);
-	st_arr_begin(&open, ST_OID_BOOL);
-	st_arr_begin(&ep, ST_OID_INT4);
-	st_arr_begin(&warned, ST_OID_BOOL);
-	st_arr_begin(&set_eta, ST_OID_BOOL);
-	st_arr_begin(&eta, ST_OID_TIMESTAMPTZ);
+	pd_arr sku = {0}, wh = {0}, open = {0}, ep = {0}, warned = {0}, set_eta = {0}, eta = {0};
+	pd_arr *cols[] = {&sku, &wh, &open, &ep, &warned, &set_eta, &eta};
+	pd_arrs_begin(cols, (const uint32_t[]){PD_OID_TEXT, PD_OID_TEXT, PD_OID_BOOL, PD_OID_INT4, PD_OID_BOOL, PD_OID_BOOL, PD_OID_TIMESTAMPTZ}, PD_ARRAY_LEN(cols));
 	for (size_t i = 0; i < n; i++) {
 		const st_level_state *a = &ch[i].prev, *b = &ch[i].d.next;
 		int held = eta_held(&ch[i]);
 		if (!held && a->shortage_open == b->shortage_open && a->episodes == b->episodes &&
 		    a->low_warned == b->low_warned)
 			continue;
-		st_arr_text(&sku, ch[i].it->env->stock_level->sku);
-		st_arr_text(&wh, ch[i].it->env->stock_level->warehouse);
-		st_arr_bool(&open, b->shortage_open);
-		st_arr_i32(&ep, b->episodes);
-		st_arr_bool(&warned, b->low_warned);
-		st_arr_bool(&set_eta, held);
-		st_arr_ts_ms(&eta, ch[i].report.restock_eta_ms);
+		pd_arr_text(&sku, ch[i].it->env->stock_level->sku);
+		pd_arr_text(&wh, ch[i].it->env->stock_level->warehouse);
+		pd_arr_bool(&open, b->shortage_open);
+		pd_arr_i32(&ep, b->episodes);
+		pd_arr_bool(&warned, b->low_warned);
+		pd_arr_bool(&set_eta, held);
+		pd_arr_ts_ms(&eta, ch[i].report.restock_eta_ms);
 	}
 	int rc = PD_OK;
 	if (sku.n) {
@@ -429,8 +416,7 @@ static int store_states(pd_txn *tx, struct changed *ch, size_t n, pd_errbuf *eb)
 				cols, (int)PD_ARRAY_LEN(cols), &rc, eb);
 		PQclear(r);
 	}
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		st_arr_free(cols[c]);
+	pd_arrs_free(cols, PD_ARRAY_LEN(cols));
 	return rc;
 }
 
@@ -558,24 +544,19 @@ static void ranges(PGresult *r, size_t m, int *from, int *to)
  * update goes to exactly the same orders, and returns them. */
 static int open_shortages(pd_txn *tx, struct changed *ch, size_t m, struct transitions *t, pd_errbuf *eb)
 {
-	st_arr idx = {0}, sku = {0}, wh = {0}, ep = {0}, eta = {0}, at = {0};
-	st_arr *cols[] = {&idx, &sku, &wh, &ep, &eta, &at};
-	st_arr_begin(&idx, ST_OID_INT4);
-	st_arr_begin(&sku, ST_OID_TEXT);
-	st_arr_begin(&wh, ST_OID_TEXT);
-	st_arr_begin(&ep, ST_OID_INT4);
-	st_arr_begin(&eta, ST_OID_INT8);
-	st_arr_begin(&at, ST_OID_INT8);
+	pd_arr idx = {0}, sku = {0}, wh = {0}, ep = {0}, eta = {0}, at = {0};
+	pd_arr *cols[] = {&idx, &sku, &wh, &ep, &eta, &at};
+	pd_arrs_begin(cols, (const uint32_t[]){PD_OID_INT4, PD_OID_TEXT, PD_OID_TEXT, PD_OID_INT4, PD_OID_INT8, PD_OID_INT8}, PD_ARRAY_LEN(cols));
 	for (size_t i = 0; i < m; i++) {
 		if (!ch[i].d.shortage)
 			continue;
 		const Peakdesk__V1__StockLevel *l = ch[i].it->env->stock_level;
-		st_arr_i32(&idx, (int32_t)i);
-		st_arr_text(&sku, l->sku);
-		st_arr_text(&wh, l->warehouse);
-		st_arr_i32(&ep, ch[i].d.next.episodes);
-		st_arr_i64(&eta, l->restock_eta_ms);
-		st_arr_i64(&at, ch[i].it->env->occurred_at_ms);
+		pd_arr_i32(&idx, (int32_t)i);
+		pd_arr_text(&sku, l->sku);
+		pd_arr_text(&wh, l->warehouse);
+		pd_arr_i32(&ep, ch[i].d.next.episodes);
+		pd_arr_i64(&eta, l->restock_eta_ms);
+		pd_arr_i64(&at, ch[i].it->env->occurred_at_ms);
 	}
 	int err = PD_OK;
 	if (idx.n)
@@ -596,8 +577,7 @@ static int open_shortages(pd_txn *tx, struct changed *ch, size_t m, struct trans
 				"AND u.ep = so.episode JOIN logistics.orders o ON o.order_id = so.order_id "
 				"ORDER BY u.idx, o.ordered_at NULLS LAST, o.order_id",
 				cols, (int)PD_ARRAY_LEN(cols), &err, eb);
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		st_arr_free(cols[c]);
+	pd_arrs_free(cols, PD_ARRAY_LEN(cols));
 	return err;
 }
 
@@ -605,22 +585,18 @@ static int open_shortages(pd_txn *tx, struct changed *ch, size_t m, struct trans
  * orders as at the stock-out hear again. */
 static int move_etas(pd_txn *tx, struct changed *ch, size_t m, struct transitions *t, pd_errbuf *eb)
 {
-	st_arr idx = {0}, sku = {0}, wh = {0}, ep = {0}, eta = {0};
-	st_arr *cols[] = {&idx, &sku, &wh, &ep, &eta};
-	st_arr_begin(&idx, ST_OID_INT4);
-	st_arr_begin(&sku, ST_OID_TEXT);
-	st_arr_begin(&wh, ST_OID_TEXT);
-	st_arr_begin(&ep, ST_OID_INT4);
-	st_arr_begin(&eta, ST_OID_INT8);
+	pd_arr idx = {0}, sku = {0}, wh = {0}, ep = {0}, eta = {0};
+	pd_arr *cols[] = {&idx, &sku, &wh, &ep, &eta};
+	pd_arrs_begin(cols, (const uint32_t[]){PD_OID_INT4, PD_OID_TEXT, PD_OID_TEXT, PD_OID_INT4, PD_OID_INT8}, PD_ARRAY_LEN(cols));
 	for (size_t i = 0; i < m; i++) {
 		if (!ch[i].d.eta_update)
 			continue;
 		const Peakdesk__V1__StockLevel *l = ch[i].it->env->stock_level;
-		st_arr_i32(&idx, (int32_t)i);
-		st_arr_text(&sku, l->sku);
-		st_arr_text(&wh, l->warehouse);
-		st_arr_i32(&ep, ch[i].d.next.episodes);
-		st_arr_i64(&eta, l->restock_eta_ms);
+		pd_arr_i32(&idx, (int32_t)i);
+		pd_arr_text(&sku, l->sku);
+		pd_arr_text(&wh, l->warehouse);
+		pd_arr_i32(&ep, ch[i].d.next.episodes);
+		pd_arr_i64(&eta, l->restock_eta_ms);
 	}
 	int err = PD_OK;
 	if (idx.n)
@@ -634,28 +610,24 @@ static int move_etas(pd_txn *tx, struct changed *ch, size_t m, struct transition
 				"AND so.warehouse = u.wh AND so.episode = u.ep JOIN logistics.orders o ON o.order_id = so.order_id "
 				"ORDER BY u.idx, o.ordered_at NULLS LAST, o.order_id",
 				cols, (int)PD_ARRAY_LEN(cols), &err, eb);
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		st_arr_free(cols[c]);
+	pd_arrs_free(cols, PD_ARRAY_LEN(cols));
 	return err;
 }
 
 /* Stock came back: the episodes end. */
 static int close_shortages(pd_txn *tx, struct changed *ch, size_t m, pd_errbuf *eb)
 {
-	st_arr sku = {0}, wh = {0}, ep = {0}, at = {0};
-	st_arr *cols[] = {&sku, &wh, &ep, &at};
-	st_arr_begin(&sku, ST_OID_TEXT);
-	st_arr_begin(&wh, ST_OID_TEXT);
-	st_arr_begin(&ep, ST_OID_INT4);
-	st_arr_begin(&at, ST_OID_INT8);
+	pd_arr sku = {0}, wh = {0}, ep = {0}, at = {0};
+	pd_arr *cols[] = {&sku, &wh, &ep, &at};
+	pd_arrs_begin(cols, (const uint32_t[]){PD_OID_TEXT, PD_OID_TEXT, PD_OID_INT4, PD_OID_INT8}, PD_ARRAY_LEN(cols));
 	for (size_t i = 0; i < m; i++) {
 		if (!ch[i].d.restocked)
 			continue;
 		const Peakdesk__V1__StockLevel *l = ch[i].it->env->stock_level;
-		st_arr_text(&sku, l->sku);
-		st_arr_text(&wh, l->warehouse);
-		st_arr_i32(&ep, ch[i].prev.episodes);
-		st_arr_i64(&at, ch[i].it->env->occurred_at_ms);
+		pd_arr_text(&sku, l->sku);
+		pd_arr_text(&wh, l->warehouse);
+		pd_arr_i32(&ep, ch[i].prev.episodes);
+		pd_arr_i64(&at, ch[i].it->env->occurred_at_ms);
 	}
 	int err = PD_OK;
 	if (sku.n) {
@@ -666,8 +638,7 @@ static int close_shortages(pd_txn *tx, struct changed *ch, size_t m, pd_errbuf *
 				cols, (int)PD_ARRAY_LEN(cols), &err, eb);
 		PQclear(r);
 	}
-	for (size_t c = 0; c < PD_ARRAY_LEN(cols); c++)
-		st_arr_free(cols[c]);
+	pd_arrs_free(cols, PD_ARRAY_LEN(cols));
 	return err;
 }
 

@@ -13,7 +13,7 @@
 
 #define HEADER 20 /* ndim, flags, type, size, lower bound */
 
-static uint8_t *room(st_arr *a, size_t n)
+static uint8_t *room(pd_arr *a, size_t n)
 {
 	if (a->len + n > a->cap) {
 		size_t cap = a->cap ? a->cap : 1024;
@@ -35,7 +35,7 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-void st_arr_begin(st_arr *a, uint32_t elem)
+void pd_arr_begin(pd_arr *a, uint32_t elem)
 {
 	a->len = 0;
 	a->n = 0;
@@ -44,7 +44,7 @@ void st_arr_begin(st_arr *a, uint32_t elem)
 	room(a, HEADER);
 }
 
-void st_arr_text(st_arr *a, const char *s)
+void pd_arr_text(pd_arr *a, const char *s)
 {
 	size_t n = strlen(s);
 	uint8_t *p = room(a, 4 + n);
@@ -53,7 +53,7 @@ void st_arr_text(st_arr *a, const char *s)
 	a->n++;
 }
 
-void st_arr_i64(st_arr *a, int64_t v)
+void pd_arr_i64(pd_arr *a, int64_t v)
 {
 	uint8_t *p = room(a, 12);
 	put32(p, 8);
@@ -62,7 +62,7 @@ void st_arr_i64(st_arr *a, int64_t v)
 	a->n++;
 }
 
-void st_arr_i32(st_arr *a, int32_t v)
+void pd_arr_i32(pd_arr *a, int32_t v)
 {
 	uint8_t *p = room(a, 8);
 	put32(p, 4);
@@ -70,7 +70,7 @@ void st_arr_i32(st_arr *a, int32_t v)
 	a->n++;
 }
 
-void st_arr_bool(st_arr *a, int v)
+void pd_arr_bool(pd_arr *a, int v)
 {
 	uint8_t *p = room(a, 5);
 	put32(p, 1);
@@ -78,10 +78,18 @@ void st_arr_bool(st_arr *a, int v)
 	a->n++;
 }
 
+void pd_arr_uuid(pd_arr *a, const uint8_t id[16])
+{
+	uint8_t *p = room(a, 20);
+	put32(p, 16);
+	memcpy(p + 4, id, 16);
+	a->n++;
+}
+
 /* timestamptz on the wire: microseconds since 2000-01-01 00:00 UTC. */
 #define PG_EPOCH_MS 946684800000LL
 
-void st_arr_ts_ms(st_arr *a, int64_t ms)
+void pd_arr_ts_ms(pd_arr *a, int64_t ms)
 {
 	if (ms == 0) {
 		put32(room(a, 4), 0xffffffffu); /* length -1: NULL */
@@ -101,10 +109,10 @@ void st_arr_ts_ms(st_arr *a, int64_t ms)
 	a->n++;
 }
 
-const char *st_arr_data(st_arr *a)
+const char *pd_arr_data(pd_arr *a)
 {
 	if (a->len < HEADER)
-		st_arr_begin(a, a->elem);
+		pd_arr_begin(a, a->elem);
 	put32(a->b, a->n ? 1 : 0);
 	put32(a->b + 4, a->nulls ? 1 : 0);
 	put32(a->b + 8, a->elem);
@@ -113,14 +121,26 @@ const char *st_arr_data(st_arr *a)
 	return (const char *)a->b;
 }
 
-int st_arr_len(const st_arr *a)
+int pd_arr_len(const pd_arr *a)
 {
 	/* An empty array stops after the element type. */
 	return a->n ? (int)a->len : 12;
 }
 
-void st_arr_free(st_arr *a)
+void pd_arr_free(pd_arr *a)
 {
 	free(a->b);
 	memset(a, 0, sizeof(*a));
+}
+
+void pd_arrs_begin(pd_arr *const *cols, const uint32_t *types, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pd_arr_begin(cols[i], types[i]);
+}
+
+void pd_arrs_free(pd_arr *const *cols, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pd_arr_free(cols[i]);
 }
