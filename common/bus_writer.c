@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "codec.h"
+#include "day_partitions.h"
 #include "ids.h"
 #include "log.h"
 #include "nng_close.h"
@@ -316,37 +317,27 @@ static void send_heartbeat(pd_bus *bus)
 
 /* ---- retention -------------------------------------------------------------- */
 
-/* Deletes this publisher's outbox rows that every consumer has passed and that
- * are older than the retention window. Bounded per call so it never holds the
- * writer long. */
+/* Keeps this service's outbox (schema 034): day partitions for the next
+ * days, old days that every consumer passed dropped whole, old passed rows
+ * of the default partition deleted. The newest row of each publisher always
+ * stays: it carries the seq a restart resumes from. */
 static void purge_outbox(pd_bus *bus)
 {
 	if (!bus->instance)
 		return;
-	char hours[16];
+	char hours[16], sql[128];
 	snprintf(hours, sizeof(hours), "%d", bus->o.retention_hours);
-	const char *p[2] = {bus->instance, hours};
+	snprintf(sql, sizeof(sql), "SELECT bus.outbox_maintain_%s(3, $1::int)", bus->service);
 	int err;
 	pd_errbuf eb = {{0}};
-	char sql[640];
-	/* The newest row always stays: it carries the seq a restart resumes from. */
-	snprintf(sql, sizeof(sql),
-		 "DELETE FROM bus.outbox_%s o WHERE o.publisher = $1 AND o.seq IN ("
-		 " SELECT seq FROM bus.outbox_%s WHERE publisher = $1"
-		 "  AND created_at < now() - make_interval(hours => $2::int)"
-		 "  AND seq <= coalesce((SELECT min(seq) FROM bus.offsets WHERE publisher = $1), seq)"
-		 "  AND seq < (SELECT max(seq) FROM bus.outbox_%s WHERE publisher = $1)"
-		 "  ORDER BY seq LIMIT 10000)",
-		 bus->service, bus->service, bus->service);
-	PGresult *r = pd_db_query(bus->db, NULL, sql, 2, p, &err, &eb);
+	PGresult *r = pd_db_query(bus->db, NULL, sql, 1, (const char *[]){hours}, &err, &eb);
 	if (!r) {
-		pd_log_warn("outbox purge failed", "publisher=%s detail=\"%s\"", bus->instance, eb.msg);
+		pd_log_warn("outbox upkeep failed", "publisher=%s detail=\"%s\"", bus->instance, eb.msg);
 		return;
 	}
-	long n = strtol(PQcmdTuples(r), NULL, 10);
+	if (pd_day_summary_changed(PQgetvalue(r, 0, 0)))
+		pd_log_info("outbox kept", "publisher=%s retention_hours=%s %s", bus->instance, hours, PQgetvalue(r, 0, 0));
 	PQclear(r);
-	if (n > 0)
-		pd_log_info("outbox purged", "publisher=%s rows=%ld", bus->instance, n);
 }
 
 /* ---- the batch ---------------------------------------------------------------- */
@@ -500,7 +491,7 @@ static void *writer_main(void *arg)
 	pd_bus *bus = arg;
 	pd_txn tx = {.bus = bus};
 	int64_t next_hb = pd_mono_ms() + bus->o.heartbeat_ms;
-	int64_t next_purge = pd_mono_ms() + 60000;
+	int64_t next_purge = pd_mono_ms() + 2000; /* soon: partitions for today on */
 	pthread_mutex_lock(&bus->mu);
 	for (;;) {
 		while (!bus->head && !bus->stopping) {

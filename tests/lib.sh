@@ -115,7 +115,8 @@ wait_for() {
 pd_cleanup() {
   stop_pids $PIDS
   if [ -n "${WORK:-}" ]; then
-    "$ROOT/deploy/local/pg.sh" stop "$PGDIR" >/dev/null 2>&1
+    # a test's second server (an upgrade from an older schema) too
+    for _pg in "$PGDIR" ${PD_EXTRA_PGDIRS:-}; do "$ROOT/deploy/local/pg.sh" stop "$_pg" >/dev/null 2>&1; done
     if [ "$FAILED" -gt 0 ] || [ -n "${PEAKDESK_KEEP_TEST_DIR:-}" ]; then
       # Sanitizer reports and service logs help more than a bare FAIL.
       for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f (last 30 lines)"; tail -n 30 "$f"; }; done

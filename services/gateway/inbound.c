@@ -63,14 +63,20 @@ int gw_store_inbound_batch(pd_txn *tx, Peakdesk__V1__CustomerMessage **msgs, siz
 		vals[c] = col[c].s;
 	int err;
 	PGresult *r = pd_txn_query(tx,
+				   /* The key claims the channel's message id (035: the
+				    * messages are partitioned by day, the key is not);
+				    * only the messages whose key was new are stored. */
+				   "WITH u AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], "
+				   "$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "
+				   "$12::bigint[]) AS u(id, acc, ch, eu, eun, em, mt, tx, sj, att, irt, st)), "
+				   "k AS (INSERT INTO gateway.inbound_keys(account, external_message_id, message_id) "
+				   "SELECT acc, em, id FROM u ON CONFLICT (account, external_message_id) DO NOTHING "
+				   "RETURNING message_id) "
 				   "INSERT INTO gateway.inbound_messages(message_id, account, channel, external_user_id, "
 				   "external_user_name, external_message_id, message_type, text, subject, attachments, "
 				   "in_reply_to, sent_at) SELECT u.id, u.acc, u.ch, u.eu, u.eun, u.em, u.mt, u.tx, u.sj, "
-				   "u.att::jsonb, u.irt, to_timestamp(nullif(u.st, 0) / 1000.0) FROM unnest($1::uuid[], "
-				   "$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
-				   "$9::text[], $10::text[], $11::text[], $12::bigint[]) "
-				   "AS u(id, acc, ch, eu, eun, em, mt, tx, sj, att, irt, st) "
-				   "ON CONFLICT (account, external_message_id) DO NOTHING RETURNING message_id::text",
+				   "u.att::jsonb, u.irt, to_timestamp(nullif(u.st, 0) / 1000.0) FROM u JOIN k ON k.message_id = u.id "
+				   "RETURNING message_id::text",
 				   12, vals, &err, eb);
 	int rc = r ? PD_OK : err;
 	int n_new = r ? PQntuples(r) : 0;
@@ -85,7 +91,7 @@ int gw_store_inbound_batch(pd_txn *tx, Peakdesk__V1__CustomerMessage **msgs, siz
 			/* Stored before (or earlier in this very batch): answer with
 			 * the id it has. */
 			PGresult *d = pd_txn_query(tx,
-						   "SELECT message_id FROM gateway.inbound_messages WHERE account = $1 "
+						   "SELECT message_id FROM gateway.inbound_keys WHERE account = $1 "
 						   "AND external_message_id = $2",
 						   2, (const char *[]){msgs[i]->account, msgs[i]->external_message_id}, &err, eb);
 			if (!d) {

@@ -7,13 +7,14 @@
 #include <string.h>
 
 #include "consumer.h"
+#include "day_partitions.h"
 #include "gateway.h"
 #include "log.h"
 #include "outbound.h"
 #include "service.h"
 
 static char max_attempts[16], retry_base[16], timeout_ms[16], sendmail[256], mail_from[256], tick_ms[16],
-	welcome[1024];
+	welcome[1024], days_ahead[16], keep_days[16], partition_ms[16];
 
 static const pd_config_extra extras[] = {
 	{"PEAKDESK_GATEWAY_MAX_ATTEMPTS", "8", "delivery attempts before an outbound message is dead", max_attempts,
@@ -27,6 +28,13 @@ static const pd_config_extra extras[] = {
 	 sizeof(sendmail), 0},
 	{"PEAKDESK_MAIL_FROM", "support@localhost", "From: address of e-mail replies", mail_from, sizeof(mail_from), 0},
 	{"PEAKDESK_WECHAT_WELCOME", "", "passive reply to a new WeChat follower (empty: none)", welcome, sizeof(welcome), 0},
+	{"PEAKDESK_GATEWAY_INBOUND_DAYS_AHEAD", "7", "day partitions of the customer messages created this many days ahead",
+	 days_ahead, sizeof(days_ahead), 0},
+	{"PEAKDESK_GATEWAY_INBOUND_KEEP_DAYS", "90",
+	 "customer messages (and their dedup keys) kept this many days, then dropped by day (0: kept)", keep_days,
+	 sizeof(keep_days), 0},
+	{"PEAKDESK_GATEWAY_PARTITION_CHECK_MS", "3600000", "how often the messages' day partitions are maintained",
+	 partition_ms, sizeof(partition_ms), 0},
 	{NULL, NULL, NULL, NULL, 0, 0},
 };
 
@@ -75,6 +83,14 @@ int main(int argc, char **argv)
 				 extras, argc, argv);
 	if (rc != 0)
 		return rc == 1 ? 0 : 1;
+	static pd_day_partitions messages = {.what = "customer messages",
+					     .function = "gateway.inbound_partitions_maintain"};
+	pd_errbuf peb = {{0}};
+	if (pd_day_partitions_parse(&messages, days_ahead, keep_days, &peb) != PD_OK) {
+		pd_log_error("bad PEAKDESK_GATEWAY_INBOUND_DAYS_AHEAD or _KEEP_DAYS", "detail=\"%s\"", peb.msg);
+		pd_service_close(&a.svc);
+		return 2;
+	}
 	xmlInitParser(); /* once, before any thread parses XML */
 	gw_webhook_route(a.svc.http, a.svc.bus);
 	gw_wechat_route(a.svc.http, a.svc.bus, welcome);
@@ -84,6 +100,7 @@ int main(int argc, char **argv)
 	a.svc.on_stop_arg = &a;
 	gw_accounts_reload(a.svc.bus);
 	pd_service_every(&a.svc, 2000, 2000, on_accounts_tick, &a);
+	pd_day_partitions_start(&a.svc, &messages, atoi(partition_ms));
 
 	gw_outbound_config oc = {.max_attempts = atoi(max_attempts) > 0 ? atoi(max_attempts) : 8,
 				 .retry_base_ms = atoll(retry_base) > 0 ? atoll(retry_base) : 2000};

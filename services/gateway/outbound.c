@@ -215,14 +215,15 @@ static int claim_apply(pd_txn *tx, pd_job *job)
 		 * last message, and at most 5 times in that window; other channels
 		 * have no window, so it is not computed for them (both look-ups
 		 * are index scans: 003's inbound_messages_user, 026's
-		 * outbound_messages_delivered_to). */
+		 * outbound_messages_delivered_to; the 48 h bound also keeps the
+		 * first to the last days' partitions, 035). */
 		"CASE WHEN o.channel NOT IN ('wechat', '') THEN true ELSE "
-		"coalesce((SELECT max(received_at) > now() - interval '48 hours' FROM gateway.inbound_messages i "
-		"  WHERE i.account = o.account AND i.external_user_id = o.external_user_id), false) AND "
+		"EXISTS (SELECT 1 FROM gateway.inbound_messages i WHERE i.account = o.account "
+		"  AND i.external_user_id = o.external_user_id AND i.received_at > now() - interval '48 hours') AND "
 		"(SELECT count(*) FROM gateway.outbound_messages x WHERE x.account = o.account "
 		"  AND x.external_user_id = o.external_user_id AND x.status = 'delivered' AND x.delivered_at > "
 		"  (SELECT max(received_at) FROM gateway.inbound_messages i WHERE i.account = o.account "
-		"   AND i.external_user_id = o.external_user_id)) < 5 END",
+		"   AND i.external_user_id = o.external_user_id AND i.received_at > now() - interval '48 hours')) < 5 END",
 		0, NULL, &err, &eb);
 	if (!r)
 		return err;

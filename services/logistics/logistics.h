@@ -18,8 +18,6 @@ typedef struct lg_scan {
 
 typedef struct lg_context {
 	lg_delay_policy delay;
-	int tracking_days_ahead; /* day partitions of tracking_events created ahead */
-	int tracking_keep_days;  /* and dropped after (0: kept for ever) */
 } lg_context;
 
 /* Ingest ops for department events (logistics.order / shipment / tracking / return). */
@@ -35,9 +33,6 @@ int lg_apply_scans(pd_txn *tx, const lg_context *ctx, const char *carrier, const
 
 /* Timer job: finds late shipments and emits logistics.delayed once per episode. */
 void lg_delay_sweep_submit(pd_bus *bus, const lg_context *ctx);
-
-/* Timer job: tracking_events' day partitions ahead, old ones dropped (031). */
-void lg_tracking_partitions_submit(pd_bus *bus, const lg_context *ctx);
 
 /* Registers POST /v1/carriers/kuaidi100. */
 struct pd_http;

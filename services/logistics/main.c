@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "day_partitions.h"
 #include "log.h"
 #include "logistics.h"
 #include "service.h"
@@ -38,12 +39,6 @@ static void on_sweep(void *arg)
 	lg_delay_sweep_submit(a->svc.bus, &a->ctx);
 }
 
-static void on_partitions(void *arg)
-{
-	struct app *a = arg;
-	lg_tracking_partitions_submit(a->svc.bus, &a->ctx);
-}
-
 int main(int argc, char **argv)
 {
 	static struct app a;
@@ -62,11 +57,10 @@ int main(int argc, char **argv)
 		pd_log_error("PEAKDESK_LOGISTICS_PROMISE_GRACE_MINUTES must be >= 0", "value=%s", grace_minutes);
 		return 2;
 	}
-	a.ctx.tracking_days_ahead = atoi(days_ahead);
-	a.ctx.tracking_keep_days = atoi(keep_days);
-	if (a.ctx.tracking_days_ahead < 0 || a.ctx.tracking_days_ahead > 366 || a.ctx.tracking_keep_days < 0) {
-		pd_log_error("PEAKDESK_LOGISTICS_TRACKING_DAYS_AHEAD must be 0..366 and _KEEP_DAYS >= 0",
-			     "days_ahead=%s keep_days=%s", days_ahead, keep_days);
+	static pd_day_partitions scans = {.what = "carrier scans", .function = "logistics.tracking_partitions_maintain"};
+	pd_errbuf peb = {{0}};
+	if (pd_day_partitions_parse(&scans, days_ahead, keep_days, &peb) != PD_OK) {
+		pd_log_error("bad PEAKDESK_LOGISTICS_TRACKING_DAYS_AHEAD or _KEEP_DAYS", "detail=\"%s\"", peb.msg);
 		return 2;
 	}
 	if (!*salt)
@@ -78,9 +72,7 @@ int main(int argc, char **argv)
 	}
 	lg_carrier_http_route(a.svc.http, a.svc.bus, &a.ctx, salt);
 	pd_service_every(&a.svc, atoi(sweep_ms), 60000, on_sweep, &a);
-	/* today's partition before the first scan of the day, not an hour later */
-	on_partitions(&a);
-	pd_service_every(&a.svc, atoi(partition_ms), 3600000, on_partitions, &a);
+	pd_day_partitions_start(&a.svc, &scans, atoi(partition_ms));
 
 	rc = pd_service_run(&a.svc);
 	pd_service_close(&a.svc);

@@ -3,8 +3,10 @@
 # (POST /v1/channels/{account}/messages, HMAC-signed JSON, answered after the
 # message and its message.inbound event are committed) under wrk, beside two
 # baselines measured in the same run on the same machine:
-#   - pgbench: the same INSERT ... ON CONFLICT DO NOTHING into
-#     gateway.inbound_messages, one transaction per message, 16 clients,
+#   - pgbench: the gateway's own store statement (the dedup key claimed in
+#     gateway.inbound_keys with ON CONFLICT DO NOTHING and the message
+#     inserted into gateway.inbound_messages, 035), one transaction per
+#     message, 16 clients,
 #     against the same PostgreSQL (what "just store each message" costs);
 #   - bench_http_bare: the same HTTP stack (common/http.c) answering 200
 #     without checking or storing anything (what HTTP alone costs).
@@ -207,13 +209,13 @@ wait "$GW_PID" || true
 GW_PID=
 
 # ---- baseline: pgbench, one transaction per message ------------------------------------
-q "TRUNCATE gateway.inbound_messages" >/dev/null
+q "TRUNCATE gateway.inbound_messages, gateway.inbound_keys" >/dev/null
 q "CHECKPOINT" >/dev/null
 cat >"$WORK/pgbench.sql" <<'SQL'
 \set k random(0, 99999999)
-INSERT INTO gateway.inbound_messages(message_id, account, channel, external_user_id, external_user_name, external_message_id, message_type, text, subject, attachments, in_reply_to, sent_at) VALUES (gen_random_uuid(), 'benchhook', 'webhook', 'visitor-' || (:k % 5000), '小王', 'pgb-' || gen_random_uuid(), 'text', '我的订单DD20261111' || lpad((:k)::text, 8, '0') || '什么时候发货？双十一付的定金，尾款也付了。', '', '[]'::jsonb, '', to_timestamp(nullif((extract(epoch from now()) * 1000)::bigint, 0) / 1000.0)) ON CONFLICT (account, external_message_id) DO NOTHING RETURNING message_id;
+WITH k AS (INSERT INTO gateway.inbound_keys(account, external_message_id, message_id) VALUES ('benchhook', 'pgb-' || gen_random_uuid(), gen_random_uuid()) ON CONFLICT (account, external_message_id) DO NOTHING RETURNING message_id, external_message_id) INSERT INTO gateway.inbound_messages(message_id, account, channel, external_user_id, external_user_name, external_message_id, message_type, text, subject, attachments, in_reply_to, sent_at) SELECT k.message_id, 'benchhook', 'webhook', 'visitor-' || (:k % 5000), '小王', k.external_message_id, 'text', '我的订单DD20261111' || lpad((:k)::text, 8, '0') || '什么时候发货？双十一付的定金，尾款也付了。', '', '[]'::jsonb, '', to_timestamp(nullif((extract(epoch from now()) * 1000)::bigint, 0) / 1000.0) FROM k RETURNING message_id;
 SQL
-say "[$(elapsed)] baseline: pgbench, one INSERT ... ON CONFLICT DO NOTHING per transaction, -c $PGB_CLIENTS -T $PGB_SECONDS"
+say "[$(elapsed)] baseline: pgbench, the gateway's key claim + INSERT (one statement) per transaction, -c $PGB_CLIENTS -T $PGB_SECONDS"
 pgbench -n -M prepared -c "$PGB_CLIENTS" -j 2 -T "$PGB_SECONDS" -P 5 -f "$WORK/pgbench.sql" "$PEAKDESK_DB" \
   >"$WORK/pgbench.out" 2>"$WORK/pgbench.err" || { cat "$WORK/pgbench.err" "$WORK/pgbench.out" >&2; fail "pgbench failed"; }
 sed -n 's/^progress: /  pgbench: /p' "$WORK/pgbench.err" >&2
@@ -223,7 +225,7 @@ PGB_FAILED=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$WORK
 PGB_ROWS=$(q "SELECT count(*) FROM gateway.inbound_messages WHERE external_message_id LIKE 'pgb-%'")
 [ -n "$PGB_TPS" ] || fail "no tps in pgbench's output"
 [ "${PGB_FAILED:-0}" = 0 ] || fail "pgbench: $PGB_FAILED failed transactions"
-q "TRUNCATE gateway.inbound_messages" >/dev/null
+q "TRUNCATE gateway.inbound_messages, gateway.inbound_keys" >/dev/null
 
 # ---- baseline: bare evhttp -----------------------------------------------------------------
 BARE_ADDR=127.0.0.1:$(free_port 18092)
@@ -303,7 +305,7 @@ awk -v t="$FX_TXNS" -v e="$FX_EVENTS" -v s="$FX_TXN_S" 'BEGIN {
   printf "gateway writer (fixed rate): %.0f transactions, %.1f messages each, %.2f ms each on average\n", t, (t > 0 ? e / t : 0), (t > 0 ? s / t * 1000 : 0) }'
 echo "CPU during the fixed-rate run: $CPU_FX; $(be_line fx0 fx1)"
 echo "gateway RSS: $(mb "$RSS_IDLE") MB idle, at most $(mb "$RSS_MAX") MB under load (sampled every 0.2 s), $(mb "$RSS_NOW") MB after; VmHWM $(mb "$RSS_HWM") MB"
-echo "pgbench (baseline): $(n "$PGB_TPS") tps, one INSERT ... ON CONFLICT DO NOTHING RETURNING per transaction into gateway.inbound_messages" \
+echo "pgbench (baseline): $(n "$PGB_TPS") tps, the key claim + message INSERT of the gateway per transaction" \
   "($PGB_CLIENTS clients, ${PGB_SECONDS} s, prepared; latency avg ${PGB_LAT:-?} ms; $(n "$PGB_ROWS") rows)"
 echo "bare evhttp (baseline, wrk -t$GW_THREADS -c$GW_CONNS, ${BARE_SECONDS} s): $(n "$BARE_RPS") req/s," \
   "p50 $(ms "$(kv "$WORK/bare.sum" p50_us)") ms p99 $(ms "$(kv "$WORK/bare.sum" p99_us)") ms max $(ms "$(kv "$WORK/bare.sum" max_us)") ms"

@@ -46,7 +46,7 @@ eq "it waits in the default partition" tracking_events_default "$(part_of SF2)"
 SALT=partition-test-salt
 pd_start logistics PEAKDESK_KUAIDI100_SALT=$SALT PEAKDESK_LOGISTICS_TRACKING_DAYS_AHEAD=9 \
   PEAKDESK_LOGISTICS_TRACKING_KEEP_DAYS=30 || exit 1
-check "the service logged what it did" wait_for "maintenance" 20 grep -q 'tracking partitions maintained.*created=2.*dropped=1' "$WORK/logistics.log"
+check "the service logged what it did" wait_for "maintenance" 20 grep -q 'day partitions maintained.*carrier scans.*created=2.*dropped=1' "$WORK/logistics.log"
 check "the days up to nine ahead have partitions" exists "$(day '+9 days')"
 check "the day past the retention is dropped" sh -c "! psql '$PEAKDESK_DB' -XAtqc \"SELECT to_regclass('logistics.tracking_events_20200101')\" | grep -q ."
 
