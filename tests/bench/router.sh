@@ -49,6 +49,10 @@
 # BENCH_ROUTER_SECONDS (5), BENCH_ROUTER_DRAIN_S (30), BENCH_ROUTER_LOW_RATE
 # (20), BENCH_ROUTER_LOW_SECONDS (5), BENCH_ROUTER_CONNS (64),
 # BENCH_ROUTER_LOGIC_ARGS (extra bench_router_logic options).
+# After (i), in the same database, the floor under it
+# (tests/bench/router_floor.sh): the rows (i) wrote per message, per table,
+# and PostgreSQL alone writing those rows for BENCH_ROUTER_FLOOR_MESSAGES
+# (25000) messages with COPY, timed; its RESULT line is router_e2e_floor.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -320,6 +324,24 @@ run_load router_low "$RUN-l" "$LOW_RATE" "$LOW_SECS" 137 20
 LOW_DRAIN=$DRAIN_USED
 LOW_STATS=$(lat_sql "$RUN-l" n)
 
+# The floor under (i) (tests/bench/router_floor.sh): the rows the path writes
+# per message, from pg_stat_user_tables of the gateway, router and bus schemas
+# (the outbox's partitions) before the phase below and after the router has
+# stopped, and where every publisher's outbox stood before it, so the floor
+# copies this phase's events only.
+tup_snap() {
+  sleep 1.5 # a backend reports its table counters at most once a second
+  # a partition counts for its table (the outbox: for its service's partition)
+  q "SELECT coalesce((SELECT a.relid::regclass::text FROM pg_partition_ancestors(s.relid) a
+                      JOIN pg_partition_tree(pg_partition_root(s.relid)) t USING (relid)
+                      WHERE t.level = CASE WHEN pg_partition_root(s.relid) = 'bus.outbox'::regclass THEN 1 ELSE 0 END),
+                     s.schemaname || '.' || s.relname) AS tbl,
+            sum(n_tup_ins), sum(n_tup_upd), sum(n_tup_hot_upd), sum(n_tup_del)
+     FROM pg_stat_user_tables s WHERE schemaname IN ('gateway', 'router', 'bus') GROUP BY 1 ORDER BY 1" | tr '|' ' ' >"$1"
+}
+tup_snap "$WORK/tup0.txt"
+OUTBOX_MARKS=$(q "SELECT coalesce(string_agg(format('(%L, %s)', publisher, m), ', '), '') FROM
+  (SELECT publisher, max(seq) AS m FROM bus.outbox GROUP BY publisher) x")
 [ -z "$PGSS" ] || q "SELECT pg_stat_statements_reset()" >/dev/null
 B0=$(metric "$RT_ADDR" peakdesk_bus_batches_total)
 BS0=$(metric "$RT_ADDR" peakdesk_bus_batch_seconds_sum)
@@ -391,6 +413,14 @@ if kill -0 "$RT_PID" 2>/dev/null; then
 fi
 wait "$RT_PID" 2>/dev/null || true
 RT_PID=
+# (the floor) table counters now that the router's last transaction has
+# ended, and the messages it had applied by then (committed or rolled back:
+# the counters count both)
+tup_snap "$WORK/tup1.txt"
+APPLIED_STOP=$APPLIED
+[ -z "$PGSS" ] || APPLIED_STOP=$(q "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+  WHERE r.rolname = 'peakdesk_router' AND query LIKE 'INSERT INTO router.ticket_messages%'" || echo "$APPLIED")
+[ "${APPLIED_STOP:-0}" -gt 0 ] || APPLIED_STOP=$(processed "$RUN-b") # without pg_stat_statements: committed
 
 # ---- figures ---------------------------------------------------------------------------------------
 w() { echo " $2 " | sed -n "s/.* $1=\([^ ]*\) .*/\1/p"; } # w KEY "k=v k=v ..."
@@ -465,4 +495,6 @@ echo "RESULT router_e2e_low rate=$LOW_RATE seconds=$LOW_SECS new=$L_N assigned=$
 # (the raw commit under its own label: the bus part prints a commit_raw line too)
 sed -n 's/^RESULT commit_raw /RESULT router_commit_raw /p' "$WORK/commit.out"
 grep -h '^RESULT ' "$WORK/router_fixed.out" "$WORK/router_low.out" || true
+# ---- the floor under (i) -------------------------------------------------------------------------
+. "$(dirname "$0")/router_floor.sh"
 [ "$FAILED" = 0 ]
