@@ -74,6 +74,23 @@ BEGIN
   RETURN n;
 END $$;
 
+-- Partitions for today to today + days_ahead (UTC), made where missing:
+-- how many were made and how many rows they took from the default.
+CREATE FUNCTION bus.day_partitions_ahead(parent regclass, days_ahead int, OUT created int, OUT moved bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE n bigint;
+BEGIN
+  created := 0;
+  moved := 0;
+  FOR i IN 0 .. days_ahead LOOP
+    n := bus.day_partition_create(parent, (now() AT TIME ZONE 'UTC')::date + i);
+    IF n >= 0 THEN
+      created := created + 1;
+      moved := moved + n;
+    END IF;
+  END LOOP;
+END $$;
+
 -- The day partitions of parent whose day ended on or before `before`
 -- (UTC), oldest first.
 CREATE FUNCTION bus.day_partitions_before(parent regclass, before date) RETURNS TABLE (part regclass, day date)
@@ -99,9 +116,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO' SET lock_timeout = '5s' AS $$
 DECLARE
   today   date := (now() AT TIME ZONE 'UTC')::date;
-  created int := 0;
-  moved   bigint := 0;
-  n       bigint;
+  created int;
+  moved   bigint;
   dropped int := 0;
   purged  bigint := 0;
   p       record;
@@ -113,13 +129,7 @@ BEGIN
   END IF;
   -- one maintainer at a time (several instances of a service tick together)
   PERFORM pg_advisory_xact_lock(hashtext('day_partitions:' || parent::text));
-  FOR i IN 0 .. days_ahead LOOP
-    n := bus.day_partition_create(parent, today + i);
-    IF n >= 0 THEN
-      created := created + 1;
-      moved := moved + n;
-    END IF;
-  END LOOP;
+  SELECT * INTO created, moved FROM bus.day_partitions_ahead(parent, days_ahead);
   IF keep_days > 0 THEN
     FOR p IN SELECT * FROM bus.day_partitions_before(parent, today - keep_days) LOOP
       EXECUTE format('DROP TABLE %s', p.part);
@@ -140,6 +150,7 @@ BEGIN
 END $$;
 
 REVOKE ALL ON FUNCTION bus.day_partition_create(regclass, date), bus.day_partitions_before(regclass, date),
+  bus.day_partitions_ahead(regclass, int),
   bus.day_partitions_maintain(regclass, int, int), bus.day_partition_default(regclass),
   bus.day_partition_key(regclass) FROM PUBLIC;
 

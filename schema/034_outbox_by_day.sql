@@ -59,11 +59,9 @@ SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO'
 DECLARE
   parent  regclass := format('bus.%I', 'outbox_' || svc)::regclass;
   def     regclass := format('bus.%I', 'outbox_' || svc || '_default')::regclass;
-  today   date := (now() AT TIME ZONE 'UTC')::date;
   cutoff  timestamptz;
-  created int := 0;
-  moved   bigint := 0;
-  n       bigint;
+  created int;
+  moved   bigint;
   dropped int := 0;
   purged  bigint := 0;
   needed  boolean;
@@ -75,13 +73,7 @@ BEGIN
   END IF;
   cutoff := now() - make_interval(hours => retention_hours);
   PERFORM pg_advisory_xact_lock(hashtext('day_partitions:' || parent::text));
-  FOR i IN 0 .. days_ahead LOOP
-    n := bus.day_partition_create(parent, today + i);
-    IF n >= 0 THEN
-      created := created + 1;
-      moved := moved + n;
-    END IF;
-  END LOOP;
+  SELECT * INTO created, moved FROM bus.day_partitions_ahead(parent, days_ahead);
   FOR p IN SELECT * FROM bus.day_partitions_before(parent, (cutoff AT TIME ZONE 'UTC')::date) LOOP
     -- needed while a consumer has not applied its last row of some
     -- publisher, or while it holds a publisher's newest row (a publisher
