@@ -238,7 +238,8 @@ static int claim_publisher(pd_bus *bus, pd_errbuf *eb)
 		return err;
 	PQclear(r);
 	r = pd_db_query(bus->db, NULL,
-			"SELECT coalesce(max(seq), 0) FROM bus.outbox WHERE publisher = $1", 1, p, &err, eb);
+			"SELECT coalesce(max(seq), 0) FROM bus.outbox WHERE service = $2 AND publisher = $1", 2,
+			(const char *[]){bus->instance, bus->service}, &err, eb);
 	if (!r)
 		return err;
 	bus->committed_seq = strtoull(PQgetvalue(r, 0, 0), NULL, 10);

@@ -172,8 +172,10 @@ static int catch_up(pd_consumer *c, pd_txn *tx, struct pubstate *p, uint64_t upt
 		int err;
 		const char *vals[4] = {p->name, from, to, lim};
 		PGresult *r = pd_db_query(pd_txn_db(tx), "pd_consumer_catch_up",
-					  "SELECT seq, payload FROM bus.outbox WHERE publisher = $1 "
-					  "AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
+					  /* the service (the name's prefix, 001's CHECK)
+					   * keeps the read to that service's days (034) */
+					  "SELECT seq, payload FROM bus.outbox WHERE service = split_part($1, '-', 1) "
+					  "AND publisher = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
 					  4, vals, &err, eb);
 		if (!r)
 			return err;
@@ -227,7 +229,7 @@ static int poll_publishers(pd_consumer *c, pd_txn *tx, pd_errbuf *eb)
 	int err;
 	PGresult *r = pd_db_query(pd_txn_db(tx), NULL,
 				  "SELECT p.publisher, coalesce((SELECT max(seq) FROM bus.outbox o "
-				  "WHERE o.publisher = p.publisher), 0) FROM bus.publishers p",
+				  "WHERE o.service = p.service AND o.publisher = p.publisher), 0) FROM bus.publishers p",
 				  0, NULL, &err, eb);
 	if (!r)
 		return err;

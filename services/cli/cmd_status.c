@@ -82,7 +82,7 @@ int cmd_status(int argc, char **argv)
 		return 1;
 	}
 	PGresult *r = PQexec(c, "SELECT p.publisher, coalesce((SELECT max(seq) FROM bus.outbox o "
-				"WHERE o.publisher = p.publisher), 0), p.started_at FROM bus.publishers p ORDER BY 1");
+				"WHERE o.service = p.service AND o.publisher = p.publisher), 0), p.started_at FROM bus.publishers p ORDER BY 1");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 		printf("\n%-20s %12s  %s\n", "PUBLISHER", "LAST SEQ", "STARTED");
 		for (int i = 0; i < PQntuples(r); i++)
@@ -90,7 +90,8 @@ int cmd_status(int argc, char **argv)
 	}
 	PQclear(r);
 	r = PQexec(c, "SELECT f.consumer, f.publisher, f.seq, coalesce((SELECT max(seq) FROM bus.outbox o "
-		      "WHERE o.publisher = f.publisher), f.seq) - f.seq, f.updated_at FROM bus.offsets f ORDER BY 1, 2");
+		      "WHERE o.service = split_part(f.publisher, '-', 1) AND o.publisher = f.publisher), f.seq) - f.seq, "
+		      "f.updated_at FROM bus.offsets f ORDER BY 1, 2");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 		printf("\n%-24s %-20s %12s %8s  %s\n", "CONSUMER", "PUBLISHER", "OFFSET", "LAG", "UPDATED");
 		for (int i = 0; i < PQntuples(r); i++)

@@ -25,6 +25,11 @@
 
 #define WORKERS 4
 #define CLAIM_BATCH 32
+#define CLAIM_BATCH_SQL "32" /* the same, in the claim's LIMIT */
+/* Claimed and not yet recorded: a full claim is followed by the next one at
+ * once (not a tick later) while fewer than this many are in hand, so the
+ * delivery rate is not capped at CLAIM_BATCH per tick. */
+#define MAX_IN_HAND (8 * CLAIM_BATCH)
 
 struct queued {
 	gw_delivery d;
@@ -39,6 +44,7 @@ static struct {
 	pthread_cond_t cv;
 	struct queued *head, *tail;
 	int stopping, claim_in_flight, started;
+	int in_hand; /* claimed, not yet recorded */
 	pd_metric *m_delivered, *m_retry, *m_dead;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
@@ -140,6 +146,9 @@ static void record_done(pd_job *job, int err, const pd_errbuf *eb)
 {
 	struct record_job *j = (struct record_job *)job;
 	gw_delivery *d = &j->d;
+	pthread_mutex_lock(&g.mu);
+	g.in_hand--;
+	pthread_mutex_unlock(&g.mu);
 	if (err != PD_OK)
 		/* The row stays 'sending'; the next start-up retries it. */
 		pd_log_warn("delivery outcome not recorded", "outbound_id=%s detail=\"%s\"", d->outbound_id,
@@ -207,7 +216,7 @@ static int claim_apply(pd_txn *tx, pd_job *job)
 	PGresult *r = pd_db_query(
 		pd_txn_db(tx), "gw_outbound_claim",
 		"WITH due AS (SELECT outbound_id FROM gateway.outbound_messages WHERE status = 'pending' "
-		"  AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT 32 FOR UPDATE SKIP LOCKED) "
+		"  AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT " CLAIM_BATCH_SQL " FOR UPDATE SKIP LOCKED) "
 		"UPDATE gateway.outbound_messages o SET status = 'sending', attempts = o.attempts + 1 FROM due "
 		"WHERE o.outbound_id = due.outbound_id RETURNING o.outbound_id, o.account, o.channel, "
 		"o.external_user_id, o.ticket_public_id, o.subject, o.text, o.reply_to, o.attempts, "
@@ -263,6 +272,7 @@ static int claim_apply(pd_txn *tx, pd_job *job)
 static void claim_done(pd_job *job, int err, const pd_errbuf *eb)
 {
 	struct claim_job *c = (struct claim_job *)job;
+	int n = 0;
 	pthread_mutex_lock(&g.mu);
 	if (err == PD_OK) {
 		/* Committed: hand the claims to the delivery threads. */
@@ -275,11 +285,21 @@ static void claim_done(pd_job *job, int err, const pd_errbuf *eb)
 			else
 				g.head = q;
 			g.tail = q;
+			n++;
 		}
+		g.in_hand += n;
 		pthread_cond_broadcast(&g.cv);
 	}
-	g.claim_in_flight = 0;
+	int again = n == CLAIM_BATCH && g.in_hand < MAX_IN_HAND && !g.stopping;
+	if (!again)
+		g.claim_in_flight = 0;
 	pthread_mutex_unlock(&g.mu);
+	if (again) { /* more are due: claim them now (done runs outside the writer's lock) */
+		struct claim_job *next = pd_xcalloc(1, sizeof(*next));
+		next->job.apply = claim_apply;
+		next->job.done = claim_done;
+		pd_bus_submit(g.bus, &next->job);
+	}
 	while (c->claimed) {
 		struct queued *n = c->claimed->next;
 		free(c->claimed->d.text);

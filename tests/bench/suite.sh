@@ -371,9 +371,14 @@ else
 fi
 
 # ---- 2. the main run ----------------------------------------------------------------------
-# quiet: the steps' tails applied before the main run starts
+# quiet: the steps' tails applied, and their replies out to the channel,
+# before the main run starts (a failed step leaves a queue the main run would
+# otherwise inherit)
 i=0
-while [ "$(pending_assign "$RUN-s%")" != 0 ] && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+while { [ "$(pending_assign "$RUN-s%")" != 0 ] || [ "$(deliveries | cut -d' ' -f2)" != 0 ]; } && [ $i -lt 300 ]; do
+  sleep 1; i=$((i + 1))
+done
+say "  quiet after the steps in $i s (deliveries done/queued $(deliveries | tr ' ' /))"
 MRID=$RUN-m
 sampler() { # every 2 s: RSS of each service, of PostgreSQL (anonymous + max shared)
   while [ ! -f "$WORK/sampler.stop" ]; do
