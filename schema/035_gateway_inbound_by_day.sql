@@ -19,9 +19,8 @@ CREATE TABLE gateway.inbound_keys (
   received_at          timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (account, external_message_id)
 );
--- rows arrive in time order, so a block-range index serves the retention
--- for almost nothing per insert
-CREATE INDEX inbound_keys_received_at ON gateway.inbound_keys USING brin (received_at);
+-- for the retention, which deletes the oldest keys a bounded slice at a time
+CREATE INDEX inbound_keys_received_at ON gateway.inbound_keys (received_at);
 
 ALTER TABLE gateway.inbound_messages RENAME TO inbound_messages_unpartitioned;
 ALTER TABLE gateway.inbound_messages_unpartitioned RENAME CONSTRAINT inbound_messages_pkey
@@ -72,7 +71,9 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON gateway.inbound_messages, gateway.inboun
 GRANT SELECT ON gateway.inbound_messages TO peakdesk_cli, peakdesk_router;
 
 -- The gateway's upkeep of its messages: day partitions ahead, days past
--- keep_days dropped, and the keys of messages that old deleted with them.
+-- keep_days dropped, and the keys of messages that old deleted, at most
+-- 20,000 per call so the gateway's writer is never held long (a promo day's
+-- millions of keys go over the next calls: the gateway calls every minute).
 CREATE FUNCTION gateway.inbound_partitions_maintain(days_ahead int, keep_days int)
 RETURNS text LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
@@ -81,8 +82,10 @@ DECLARE
   keys bigint := 0;
 BEGIN
   IF keep_days > 0 THEN
-    DELETE FROM gateway.inbound_keys
-      WHERE received_at < ((now() AT TIME ZONE 'UTC')::date - keep_days)::timestamp AT TIME ZONE 'UTC';
+    DELETE FROM gateway.inbound_keys WHERE ctid = ANY (ARRAY(
+      SELECT ctid FROM gateway.inbound_keys
+      WHERE received_at < ((now() AT TIME ZONE 'UTC')::date - keep_days)::timestamp AT TIME ZONE 'UTC'
+      ORDER BY received_at LIMIT 20000));
     GET DIAGNOSTICS keys = ROW_COUNT;
   END IF;
   RETURN did || format(' keys_purged=%s', keys);

@@ -33,7 +33,8 @@ static const pd_config_extra extras[] = {
 	{"PEAKDESK_GATEWAY_INBOUND_KEEP_DAYS", "90",
 	 "customer messages (and their dedup keys) kept this many days, then dropped by day (0: kept)", keep_days,
 	 sizeof(keep_days), 0},
-	{"PEAKDESK_GATEWAY_PARTITION_CHECK_MS", "3600000", "how often the messages' day partitions are maintained",
+	{"PEAKDESK_GATEWAY_PARTITION_CHECK_MS", "60000",
+	 "how often the messages' day partitions are maintained (and up to 20,000 expired keys deleted)",
 	 partition_ms, sizeof(partition_ms), 0},
 	{NULL, NULL, NULL, NULL, 0, 0},
 };
@@ -100,7 +101,7 @@ int main(int argc, char **argv)
 	a.svc.on_stop_arg = &a;
 	gw_accounts_reload(a.svc.bus);
 	pd_service_every(&a.svc, 2000, 2000, on_accounts_tick, &a);
-	pd_day_partitions_start(&a.svc, &messages, atoi(partition_ms));
+	pd_day_partitions_start(&a.svc, &messages, atoi(partition_ms) > 0 ? atoi(partition_ms) : 60000);
 
 	gw_outbound_config oc = {.max_attempts = atoi(max_attempts) > 0 ? atoi(max_attempts) : 8,
 				 .retry_base_ms = atoll(retry_base) > 0 ? atoll(retry_base) : 2000};

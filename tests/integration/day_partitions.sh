@@ -102,6 +102,17 @@ eq "once router-1 applied them, the day goes whole" "created=0 moved=0 dropped=1
 eq "and the publisher's newest row stays (a restart resumes from its seq)" "4" \
   "$(q2 "SELECT string_agg(seq::text, ' ') FROM bus.outbox WHERE publisher = 'gateway-old'")"
 
+# --- expired keys go a bounded slice at a time (the writer is never held long) ---
+stop_pids "$PID_gateway"
+q2 "INSERT INTO gateway.inbound_keys(account, external_message_id, message_id, received_at)
+    SELECT 'webchat', 'old-' || i, gen_random_uuid(), now() - interval '40 days' FROM generate_series(1, 25000) i"
+eq "25,000 expired keys: 20,000 deleted by one call" "keys_purged=20000" \
+  "$(as_role peakdesk_gateway "SELECT gateway.inbound_partitions_maintain(9, 30)" | grep -o 'keys_purged=[0-9]*')"
+eq "the rest by the next" "keys_purged=5000" \
+  "$(as_role peakdesk_gateway "SELECT gateway.inbound_partitions_maintain(9, 30)" | grep -o 'keys_purged=[0-9]*')"
+eq "and the live keys stay" "wc-new wc-ten wc-today" \
+  "$(q2 "SELECT string_agg(external_message_id, ' ' ORDER BY external_message_id) FROM gateway.inbound_keys")"
+
 # --- only the owner keeps its days ---
 check "another service's role may not keep the gateway's outbox" \
   has "$(as_role peakdesk_router "SELECT bus.outbox_maintain_gateway(3, 24)")" 'permission denied'
