@@ -77,10 +77,14 @@ BEGIN
   FOR p IN SELECT * FROM bus.day_partitions_before(parent, (cutoff AT TIME ZONE 'UTC')::date) LOOP
     -- needed while a consumer has not applied its last row of some
     -- publisher, or while it holds a publisher's newest row (a publisher
-    -- quiet for days keeps its last day); a later day may still go
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM (SELECT publisher, max(seq) AS top FROM %s GROUP BY publisher) x '
-                   'WHERE x.top > coalesce((SELECT min(o.seq) FROM bus.offsets o WHERE o.publisher = x.publisher), x.top) '
-                   'OR x.top >= (SELECT max(seq) FROM %s y WHERE y.publisher = x.publisher))', p.part, parent)
+    -- quiet for days keeps its last day); a later day may still go. Per
+    -- registered publisher (what consumers read, too), through the
+    -- (publisher, seq) index: no scan of a day's rows, every minute
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM bus.publishers pb '
+                   'CROSS JOIN LATERAL (SELECT max(seq) AS top FROM %s WHERE publisher = pb.publisher) x '
+                   'WHERE pb.service = %L AND x.top IS NOT NULL '
+                   'AND (x.top > coalesce((SELECT min(o.seq) FROM bus.offsets o WHERE o.publisher = pb.publisher), x.top) '
+                   'OR x.top >= (SELECT max(seq) FROM %s y WHERE y.publisher = pb.publisher)))', p.part, svc, parent)
       INTO needed;
     CONTINUE WHEN needed;
     EXECUTE format('DROP TABLE %s', p.part);

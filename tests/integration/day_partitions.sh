@@ -35,6 +35,7 @@ q2 "INSERT INTO bus.outbox_gateway(service, publisher, seq, event_id, topic, pay
     SELECT 'gateway', 'gateway-old', s, gen_random_uuid(), 'message.inbound', '\\x00', '$TEN' FROM generate_series(1, 3) s;
     INSERT INTO bus.outbox_gateway(service, publisher, seq, event_id, topic, payload)
     VALUES ('gateway', 'gateway-old', 4, gen_random_uuid(), 'message.inbound', '\\x00');
+    INSERT INTO bus.publishers(publisher, service) VALUES ('gateway-old', 'gateway');
     INSERT INTO bus.offsets(consumer, publisher, seq) VALUES ('router-1', 'gateway-old', 2)"
 PEAKDESK_DB=$DB2 "$BIN/peakdesk" migrate >/dev/null
 
