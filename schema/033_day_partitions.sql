@@ -65,8 +65,13 @@ BEGIN
     EXECUTE format('DELETE FROM %s WHERE %I >= %L AND %I < %L', def, keycol, lo, keycol, hi);
     GET DIAGNOSTICS n = ROW_COUNT;
   END IF;
-  EXECUTE format('CREATE TABLE %I.%I PARTITION OF %s FOR VALUES FROM (%L) TO (%L)',
-                 sch, rel || '_' || to_char(d, 'YYYYMMDD'), parent, lo, hi);
+  -- made apart and attached: ATTACH takes only a SHARE UPDATE EXCLUSIVE
+  -- lock on the parent, so writers of today's rows never wait for it
+  -- (CREATE TABLE ... PARTITION OF would lock them out while it waits)
+  EXECUTE format('CREATE TABLE %I.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)',
+                 sch, rel || '_' || to_char(d, 'YYYYMMDD'), parent);
+  EXECUTE format('ALTER TABLE %s ATTACH PARTITION %I.%I FOR VALUES FROM (%L) TO (%L)',
+                 parent, sch, rel || '_' || to_char(d, 'YYYYMMDD'), lo, hi);
   IF def IS NOT NULL THEN
     EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM pd_day_moving', parent, cols, cols);
     DROP TABLE pd_day_moving;
