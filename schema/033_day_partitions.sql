@@ -116,8 +116,9 @@ $$;
 -- everything). Returns what it did, for the service's log.
 CREATE FUNCTION bus.day_partitions_maintain(parent regclass, days_ahead int, keep_days int) RETURNS text
 LANGUAGE plpgsql
--- creating or dropping a partition locks the parent: give up (the next tick
--- retries) rather than queue every reader behind a long transaction
+-- dropping a day locks the parent (attaching one waits for the default
+-- partition's readers): give up (the next tick retries) rather than queue
+-- every reader behind a long transaction
 SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET DateStyle = 'ISO' SET lock_timeout = '5s' AS $$
 DECLARE
   today   date := (now() AT TIME ZONE 'UTC')::date;
