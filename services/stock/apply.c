@@ -539,27 +539,44 @@ static void ranges(PGresult *r, size_t m, int *from, int *to)
 	}
 }
 
+/* The columns of the episodes that open (opening: 1) or whose ETA moves
+ * (0): index into ch, SKU, warehouse, episode, restock ETA, and for an
+ * opening the report's time. cols lists the ones the statement takes, in
+ * that order. */
+struct episode_cols {
+	pd_arr idx, sku, wh, ep, eta, at;
+};
+
+static void episode_cols(struct episode_cols *e, pd_arr **cols, size_t n_cols, const struct changed *ch, size_t m,
+			 int opening)
+{
+	*e = (struct episode_cols){{0}};
+	pd_arrs_begin(cols, (const uint32_t[]){PD_OID_INT4, PD_OID_TEXT, PD_OID_TEXT, PD_OID_INT4, PD_OID_INT8, PD_OID_INT8},
+		      n_cols);
+	for (size_t i = 0; i < m; i++) {
+		if (!(opening ? ch[i].d.shortage : ch[i].d.eta_update))
+			continue;
+		const Peakdesk__V1__StockLevel *l = ch[i].it->env->stock_level;
+		pd_arr_i32(&e->idx, (int32_t)i);
+		pd_arr_text(&e->sku, l->sku);
+		pd_arr_text(&e->wh, l->warehouse);
+		pd_arr_i32(&e->ep, ch[i].d.next.episodes);
+		pd_arr_i64(&e->eta, l->restock_eta_ms);
+		if (opening)
+			pd_arr_i64(&e->at, ch[i].it->env->occurred_at_ms);
+	}
+}
+
 /* New episodes: each records the unshipped orders containing its SKU (from
  * its warehouse, or not yet given one) in stock.shortage_orders, so an ETA
  * update goes to exactly the same orders, and returns them. */
 static int open_shortages(pd_txn *tx, struct changed *ch, size_t m, struct transitions *t, pd_errbuf *eb)
 {
-	pd_arr idx = {0}, sku = {0}, wh = {0}, ep = {0}, eta = {0}, at = {0};
-	pd_arr *cols[] = {&idx, &sku, &wh, &ep, &eta, &at};
-	pd_arrs_begin(cols, (const uint32_t[]){PD_OID_INT4, PD_OID_TEXT, PD_OID_TEXT, PD_OID_INT4, PD_OID_INT8, PD_OID_INT8}, PD_ARRAY_LEN(cols));
-	for (size_t i = 0; i < m; i++) {
-		if (!ch[i].d.shortage)
-			continue;
-		const Peakdesk__V1__StockLevel *l = ch[i].it->env->stock_level;
-		pd_arr_i32(&idx, (int32_t)i);
-		pd_arr_text(&sku, l->sku);
-		pd_arr_text(&wh, l->warehouse);
-		pd_arr_i32(&ep, ch[i].d.next.episodes);
-		pd_arr_i64(&eta, l->restock_eta_ms);
-		pd_arr_i64(&at, ch[i].it->env->occurred_at_ms);
-	}
+	struct episode_cols e;
+	pd_arr *cols[] = {&e.idx, &e.sku, &e.wh, &e.ep, &e.eta, &e.at};
+	episode_cols(&e, cols, PD_ARRAY_LEN(cols), ch, m, 1);
 	int err = PD_OK;
-	if (idx.n)
+	if (e.idx.n)
 		t->opened = query_arrays(tx,
 				"WITH u AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::bigint[], "
 				"  $6::bigint[]) AS u(idx, sku, wh, ep, eta, at)), "
@@ -585,21 +602,11 @@ static int open_shortages(pd_txn *tx, struct changed *ch, size_t m, struct trans
  * orders as at the stock-out hear again. */
 static int move_etas(pd_txn *tx, struct changed *ch, size_t m, struct transitions *t, pd_errbuf *eb)
 {
-	pd_arr idx = {0}, sku = {0}, wh = {0}, ep = {0}, eta = {0};
-	pd_arr *cols[] = {&idx, &sku, &wh, &ep, &eta};
-	pd_arrs_begin(cols, (const uint32_t[]){PD_OID_INT4, PD_OID_TEXT, PD_OID_TEXT, PD_OID_INT4, PD_OID_INT8}, PD_ARRAY_LEN(cols));
-	for (size_t i = 0; i < m; i++) {
-		if (!ch[i].d.eta_update)
-			continue;
-		const Peakdesk__V1__StockLevel *l = ch[i].it->env->stock_level;
-		pd_arr_i32(&idx, (int32_t)i);
-		pd_arr_text(&sku, l->sku);
-		pd_arr_text(&wh, l->warehouse);
-		pd_arr_i32(&ep, ch[i].d.next.episodes);
-		pd_arr_i64(&eta, l->restock_eta_ms);
-	}
+	struct episode_cols e;
+	pd_arr *cols[] = {&e.idx, &e.sku, &e.wh, &e.ep, &e.eta};
+	episode_cols(&e, cols, PD_ARRAY_LEN(cols), ch, m, 0);
 	int err = PD_OK;
-	if (idx.n)
+	if (e.idx.n)
 		t->eta = query_arrays(tx,
 				"WITH u AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::bigint[]) "
 				"  AS u(idx, sku, wh, ep, eta)), "
