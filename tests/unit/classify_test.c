@@ -967,6 +967,32 @@ static void found_str(const rt_rules *r, const char *text, size_t len, char *buf
 	}
 }
 
+/* A text and the keywords the automaton must find in it ("" for none). */
+struct found_case {
+	const char *text, *want;
+};
+
+/* Every case of t against r, compiled dense or sparse. */
+static void check_found(const rt_rules *r, const struct found_case *t, size_t n, int sparse)
+{
+	for (size_t i = 0; i < n; i++) {
+		char buf[256];
+		found_str(r, t[i].text, strlen(t[i].text), buf, sizeof(buf));
+		ck_assert_msg(strcmp(buf, t[i].want) == 0, "%s '%s': found '%s', want '%s'", sparse ? "sparse" : "dense",
+			      t[i].text, buf, t[i].want);
+	}
+}
+
+/* text holds one hit, spanning the bytes from prefix's length to its end. */
+static void check_one_span(const rt_rules *r, const char *text, const char *prefix)
+{
+	rt_result res;
+	classify(r, text, WX, NULL, NULL, &res);
+	ck_assert_uint_eq(res.n_hits, 1);
+	ck_assert_uint_eq(res.hits[0].start, strlen(prefix));
+	ck_assert_uint_eq(res.hits[0].end, strlen(text));
+}
+
 /* A, a, Ａ and ａ are one class; so are ' ' and U+3000 (the folding is in
  * the class table); characters in no keyword share class 0, SENT has its
  * own. */
@@ -985,9 +1011,7 @@ START_TEST(classes_merge_the_folding)
 		{ .id = "sf", .position = 1, .keywords_any = L("sf 12", "café", "x-ray"),
 		  .category = "logistics" },
 	};
-	struct {
-		const char *text, *want;
-	} t[] = {
+	const struct found_case t[] = {
 		{ "SF 12", "sf 12" },
 		{ "ＳＦ　１２", "sf 12" },           /* full-width letters, U+3000, digits */
 		{ "sＦ\xe3\x80\x80" "1２到了", "sf 12" }, /* mixed forms */
@@ -1002,19 +1026,9 @@ START_TEST(classes_merge_the_folding)
 	};
 	for (int sparse = 0; sparse < 2; sparse++) {
 		r = compile_form(e, 1, sparse);
-		for (size_t i = 0; i < PD_ARRAY_LEN(t); i++) {
-			char buf[256];
-			found_str(r, t[i].text, strlen(t[i].text), buf, sizeof(buf));
-			ck_assert_msg(strcmp(buf, t[i].want) == 0, "%s '%s': found '%s', want '%s'",
-				      sparse ? "sparse" : "dense", t[i].text, buf, t[i].want);
-		}
+		check_found(r, t, PD_ARRAY_LEN(t), sparse);
 		/* spans are bytes of the text, whatever the forms */
-		rt_result res;
-		const char *text = "运单ＳＦ　１２";
-		classify(r, text, WX, NULL, NULL, &res);
-		ck_assert_uint_eq(res.n_hits, 1);
-		ck_assert_uint_eq(res.hits[0].start, strlen("运单"));
-		ck_assert_uint_eq(res.hits[0].end, strlen(text));
+		check_one_span(r, "运单ＳＦ　１２", "运单");
 		rt_rules_free(r);
 	}
 }
@@ -1030,9 +1044,7 @@ START_TEST(keywords_of_every_utf8_length)
 	};
 	for (int sparse = 0; sparse < 2; sparse++) {
 		rt_rules *r = compile_form(d, 1, sparse);
-		struct {
-			const char *text, *want;
-		} t[] = {
+		const struct found_case t[] = {
 			{ "给你😡差评", "😡差评" },
 			{ "😡😡差评!", "😡差评" },
 			{ "😀差评", "" },      /* another emoji, same length */
@@ -1046,18 +1058,8 @@ START_TEST(keywords_of_every_utf8_length)
 			{ "好评👍👍", "好评👍" },
 			{ "好评👎", "" },
 		};
-		for (size_t i = 0; i < PD_ARRAY_LEN(t); i++) {
-			char buf[256];
-			found_str(r, t[i].text, strlen(t[i].text), buf, sizeof(buf));
-			ck_assert_msg(strcmp(buf, t[i].want) == 0, "%s '%s': found '%s', want '%s'",
-				      sparse ? "sparse" : "dense", t[i].text, buf, t[i].want);
-		}
-		rt_result res;
-		const char *text = "a 😡😡差评";
-		classify(r, text, WX, NULL, NULL, &res);
-		ck_assert_uint_eq(res.n_hits, 1);
-		ck_assert_uint_eq(res.hits[0].start, strlen("a 😡"));
-		ck_assert_uint_eq(res.hits[0].end, strlen(text));
+		check_found(r, t, PD_ARRAY_LEN(t), sparse);
+		check_one_span(r, "a 😡😡差评", "a 😡");
 		rt_rules_free(r);
 	}
 }
