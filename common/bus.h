@@ -55,6 +55,9 @@ typedef struct pd_bus_options {
 	int connect_wait_ms;   /* give up start-up after this long without a database; 0 = wait forever */
 	int lock_wait_ms;      /* wait this long for a publisher name held by another process
 				* (short-lived publishers taking turns); 0 = refuse at once */
+	int defer_writes;      /* pd_txn_exec sends without waiting for the answer (pd_db_defer);
+				* a failure surfaces at the job's next query or at COMMIT and
+				* fails the batch, whose careful re-run waits for each answer */
 } pd_bus_options;
 
 /* Connects (waiting for the database), takes the publisher lock, resumes the
@@ -106,8 +109,13 @@ int pd_txn_before_commit(pd_txn *tx, int (*fn)(pd_txn *tx, void *arg), void *arg
  * connection) with text parameters in the open transaction. Returns the
  * result (caller PQclear()s) or NULL with *err and eb set. */
 PGresult *pd_txn_query(pd_txn *tx, const char *sql, int n, const char *const *vals, int *err, pd_errbuf *eb);
-/* Same, for statements whose result is not needed. PD_OK or the error. */
+/* Same, for statements whose result is not needed. PD_OK or the error;
+ * with pd_bus_options.defer_writes, outside careful mode and savepoints,
+ * PD_OK means "sent": a failure fails a later call of the batch. */
 int pd_txn_exec(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb);
+/* Counts the writer's transactions: what a job caches for the length of
+ * one transaction compares it. */
+uint64_t pd_txn_serial(const pd_txn *tx);
 /* Savepoint helpers for careful mode. */
 int pd_txn_savepoint(pd_txn *tx, pd_errbuf *eb);
 int pd_txn_release(pd_txn *tx, pd_errbuf *eb);

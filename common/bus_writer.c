@@ -42,6 +42,7 @@ struct pd_txn {
 	struct hook hooks[4];
 	int n_hooks;
 	int savepoint_depth;
+	uint64_t serial; /* counts transactions: state cached per transaction compares it */
 	pd_job **batch; /* scratch for apply_batch runs */
 	size_t cap_batch;
 };
@@ -107,8 +108,20 @@ PGresult *pd_txn_query(pd_txn *tx, const char *sql, int n, const char *const *va
 	return pd_db_query(tx->bus->db, name, sql, n, vals, err, eb);
 }
 
+uint64_t pd_txn_serial(const pd_txn *tx)
+{
+	return tx->serial;
+}
+
 int pd_txn_exec(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb)
 {
+	/* In a batch that fails as a whole (not careful, no savepoint to
+	 * fall back to) a write need not wait for its answer. */
+	if (tx->bus->o.defer_writes && !tx->careful && tx->savepoint_depth == 0) {
+		char name[32];
+		snprintf(name, sizeof(name), "q_%p", (const void *)sql);
+		return pd_db_defer(tx->bus->db, name, sql, n, vals, eb);
+	}
 	int err;
 	PGresult *r = pd_txn_query(tx, sql, n, vals, &err, eb);
 	if (!r)
@@ -384,6 +397,7 @@ static int run_txn(pd_bus *bus, pd_txn *tx, pd_job *jobs, pd_job **failed, pd_er
 	*failed = NULL;
 	staged_clear(tx);
 	tx->next_seq = bus->committed_seq + 1;
+	tx->serial++;
 	int rc = pd_db_exec(bus->db, "BEGIN", eb);
 	if (rc != PD_OK)
 		return rc;
@@ -436,6 +450,7 @@ static int run_txn(pd_bus *bus, pd_txn *tx, pd_job *jobs, pd_job **failed, pd_er
 	return PD_OK;
 abort:;
 	pd_errbuf ignore;
+	pd_db_settle(bus->db, &ignore); /* deferred writes answered, so ROLLBACK runs */
 	if (pd_db_ok(bus->db))
 		pd_db_exec(bus->db, "ROLLBACK", &ignore);
 	if (!pd_db_ok(bus->db))

@@ -19,6 +19,7 @@ struct pd_db {
 	uint64_t generation;
 	struct prepared *stmts;
 	size_t n_stmts;
+	int deferred; /* statements sent in pipeline mode whose results are unread */
 };
 
 pd_db *pd_db_new(const char *conninfo, const char *role, const char *app_name)
@@ -149,6 +150,7 @@ int pd_db_connect(pd_db *db, int max_wait_ms, volatile int *stop)
 		const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
 		const char *vals[] = {db->conninfo, db->app_name, "5", NULL};
 		db->conn = PQconnectdbParams(keys, vals, 1);
+		db->deferred = 0;
 		attempt++;
 		if (PQstatus(db->conn) == CONNECTION_OK) {
 			pd_errbuf eb = {{0}};
@@ -186,6 +188,15 @@ int pd_db_prepare(pd_db *db, const char *name, const char *sql, pd_errbuf *eb)
 	db->n_stmts++;
 	if (!pd_db_ok(db))
 		return PD_OK; /* prepared on connect */
+	if (db->deferred) {
+		int rc = pd_db_settle(db, eb);
+		if (rc != PD_OK) {
+			db->n_stmts--; /* registered on the next use */
+			free(db->stmts[db->n_stmts].name);
+			free(db->stmts[db->n_stmts].sql);
+			return rc;
+		}
+	}
 	PGresult *r = PQprepare(db->conn, name, sql, 0, NULL);
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
@@ -205,6 +216,9 @@ int pd_db_exec(pd_db *db, const char *sql, pd_errbuf *eb)
 {
 	if (!pd_db_ok(db))
 		return pd_fail(eb, PD_EDBDOWN, "database connection lost");
+	int rc = db->deferred ? pd_db_settle(db, eb) : PD_OK;
+	if (rc != PD_OK)
+		return rc; /* not run: a COMMIT now would only roll back */
 	PGresult *r = PQexec(db->conn, sql);
 	ExecStatusType st = PQresultStatus(r);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
@@ -216,6 +230,28 @@ int pd_db_exec(pd_db *db, const char *sql, pd_errbuf *eb)
 	PQclear(r);
 	return err;
 }
+
+/* PD_OK for a result that succeeded; else the error, with the server's
+ * message in eb prefixed by what. */
+static int result_error(pd_db *db, const PGresult *r, const char *what, pd_errbuf *eb)
+{
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return PD_OK;
+	const char *m = PQresultErrorMessage(r);
+	char clean[PD_ERRMSG_MAX];
+	snprintf(clean, sizeof(clean), "%s", m && *m ? m : PQerrorMessage(db->conn));
+	for (char *p = clean; *p; p++)
+		if (*p == '\n' || *p == '"')
+			*p = ' ';
+	int err = classify_result(db, r);
+	pd_fail(eb, err == PD_EDBDOWN ? PD_EDBDOWN : PD_EDB, "%s: %s", what, clean);
+	return err;
+}
+
+static int pipeline_send(pd_db *db, const char *name, const char *sql, int nparams, const char *const *values,
+			 const int *lengths, const int *formats, pd_errbuf *eb);
+static int pipeline_settle(pd_db *db, PGresult **last, pd_errbuf *eb);
 
 static int is_registered(const pd_db *db, const char *name)
 {
@@ -244,23 +280,119 @@ PGresult *pd_db_query_bin(pd_db *db, const char *name, const char *sql, int npar
 		}
 		sql = NULL;
 	}
+	if (db->deferred) {
+		/* This statement rides in the round trip that collects the
+		 * deferred ones. */
+		PGresult *r;
+		*err = pipeline_send(db, name, sql, nparams, values, lengths, formats, eb);
+		if (*err == PD_OK)
+			*err = pipeline_settle(db, &r, eb);
+		return *err == PD_OK ? r : NULL;
+	}
 	PGresult *r = name ? PQexecPrepared(db->conn, name, nparams, values, lengths, formats, 0)
 			   : PQexecParams(db->conn, sql, nparams, NULL, values, lengths, formats, 0);
-	ExecStatusType st = PQresultStatus(r);
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-		*err = PD_OK;
+	*err = result_error(db, r, name ? name : "query", eb);
+	if (*err == PD_OK)
 		return r;
-	}
-	const char *m = PQresultErrorMessage(r);
-	char clean[PD_ERRMSG_MAX];
-	snprintf(clean, sizeof(clean), "%s", m && *m ? m : PQerrorMessage(db->conn));
-	for (char *p = clean; *p; p++)
-		if (*p == '\n' || *p == '"')
-			*p = ' ';
-	*err = classify_result(db, r);
-	pd_fail(eb, *err == PD_EDBDOWN ? PD_EDBDOWN : PD_EDB, "%s: %s", name ? name : "query", clean);
 	PQclear(r);
 	return NULL;
+}
+
+/* ---- deferred statements (libpq pipeline mode) ------------------------------ */
+
+static int pipeline_send(pd_db *db, const char *name, const char *sql, int nparams, const char *const *values,
+			 const int *lengths, const int *formats, pd_errbuf *eb)
+{
+	if (PQpipelineStatus(db->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(db->conn)) {
+		set_err(db, eb, "pipeline");
+		return pd_db_classify(db);
+	}
+	int sent = name ? PQsendQueryPrepared(db->conn, name, nparams, values, lengths, formats, 0)
+			: PQsendQueryParams(db->conn, sql, nparams, NULL, values, lengths, formats, 0);
+	/* Flushed at once so the server works on it while we go on. */
+	if (!sent || PQflush(db->conn) != 0) {
+		set_err(db, eb, name ? name : "query");
+		return pd_db_classify(db);
+	}
+	db->deferred++;
+	return PD_OK;
+}
+
+/* Ends the pipeline with a Sync and reads every result in order. The first
+ * failure is the error (the statements after it come back aborted); when
+ * last is not NULL it gets the result of the statement sent last, if all
+ * went well. Leaves pipeline mode. */
+static int pipeline_settle(pd_db *db, PGresult **last, pd_errbuf *eb)
+{
+	int rc = PD_OK, n = db->deferred;
+	db->deferred = 0;
+	if (last)
+		*last = NULL;
+	if (!PQpipelineSync(db->conn)) {
+		set_err(db, eb, "pipeline sync");
+		return PD_EDBDOWN;
+	}
+	for (int i = 0; i < n; i++) {
+		PGresult *r = PQgetResult(db->conn);
+		if (!r) { /* the connection broke */
+			if (rc == PD_OK) {
+				set_err(db, eb, "pipeline");
+				rc = pd_db_classify(db);
+			}
+			return rc == PD_EDB ? PD_EDBDOWN : rc;
+		}
+		if (PQresultStatus(r) != PGRES_PIPELINE_ABORTED && rc == PD_OK)
+			rc = result_error(db, r, i == n - 1 && last ? "query" : "deferred statement", eb);
+		if (rc == PD_OK && last && i == n - 1)
+			*last = r;
+		else
+			PQclear(r);
+		while ((r = PQgetResult(db->conn)) != NULL) /* the NULL that ends each statement's results */
+			PQclear(r);
+	}
+	PGresult *sync = PQgetResult(db->conn);
+	int synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+	PQclear(sync);
+	if (!synced || !PQexitPipelineMode(db->conn)) {
+		if (last) {
+			PQclear(*last);
+			*last = NULL;
+		}
+		if (rc == PD_OK)
+			set_err(db, eb, "pipeline");
+		return PD_EDBDOWN;
+	}
+	return rc;
+}
+
+int pd_db_defer(pd_db *db, const char *name, const char *sql, int nparams, const char *const *values, pd_errbuf *eb)
+{
+	if (!pd_db_ok(db))
+		return pd_fail(eb, PD_EDBDOWN, "database connection lost");
+	if (!is_registered(db, name)) {
+		int rc = pd_db_prepare(db, name, sql, eb);
+		if (rc != PD_OK)
+			return rc;
+	}
+	/* Bounded, so neither side's socket buffer can fill while the other
+	 * waits for it to be read. */
+	if (db->deferred >= 256) {
+		int rc = pd_db_settle(db, eb);
+		if (rc != PD_OK)
+			return rc;
+	}
+	return pipeline_send(db, name, NULL, nparams, values, NULL, NULL, eb);
+}
+
+int pd_db_settle(pd_db *db, pd_errbuf *eb)
+{
+	if (!db->deferred)
+		return PD_OK;
+	if (!pd_db_ok(db)) {
+		db->deferred = 0;
+		return pd_fail(eb, PD_EDBDOWN, "database connection lost");
+	}
+	return pipeline_settle(db, NULL, eb);
 }
 
 PGresult *pd_db_query(pd_db *db, const char *name, const char *sql, int nparams,
@@ -385,6 +517,9 @@ int pd_copy_begin(pd_copy *c, pd_db *db, const char *copy_sql, pd_errbuf *eb)
 	c->first_field = 1;
 	if (!pd_db_ok(db))
 		return pd_fail(eb, PD_EDBDOWN, "database connection lost");
+	int rc = pd_db_settle(db, eb);
+	if (rc != PD_OK)
+		return rc;
 	PGresult *r = PQexec(pd_db_conn(db), copy_sql);
 	int ok = PQresultStatus(r) == PGRES_COPY_IN;
 	if (!ok) {

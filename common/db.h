@@ -50,6 +50,18 @@ PGresult *pd_db_query_bin(pd_db *db, const char *name, const char *sql, int npar
 			  const char *const *values, const int *lengths,
 			  const int *formats, int *err, pd_errbuf *eb);
 
+/* Sends a statement whose result is not needed without waiting for it
+ * (libpq pipeline mode; sql is prepared as name on first use). Its outcome
+ * is read with every other deferred one in the round trip of the next
+ * statement on this connection (pd_db_query/exec, COPY), or by
+ * pd_db_settle; a failure surfaces there as that call's error, and the
+ * statements after it are not run. So use it only inside a transaction
+ * that fails as a whole, never to test whether a statement succeeds. */
+int pd_db_defer(pd_db *db, const char *name, const char *sql, int nparams, const char *const *values,
+		pd_errbuf *eb);
+/* Reads the deferred statements' results: PD_OK or the first failure. */
+int pd_db_settle(pd_db *db, pd_errbuf *eb);
+
 /* Maps the connection's state after a failed call: PD_EDBDOWN if it is gone. */
 int pd_db_classify(pd_db *db);
 

@@ -76,6 +76,9 @@ int pd_service_init(pd_service *s, const char *name, const char *synopsis,
 		 * longer than the process lived: wait for it before giving up */
 		.lock_wait_ms = atoi(getenv("PEAKDESK_PUBLISHER_LOCK_WAIT_MS") ? getenv("PEAKDESK_PUBLISHER_LOCK_WAIT_MS") : "15000"),
 		.stop = &g_stop_startup,
+		/* a job's writes go out without waiting for each answer: one
+		 * round trip per read instead of one per statement */
+		.defer_writes = 1,
 	};
 	rc = pd_bus_open(&s->bus, &bo, &eb);
 	if (rc != PD_OK) {

@@ -14,6 +14,7 @@
 #include "ids.h"
 #include "log.h"
 #include "risk.h"
+#include "roster.h"
 #include "router.h"
 #include "sla.h"
 #include "topics.h"
@@ -303,21 +304,27 @@ static int link_refs(pd_txn *tx, const char *ticket_id, const char *text, pd_err
 	return rc;
 }
 
-/* The bad-review risk from the ticket's last 30 messages; the signals that
- * explain it replace the previous ones, the score goes into d. */
-static int risk(pd_txn *tx, decision *d, pd_errbuf *eb)
+/* The bad-review risk from the ticket's last 30 messages (of a ticket m
+ * has just opened: m alone); the signals that explain it replace the
+ * previous ones, the score goes into d. */
+static int risk(pd_txn *tx, decision *d, const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
 {
 	int err;
-	PGresult *r = pd_txn_query(tx,
-			"SELECT direction, (extract(epoch FROM at) * 1000)::bigint, text FROM ("
-			" SELECT direction, at, text FROM router.ticket_messages WHERE ticket_id = $1 ORDER BY at DESC LIMIT 30"
-			") m ORDER BY at",
-			1, (const char *[]){d->ticket_id}, &err, eb);
-	if (!r)
+	PGresult *r = d->fresh ? NULL
+			       : pd_txn_query(tx,
+				      "SELECT direction, (extract(epoch FROM at) * 1000)::bigint, text FROM ("
+				      " SELECT direction, at, text FROM router.ticket_messages WHERE ticket_id = $1 "
+				      " ORDER BY at DESC LIMIT 30) m ORDER BY at",
+				      1, (const char *[]){d->ticket_id}, &err, eb);
+	if (!d->fresh && !r)
 		return err;
-	size_t n = (size_t)PQntuples(r);
+	size_t n = r ? (size_t)PQntuples(r) : 1;
 	rt_risk_message *msgs = pd_xcalloc(n + 1, sizeof(*msgs));
-	for (size_t i = 0; i < n; i++) {
+	if (!r)
+		msgs[0] = (rt_risk_message){.author = RT_AUTHOR_CUSTOMER,
+					    .at_ms = m->sent_at_ms ? m->sent_at_ms : pd_now_ms(),
+					    .text = m->text};
+	for (size_t i = 0; r && i < n; i++) {
 		msgs[i].author = PQgetvalue(r, (int)i, 0)[0] == 'i' ? RT_AUTHOR_CUSTOMER : RT_AUTHOR_AGENT;
 		msgs[i].at_ms = strtoll(PQgetvalue(r, (int)i, 1), NULL, 10);
 		msgs[i].text = PQgetvalue(r, (int)i, 2);
@@ -360,69 +367,38 @@ static int risk(pd_txn *tx, decision *d, pd_errbuf *eb)
 
 /* The least-loaded online agent of the ticket's group with room, if it has
  * none yet (d->agent stays "" when nobody can take it: it waits in the
- * queue). The candidates are read without locks (router.agents.open_tickets
- * is kept by a trigger, 030), best first and only as many as the pick could
- * need; only the chosen agent is locked, by the UPDATE that re-checks under
- * that lock that they are still online with room: another router instance
- * may have taken the last place since the read, and then the next best is
+ * queue). The choice is made on the transaction's copy of the group's
+ * agents (roster.h; router.agents.open_tickets is kept by a trigger, 030);
+ * only the chosen agent is locked, by the UPDATE that re-checks under that
+ * lock that they are still online with room: another router instance may
+ * have taken the last place since the read, and then the next best is
  * tried. */
 static int assign(pd_txn *tx, decision *d, pd_errbuf *eb)
 {
 	if (d->has_agent)
 		return PD_OK;
 	const char *group = group_of(d);
-	char tier[8];
-	snprintf(tier, sizeof(tier), "%d", d->min_tier);
-	int err;
-	/* The order is rt_assign_pick's (lowest load ratio, idle longest in
-	 * ms, id bytewise; equal ratios of small integers are equal doubles),
-	 * so the first rows hold the agent it picks. */
-#define CANDIDATES(group_filter)                                                                            \
-	"SELECT agent_id, tier, capacity, (date_part('epoch', idle_since) * 1000)::bigint, open_tickets "        \
-	"FROM router.agents WHERE presence = 'online' AND open_tickets < capacity " group_filter                 \
-	"AND (CASE tier WHEN 'supervisor' THEN 3 WHEN 'lead' THEN 2 ELSE 1 END) >= $1::int "                     \
-	"ORDER BY open_tickets::float8 / capacity, 4, agent_id COLLATE \"C\" LIMIT 16"
-	/* A group's agents through the GIN index on groups (032); a ticket
-	 * routed to no group may go to anyone. */
-	PGresult *a = *group ? pd_txn_query(tx, CANDIDATES("AND groups @> ARRAY[$2::text] "), 2,
-					    (const char *[]){tier, group}, &err, eb)
-			     : pd_txn_query(tx, CANDIDATES(""), 1, (const char *[]){tier}, &err, eb);
-#undef CANDIDATES
-	if (!a)
-		return err;
-	size_t n = (size_t)PQntuples(a);
-	rt_agent *agents = pd_xcalloc(n + 1, sizeof(*agents));
-	for (size_t i = 0; i < n; i++) {
-		agents[i].id = PQgetvalue(a, (int)i, 0);
-		agents[i].tier = rt_tier_parse(PQgetvalue(a, (int)i, 1));
-		agents[i].skills = &group; /* already filtered by group in SQL */
-		agents[i].n_skills = 1;
-		agents[i].presence = PEAKDESK__V1__PRESENCE__PRESENCE_ONLINE;
-		agents[i].capacity = atoi(PQgetvalue(a, (int)i, 2));
-		agents[i].open = atoi(PQgetvalue(a, (int)i, 4));
-		agents[i].idle_since_ms = strtoll(PQgetvalue(a, (int)i, 3), NULL, 10);
-	}
+	rt_agent *agents;
+	size_t n, pick;
+	int rc = rt_roster_group(tx, group, &agents, &n, eb);
 	rt_queued qt = {.id = d->ticket_id, .skill = *group ? group : NULL, .priority = d->priority,
 			.min_tier = d->min_tier, .created_at_ms = pd_now_ms()};
-	size_t pick;
-	int rc = PD_OK;
-	while (!*d->agent && n && rt_assign_pick(agents, n, &qt, &pick) == 1) {
+	while (rc == PD_OK && !*d->agent && rt_assign_pick(agents, n, &qt, &pick) == 1) {
+		int err;
 		PGresult *l = pd_txn_query(tx,
 				"UPDATE router.agents SET idle_since = now() WHERE agent_id = $1 "
 				"AND presence = 'online' AND open_tickets < capacity RETURNING 1",
 				1, (const char *[]){agents[pick].id}, &err, eb);
-		if (!l) {
-			rc = err;
-			break;
-		}
-		if (PQntuples(l) == 1)
+		if (!l)
+			return err;
+		if (PQntuples(l) == 1) {
 			snprintf(d->agent, sizeof(d->agent), "%s", agents[pick].id);
-		else
-			agents[pick].open = agents[pick].capacity; /* full or gone since the read */
+			rt_roster_took(d->agent, pd_now_ms());
+		} else {
+			rt_roster_full(agents[pick].id); /* full or gone since the read */
+		}
 		PQclear(l);
 	}
-	free(agents);
-	PQclear(a);
 	return rc;
 }
 
@@ -562,7 +538,7 @@ int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt
 	if (rc == PD_OK && answered)
 		rc = wait_after_auto_answer(tx, ticket_id, &waiting, eb);
 	if (rc == PD_OK)
-		rc = risk(tx, &d, eb);
+		rc = risk(tx, &d, m, eb);
 	if (rc == PD_OK && !waiting)
 		rc = set_due(tx, ctx, &d, eb);
 	if (rc == PD_OK && !waiting)

@@ -10,6 +10,7 @@
 
 #include "ids.h"
 #include "log.h"
+#include "roster.h"
 #include "router.h"
 #include "sla.h"
 #include "topics.h"
@@ -206,6 +207,7 @@ static int sweep_apply(pd_txn *tx, const void *arg, pd_errbuf *eb)
 	const rt_context *ctx = arg;
 	rt_loaded_policy pol = {0};
 	int loaded = 0, rc = PD_OK;
+	rt_roster_forget(); /* escalations and closings change who may take what */
 	for (size_t k = 0; k < PD_ARRAY_LEN(clocks) && rc == PD_OK; k++)
 		rc = sweep_clock(tx, ctx, &clocks[k], &pol, &loaded, eb);
 	if (rc == PD_OK)

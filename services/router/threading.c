@@ -10,6 +10,7 @@
 
 #include "ids.h"
 #include "log.h"
+#include "roster.h"
 #include "router.h"
 #include "topics.h"
 
@@ -75,6 +76,38 @@ static void subject_of(const Peakdesk__V1__CustomerMessage *m, char out[200])
 			*p = ' ';
 }
 
+/* The customer's ticket m joins: the one named in it, else the open one,
+ * else one resolved less than reopen_hours ago (locked). *found: there is
+ * one; *is_open, *reopen: it is open, or is reopened by m. */
+static int find_ticket(pd_txn *tx, const Peakdesk__V1__CustomerMessage *m, int reopen_hours, struct ticket *t,
+		       int *found, int *is_open, int *reopen, pd_errbuf *eb)
+{
+	char hours[12];
+	snprintf(hours, sizeof(hours), "%d", reopen_hours);
+	int err;
+	PGresult *r = pd_txn_query(tx,
+	      "SELECT ticket_id, public_id, status, category, priority, "
+	      "  (status IN ('resolved', 'closed') AND resolved_at > now() - make_interval(hours => $3::int)) AS recent "
+	      "FROM router.tickets WHERE customer_id = $1 AND ($2 = '' OR public_id = $2) "
+	      "ORDER BY (public_id = $2) DESC, (" TICKET_OPEN ") DESC, updated_at DESC LIMIT 1 FOR UPDATE",
+	      3, (const char *[]){t->customer_id, m->ticket_public_id, hours}, &err, eb);
+	if (!r)
+		return err;
+	*found = PQntuples(r) == 1;
+	if (*found) {
+		snprintf(t->ticket_id, sizeof(t->ticket_id), "%s", PQgetvalue(r, 0, 0));
+		snprintf(t->public_id, sizeof(t->public_id), "%s", PQgetvalue(r, 0, 1));
+		const char *status = PQgetvalue(r, 0, 2);
+		snprintf(t->category, sizeof(t->category), "%s", PQgetvalue(r, 0, 3));
+		t->priority = atoi(PQgetvalue(r, 0, 4));
+		*is_open = strcmp(status, "resolved") != 0 && strcmp(status, "closed") != 0;
+		int named = *m->ticket_public_id && strcmp(m->ticket_public_id, t->public_id) == 0;
+		*reopen = !*is_open && (named || PQgetvalue(r, 0, 5)[0] == 't');
+	}
+	PQclear(r);
+	return PD_OK;
+}
+
 static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *m, const rt_context *ctx,
 			       pd_errbuf *eb)
 {
@@ -94,6 +127,7 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	}
 	struct ticket t = {.priority = 2};
 	snprintf(t.category, sizeof(t.category), "unclassified");
+	int new_customer = !*PQgetvalue(r, 0, 1);
 	int rc = find_customer(tx, m, PQgetvalue(r, 0, 1), t.customer_id, eb);
 	PQclear(r);
 	if (rc != PD_OK)
@@ -108,34 +142,18 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 		return rc;
 	/* The same order or phone from another identity: one customer, so the
 	 * message threads with that customer's open ticket. */
+	char created[PD_UUID_TEXT];
+	snprintf(created, sizeof(created), "%s", t.customer_id);
 	if ((rc = rt_merge_identities(tx, t.customer_id, m->text, eb)) != PD_OK)
 		return rc;
-	char hours[12], sent[24];
-	snprintf(hours, sizeof(hours), "%d", ctx->reopen_hours);
+	char sent[24];
 	snprintf(sent, sizeof(sent), "%lld", (long long)sent_ms);
-	/* The ticket named in the message, else the open one, else a recent one. */
-	r = pd_txn_query(tx,
-	      "SELECT ticket_id, public_id, status, category, priority, "
-	      "  (status IN ('resolved', 'closed') AND resolved_at > now() - make_interval(hours => $3::int)) AS recent "
-	      "FROM router.tickets WHERE customer_id = $1 AND ($2 = '' OR public_id = $2) "
-	      "ORDER BY (public_id = $2) DESC, (" TICKET_OPEN ") DESC, updated_at DESC LIMIT 1 FOR UPDATE",
-	      3, (const char *[]){t.customer_id, m->ticket_public_id, hours}, &err, eb);
-	if (!r)
-		return err;
-	int found = PQntuples(r) == 1;
-	int reopen = 0, is_open = 0;
-	if (found) {
-		snprintf(t.ticket_id, sizeof(t.ticket_id), "%s", PQgetvalue(r, 0, 0));
-		snprintf(t.public_id, sizeof(t.public_id), "%s", PQgetvalue(r, 0, 1));
-		const char *status = PQgetvalue(r, 0, 2);
-		snprintf(t.category, sizeof(t.category), "%s", PQgetvalue(r, 0, 3));
-		t.priority = atoi(PQgetvalue(r, 0, 4));
-		is_open = strcmp(status, "resolved") != 0 && strcmp(status, "closed") != 0;
-		int named = *m->ticket_public_id && strcmp(m->ticket_public_id, t.public_id) == 0;
-		reopen = !is_open && (named || PQgetvalue(r, 0, 5)[0] == 't');
-	}
-	PQclear(r);
-
+	/* A customer met just now (and not merged into an older one) has no
+	 * ticket to join. */
+	int found = 0, reopen = 0, is_open = 0;
+	if (!(new_customer && strcmp(created, t.customer_id) == 0) &&
+	    (rc = find_ticket(tx, m, ctx->reopen_hours, &t, &found, &is_open, &reopen, eb)) != PD_OK)
+		return rc;
 	if (found && (is_open || reopen)) {
 		rc = pd_txn_exec(tx,
 			    "UPDATE router.tickets SET updated_at = now(), last_customer_message_at = to_timestamp($2::bigint / 1000.0), "
@@ -196,9 +214,14 @@ int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_
 	int rc = PD_OK;
 	if (!rt_partition_owns(&ctx->partition, env))
 		return PD_OK; /* another instance's share; the offset still moves on */
-	if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_CUSTOMER_MESSAGE)
+	if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_CUSTOMER_MESSAGE) {
 		rc = on_customer_message(tx, env->customer_message, ctx, eb);
-	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_AGENT_COMMAND)
+		goto out;
+	}
+	/* Anything else may change agents (presence, capacity, tickets
+	 * resolved or moved): later picks in this transaction read them again. */
+	rt_roster_forget();
+	if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_AGENT_COMMAND)
 		rc = rt_apply_command(tx, env, eb);
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_SHIPMENT_DELAYED)
 		rc = rt_apply_proactive(tx, env, eb);
@@ -211,6 +234,7 @@ int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_
 		rc = rt_apply_stock(tx, env, eb);
 	else if (env->body_case == PEAKDESK__V1__ENVELOPE__BODY_SURVEY_RESPONSE && strcmp(env->topic, "survey.low_score") == 0)
 		rc = rt_apply_low_score(tx, ctx, env, eb);
+out:
 	if (rc != PD_OK)
 		pd_log_warn("event not applied", "publisher=%s seq=%llu topic=%s detail=\"%s\"", env->publisher,
 			    (unsigned long long)env->seq, env->topic, eb->msg);
