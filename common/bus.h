@@ -113,6 +113,13 @@ PGresult *pd_txn_query(pd_txn *tx, const char *sql, int n, const char *const *va
  * with pd_bus_options.defer_writes, outside careful mode and savepoints,
  * PD_OK means "sent": a failure fails a later call of the batch. */
 int pd_txn_exec(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb);
+/* Keeps this job's next pd_txn_exec writes back (copied, in order) until
+ * pd_txn_exec_then_held runs its own write and then them: a row the held
+ * writes refer to can so be inserted once, in its final state, after
+ * decisions that took reads. Reads still go out at once, so read nothing a
+ * held write would change. A failed unit or batch drops what was held. */
+void pd_txn_hold_writes(pd_txn *tx);
+int pd_txn_exec_then_held(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb);
 /* Counts the writer's transactions: what a job caches for the length of
  * one transaction compares it. */
 uint64_t pd_txn_serial(const pd_txn *tx);

@@ -33,6 +33,12 @@ struct hook {
 	void *arg;
 };
 
+struct held {
+	const char *sql;
+	int n;
+	char **vals; /* copies; NULL stays NULL */
+};
+
 struct pd_txn {
 	pd_bus *bus;
 	int careful;
@@ -43,6 +49,9 @@ struct pd_txn {
 	int n_hooks;
 	int savepoint_depth;
 	uint64_t serial; /* counts transactions: state cached per transaction compares it */
+	struct held *held; /* pd_txn_hold: writes kept back, in order */
+	size_t n_held, cap_held;
+	int holding;
 	pd_job **batch; /* scratch for apply_batch runs */
 	size_t cap_batch;
 };
@@ -70,6 +79,17 @@ struct pd_bus {
 
 /* ---- small helpers ---------------------------------------------------------- */
 
+static void held_clear(pd_txn *tx)
+{
+	for (size_t i = 0; i < tx->n_held; i++) {
+		for (int k = 0; k < tx->held[i].n; k++)
+			free(tx->held[i].vals[k]);
+		free(tx->held[i].vals);
+	}
+	tx->n_held = 0;
+	tx->holding = 0;
+}
+
 static void staged_clear(pd_txn *tx)
 {
 	for (size_t i = 0; i < tx->n_rows; i++) {
@@ -79,6 +99,7 @@ static void staged_clear(pd_txn *tx)
 	tx->n_rows = 0;
 	tx->n_hooks = 0;
 	tx->savepoint_depth = 0;
+	held_clear(tx);
 }
 
 pd_db *pd_txn_db(pd_txn *tx)
@@ -113,8 +134,36 @@ uint64_t pd_txn_serial(const pd_txn *tx)
 	return tx->serial;
 }
 
+void pd_txn_hold_writes(pd_txn *tx)
+{
+	tx->holding = 1;
+}
+
+int pd_txn_exec_then_held(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb)
+{
+	tx->holding = 0;
+	int rc = pd_txn_exec(tx, sql, n, vals, eb);
+	for (size_t i = 0; i < tx->n_held && rc == PD_OK; i++)
+		rc = pd_txn_exec(tx, tx->held[i].sql, tx->held[i].n, (const char *const *)tx->held[i].vals, eb);
+	held_clear(tx);
+	return rc;
+}
+
 int pd_txn_exec(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_errbuf *eb)
 {
+	if (tx->holding) {
+		if (tx->n_held == tx->cap_held) {
+			tx->cap_held = tx->cap_held ? 2 * tx->cap_held : 16;
+			tx->held = pd_xrealloc(tx->held, tx->cap_held * sizeof(*tx->held));
+		}
+		struct held *h = &tx->held[tx->n_held++];
+		h->sql = sql;
+		h->n = n;
+		h->vals = pd_xcalloc(n ? (size_t)n : 1, sizeof(*h->vals));
+		for (int k = 0; k < n; k++)
+			h->vals[k] = vals[k] ? pd_xstrdup(vals[k]) : NULL;
+		return PD_OK;
+	}
 	/* In a batch that fails as a whole (not careful, no savepoint to
 	 * fall back to) a write need not wait for its answer. */
 	if (tx->bus->o.defer_writes && !tx->careful && tx->savepoint_depth == 0) {
@@ -146,6 +195,7 @@ int pd_txn_release(pd_txn *tx, pd_errbuf *eb)
 
 int pd_txn_rollback_to(pd_txn *tx, pd_errbuf *eb)
 {
+	held_clear(tx); /* the failed unit's */
 	tx->savepoint_depth--;
 	int rc = pd_db_exec(tx->bus->db, "ROLLBACK TO SAVEPOINT pd_unit", eb);
 	if (rc == PD_OK)
@@ -401,8 +451,10 @@ static int run_txn(pd_bus *bus, pd_txn *tx, pd_job *jobs, pd_job **failed, pd_er
 	int rc = pd_db_exec(bus->db, "BEGIN", eb);
 	if (rc != PD_OK)
 		return rc;
+	pd_job *last = NULL;
 	for (pd_job *j = jobs; j;) {
 		pd_job *next = j->next;
+		last = j;
 		if (j->apply_batch) {
 			/* A run of jobs of the same kind goes in one call. */
 			size_t n = 1;
@@ -428,6 +480,18 @@ static int run_txn(pd_bus *bus, pd_txn *tx, pd_job *jobs, pd_job **failed, pd_er
 			goto abort;
 		}
 		j = next;
+	}
+	if (tx->n_held) { /* a bug: they would be lost, so nothing commits */
+		*failed = last;
+		rc = pd_fail(eb, PD_EINVAL, "%zu writes held back were never sent", tx->n_held);
+		goto abort;
+	}
+	/* The jobs' last deferred writes: a failure is theirs (the careful
+	 * re-run finds whose), not the database being unavailable. */
+	if ((rc = pd_db_settle(bus->db, eb)) != PD_OK) {
+		if (rc != PD_EDBDOWN)
+			*failed = last;
+		goto abort;
 	}
 	rc = flush_outbox(tx, eb);
 	for (int i = 0; rc == PD_OK && i < tx->n_hooks; i++)
@@ -573,6 +637,8 @@ static void *writer_main(void *arg)
 		}
 		pthread_mutex_lock(&bus->mu);
 	}
+	held_clear(&tx);
+	free(tx.held);
 	free(tx.rows);
 	free(tx.batch);
 	return NULL;

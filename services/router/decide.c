@@ -31,6 +31,7 @@ typedef struct decision {
 	const char *group, *public_id, *customer_id, *channel, *account, *category, *status;
 	int priority, min_tier, has_agent, first_due_unset, next_due_unset, resolution_due_unset;
 	int fresh; /* opened by this message: no signals, refs or clocks yet */
+	rt_new_ticket *new_ticket; /* fresh: not inserted yet while !new_ticket->inserted */
 	/* decided: NULL / -1 / "" = leave the column as it is */
 	const char *new_category, *new_group, *rule_id;
 	pd_strbuf tags;      /* array literal; replaces tags when new_category, else joins them */
@@ -80,13 +81,14 @@ static int ticket_read(pd_txn *tx, const char *ticket_id, int waiting, decision 
 }
 
 /* The state threading.c gave a ticket it has just inserted. */
-static void ticket_fresh(const char *ticket_id, const rt_new_ticket *t, const Peakdesk__V1__CustomerMessage *m,
+static void ticket_fresh(const char *ticket_id, rt_new_ticket *t, const Peakdesk__V1__CustomerMessage *m,
 			 decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->ticket_id = ticket_id;
 	d->risk_score = -1;
 	d->fresh = 1;
+	d->new_ticket = t;
 	d->group = "";
 	d->public_id = t->public_id;
 	d->customer_id = t->customer_id;
@@ -416,8 +418,8 @@ static int set_due(pd_txn *tx, const rt_context *ctx, decision *d, pd_errbuf *eb
 	if (!first && !next && !resolution)
 		return PD_OK;
 	int64_t now = pd_now_ms();
-	rt_loaded_policy pol;
-	int rc = rt_sla_policy_load(tx, now, &pol, eb);
+	const rt_loaded_policy *pol;
+	int rc = rt_sla_policy_current(tx, now, &pol, eb);
 	if (rc != PD_OK)
 		return rc;
 	static const int kinds[3] = {PEAKDESK__V1__SLA_KIND__SLA_KIND_FIRST_RESPONSE, PEAKDESK__V1__SLA_KIND__SLA_KIND_NEXT_RESPONSE,
@@ -429,13 +431,59 @@ static int set_due(pd_txn *tx, const rt_context *ctx, decision *d, pd_errbuf *eb
 		/* the first response's campaign is the one the ticket is held to */
 		const char *campaign = NULL;
 		snprintf(d->due[i], sizeof(d->due[i]), "%lld",
-			 (long long)rt_sla_target_ms(ctx, &pol, kinds[i], d->priority, d->channel, now, i == 0 ? &campaign : NULL));
+			 (long long)rt_sla_target_ms(ctx, pol, kinds[i], d->priority, d->channel, now, i == 0 ? &campaign : NULL));
 		/* the campaign id points into the policy's rows: d keeps a copy */
 		if (campaign)
 			d->sla_campaign = pd_xstrdup(campaign);
 	}
-	rt_sla_policy_free(&pol);
 	return PD_OK;
+}
+
+/* Inserts a ticket m has just opened as threading made it (nothing
+ * decided yet), then the writes held back for it. */
+int rt_insert_new_ticket(pd_txn *tx, rt_new_ticket *t, pd_errbuf *eb)
+{
+	const Peakdesk__V1__CustomerMessage *m = t->m;
+	t->inserted = 1;
+	return pd_txn_exec_then_held(tx,
+			"INSERT INTO router.tickets(ticket_id, public_id, customer_id, channel, account, external_user_id, "
+			"subject, last_customer_message_at) "
+			"VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint / 1000.0))",
+			8,
+			(const char *[]){t->ticket_id, t->public_id, t->customer_id, pd_channel_name(m->channel), m->account,
+					 m->external_user_id, t->subject, t->sent},
+			eb);
+}
+
+/* The ticket m opened, inserted once with everything decided (what the
+ * UPDATE below would make of the row rt_insert_new_ticket inserts), then
+ * the writes held back for it. */
+static int insert_decided(pd_txn *tx, decision *d, const char *prio, const char *score, pd_errbuf *eb)
+{
+	rt_new_ticket *t = d->new_ticket;
+	const Peakdesk__V1__CustomerMessage *m = t->m;
+	t->inserted = 1;
+	const char *vals[] = {t->ticket_id, t->public_id, t->customer_id, pd_channel_name(m->channel), m->account,
+			      m->external_user_id, t->subject, t->sent,
+			      d->new_category, d->new_group, d->rule_id, d->tags.s, prio,
+			      d->risk_score >= 0 ? score : NULL,
+			      d->risk_score >= 0 ? (d->risk_flagged ? "true" : "false") : NULL,
+			      d->due[0], d->due[1], d->due[2], d->sla_campaign, d->agent};
+	return pd_txn_exec_then_held(tx,
+			"INSERT INTO router.tickets(ticket_id, public_id, customer_id, channel, account, external_user_id, "
+			"subject, last_customer_message_at, category, group_name, rule_id, tags, priority, risk_score, "
+			"risk_flagged, first_response_due, next_response_due, resolution_due, sla_campaign_id, agent_id, "
+			"assigned_at) "
+			"VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint / 1000.0), "
+			"coalesce($9::text, 'unclassified'), coalesce($10::text, ''), coalesce($11::text, ''), "
+			"CASE WHEN $12::text[] IS NULL THEN '{}' WHEN $9::text IS NOT NULL THEN $12::text[] "
+			"  ELSE ARRAY(SELECT DISTINCT unnest($12::text[]) ORDER BY 1) END, "
+			"$13::smallint, coalesce($14::int, 0), coalesce($15::boolean, false), "
+			"now() + make_interval(secs => nullif($16::text, '')::bigint / 1000.0), "
+			"now() + make_interval(secs => nullif($17::text, '')::bigint / 1000.0), "
+			"now() + make_interval(secs => nullif($18::text, '')::bigint / 1000.0), "
+			"CASE WHEN $16::text <> '' THEN $19::text END, $20, CASE WHEN $20::text <> '' THEN now() END)",
+			20, vals, eb);
 }
 
 /* Writes what was decided in one UPDATE; an assignment also goes on the
@@ -445,6 +493,11 @@ static int ticket_write(pd_txn *tx, decision *d, pd_errbuf *eb)
 	char prio[8], score[8];
 	snprintf(prio, sizeof(prio), "%d", d->priority);
 	snprintf(score, sizeof(score), "%d", d->risk_score);
+	int rc;
+	if (d->new_ticket && !d->new_ticket->inserted) {
+		rc = insert_decided(tx, d, prio, score, eb);
+		goto written;
+	}
 	const char *vals[] = {d->ticket_id,
 			      d->new_category,
 			      d->new_group,
@@ -458,7 +511,7 @@ static int ticket_write(pd_txn *tx, decision *d, pd_errbuf *eb)
 			      d->due[2],
 			      d->sla_campaign,
 			      d->agent};
-	int rc = pd_txn_exec(tx,
+	rc = pd_txn_exec(tx,
 			"UPDATE router.tickets SET "
 			"category = coalesce($2::text, category), "
 			"group_name = CASE WHEN group_name = '' AND $3::text IS NOT NULL THEN $3::text ELSE group_name END, "
@@ -478,6 +531,7 @@ static int ticket_write(pd_txn *tx, decision *d, pd_errbuf *eb)
 			"assigned_at = CASE WHEN $13::text <> '' THEN now() ELSE assigned_at END "
 			"WHERE ticket_id = $1",
 			13, vals, eb);
+written:
 	if (rc != PD_OK || !*d->agent)
 		return rc;
 	rc = rt_timeline_add(tx, d->ticket_id, "assigned", "router", 1, "已分配客服为您处理 / An agent is on it", NULL, eb);
@@ -516,7 +570,7 @@ static int wait_after_auto_answer(pd_txn *tx, const char *ticket_id, int *waitin
 	return PD_OK;
 }
 
-int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt_new_ticket *fresh,
+int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, rt_new_ticket *fresh,
 	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
 {
 	decision d;
@@ -532,7 +586,11 @@ int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt
 	char template_name[40];
 	int answered = 0, waiting = 0;
 	classify(ctx, &d, m, template_name);
-	rc = link_refs(tx, ticket_id, m->text, eb);
+	/* an auto-reply reads the ticket and its refs: they go in now */
+	if (fresh && !fresh->inserted && *template_name)
+		rc = rt_insert_new_ticket(tx, fresh, eb);
+	if (rc == PD_OK)
+		rc = link_refs(tx, ticket_id, m->text, eb);
 	if (rc == PD_OK)
 		rc = auto_reply(tx, ticket_id, template_name, m->text, &answered, eb);
 	if (rc == PD_OK && answered)

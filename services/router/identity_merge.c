@@ -49,8 +49,9 @@ static int record(pd_txn *tx, const char *merged, const char *into, const char *
 			   6, (const char *[]){merged, into, reason, evidence, account, user}, eb);
 }
 
-int rt_merge_identities(pd_txn *tx, char customer_id[PD_UUID_TEXT], const char *text, pd_errbuf *eb)
+int rt_merge_identities(pd_txn *tx, char customer_id[PD_UUID_TEXT], const char *text, int *recorded, pd_errbuf *eb)
 {
+	*recorded = 0;
 	rt_ref refs[16];
 	size_t n = rt_extract(NULL, text, strlen(text), refs, 16);
 	if (n > 16)
@@ -103,8 +104,8 @@ int rt_merge_identities(pd_txn *tx, char customer_id[PD_UUID_TEXT], const char *
 					 "INSERT INTO router.identities (account, external_user_id, channel, customer_id) "
 					 "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
 					 4, (const char *[]){account, user, pd_channel_name(ch), customer_id}, eb);
-			if (rc == PD_OK)
-				rc = record(tx, NULL, customer_id, reason, evidence, account, user, eb);
+			if (rc == PD_OK && (rc = record(tx, NULL, customer_id, reason, evidence, account, user, eb)) == PD_OK)
+				++*recorded;
 			continue;
 		}
 		const char *other = PQgetvalue(r, i, 5);
@@ -115,8 +116,8 @@ int rt_merge_identities(pd_txn *tx, char customer_id[PD_UUID_TEXT], const char *
 		snprintf(from, sizeof(from), "%s", other_older ? customer_id : other);
 		snprintf(into, sizeof(into), "%s", other_older ? other : customer_id);
 		rc = merge_customers(tx, from, into, eb);
-		if (rc == PD_OK)
-			rc = record(tx, from, into, reason, evidence, account, user, eb);
+		if (rc == PD_OK && (rc = record(tx, from, into, reason, evidence, account, user, eb)) == PD_OK)
+			++*recorded;
 		snprintf(customer_id, PD_UUID_TEXT, "%s", into);
 	}
 	PQclear(r);

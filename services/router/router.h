@@ -48,6 +48,9 @@ typedef struct rt_loaded_policy {
 } rt_loaded_policy;
 int rt_sla_policy_load(pd_txn *tx, int64_t at_ms, rt_loaded_policy *out, pd_errbuf *eb);
 void rt_sla_policy_free(rt_loaded_policy *p);
+/* The same, read at most once a second per writer transaction (a batch of
+ * new tickets reads the overrides once); borrowed until the next call. */
+int rt_sla_policy_current(pd_txn *tx, int64_t at_ms, const rt_loaded_policy **out, pd_errbuf *eb);
 /* Target (ms) of SLA `kind` for a ticket: the operator's first-response
  * override when set, else the policy (pol NULL: the built-in table) at
  * at_ms. *campaign_id (may be NULL) names the campaign that set it. */
@@ -65,15 +68,24 @@ int rt_emit_notice(pd_txn *tx, const char *outbound_id, int channel, const char 
 		   const char *subject, const char *text, pd_errbuf *eb);
 /* Emits ticket.<something> with te as the body (timeline.c). */
 int rt_emit_ticket_event(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEvent *te, pd_errbuf *eb);
-/* A ticket m has just opened: what rt_decide would otherwise read back. */
+/* A ticket m has just opened (threading.c): what rt_decide would
+ * otherwise read back, and what it needs to insert it. */
 typedef struct rt_new_ticket {
-	const char *public_id, *customer_id;
+	const char *ticket_id, *public_id, *customer_id, *subject;
+	const char *sent; /* m's send time, unix ms */
+	const Peakdesk__V1__CustomerMessage *m;
+	/* 0: not inserted yet, the writes that refer to it held back
+	 * (pd_txn_hold_writes); rt_decide inserts it once, decided */
+	int inserted;
 } rt_new_ticket;
+/* Inserts t as threading made it (nothing decided yet), then the writes
+ * held back for it. */
+int rt_insert_new_ticket(pd_txn *tx, rt_new_ticket *t, pd_errbuf *eb);
 
 /* Classification, linked numbers, risk and assignment for a ticket that
  * just received m (decide.c). fresh: the ticket m opened in this
  * transaction (its state is known), NULL for an existing one. */
-int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt_new_ticket *fresh,
+int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, rt_new_ticket *fresh,
 	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb);
 
 /* SLA clocks and assignment for a ticket opened without a customer
@@ -104,10 +116,10 @@ int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_
 int rt_apply_proactive(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 
 /* Merges the customer with the identities the order and phone numbers in
- * text belong to, recording each merge; customer_id becomes the surviving
- * customer. rt_merges_note then puts the merges on the ticket the message
- * joined (identity_merge.c). */
-int rt_merge_identities(pd_txn *tx, char customer_id[37], const char *text, pd_errbuf *eb);
+ * text belong to, recording each merge (*recorded counts them);
+ * customer_id becomes the surviving customer. rt_merges_note then puts the
+ * merges on the ticket the message joined (identity_merge.c). */
+int rt_merge_identities(pd_txn *tx, char customer_id[37], const char *text, int *recorded, pd_errbuf *eb);
 int rt_merges_note(pd_txn *tx, const char *ticket_id, pd_errbuf *eb);
 /* stock.shortage / stock.restocked: notices and annotations (stock_care.c). */
 int rt_apply_stock(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);

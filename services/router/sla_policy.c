@@ -81,6 +81,23 @@ void rt_sla_policy_free(rt_loaded_policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
+int rt_sla_policy_current(pd_txn *tx, int64_t at_ms, const rt_loaded_policy **out, pd_errbuf *eb)
+{
+	static rt_loaded_policy kept;
+	static uint64_t kept_serial;
+	static int64_t kept_at_ms;
+	if (!kept.rows || kept_serial != pd_txn_serial(tx) || at_ms < kept_at_ms || at_ms - kept_at_ms >= 1000) {
+		rt_sla_policy_free(&kept);
+		int rc = rt_sla_policy_load(tx, at_ms, &kept, eb);
+		if (rc != PD_OK)
+			return rc;
+		kept_serial = pd_txn_serial(tx);
+		kept_at_ms = at_ms;
+	}
+	*out = &kept;
+	return PD_OK;
+}
+
 int64_t rt_sla_target_ms(const rt_context *ctx, const rt_loaded_policy *pol, int kind, int priority,
 			 const char *channel, int64_t at_ms, const char **campaign_id)
 {

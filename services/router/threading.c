@@ -144,7 +144,8 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	 * message threads with that customer's open ticket. */
 	char created[PD_UUID_TEXT];
 	snprintf(created, sizeof(created), "%s", t.customer_id);
-	if ((rc = rt_merge_identities(tx, t.customer_id, m->text, eb)) != PD_OK)
+	int merges;
+	if ((rc = rt_merge_identities(tx, t.customer_id, m->text, &merges, eb)) != PD_OK)
 		return rc;
 	char sent[24];
 	snprintf(sent, sizeof(sent), "%lld", (long long)sent_ms);
@@ -154,6 +155,9 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	if (!(new_customer && strcmp(created, t.customer_id) == 0) &&
 	    (rc = find_ticket(tx, m, ctx->reopen_hours, &t, &found, &is_open, &reopen, eb)) != PD_OK)
 		return rc;
+	char subject[200];
+	rt_new_ticket fresh = {.ticket_id = t.ticket_id, .public_id = t.public_id, .customer_id = t.customer_id,
+			       .subject = subject, .sent = sent, .m = m};
 	if (found && (is_open || reopen)) {
 		rc = pd_txn_exec(tx,
 			    "UPDATE router.tickets SET updated_at = now(), last_customer_message_at = to_timestamp($2::bigint / 1000.0), "
@@ -176,18 +180,14 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 						 &t, m, eb);
 		}
 	} else {
-		char subject[200];
 		subject_of(m, subject);
 		pd_uuid_new_text(t.ticket_id);
 		pd_public_id_new(t.public_id);
-		rc = pd_txn_exec(tx,
-			    "INSERT INTO router.tickets(ticket_id, public_id, customer_id, channel, account, external_user_id, "
-			    "subject, category, priority, last_customer_message_at) "
-			    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::smallint, to_timestamp($10::bigint / 1000.0))",
-			    10,
-			    (const char *[]){t.ticket_id, t.public_id, t.customer_id, pd_channel_name(m->channel), m->account,
-					     m->external_user_id, subject, t.category, "2", sent},
-			    eb);
+		/* Inserted once, decided, by rt_decide; until then what refers
+		 * to it waits. A merge note (below) reads for it: then now. */
+		pd_txn_hold_writes(tx);
+		if (merges)
+			rc = rt_insert_new_ticket(tx, &fresh, eb);
 		if (rc == PD_OK)
 			rc = rt_timeline_add(tx, t.ticket_id, "created", "customer", 1, "已收到您的消息 / We received your message", NULL, eb);
 		if (rc == PD_OK)
@@ -200,9 +200,8 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 			    4, (const char *[]){m->message_id, t.ticket_id, m->text, sent}, eb);
 	if (rc == PD_OK && found && (is_open || reopen))
 		rc = rt_timeline_add(tx, t.ticket_id, "message", "customer", 1, "您发送了新消息 / You wrote to us", NULL, eb);
-	if (rc == PD_OK)
+	if (rc == PD_OK && merges)
 		rc = rt_merges_note(tx, t.ticket_id, eb);
-	rt_new_ticket fresh = {.public_id = t.public_id, .customer_id = t.customer_id};
 	if (rc == PD_OK)
 		rc = rt_decide(tx, ctx, t.ticket_id, found && (is_open || reopen) ? NULL : &fresh, m, eb);
 	return rc;

@@ -38,5 +38,17 @@ eq "then, event by event, the router logged it as not applied" 1 \
 JSON
 check "and goes on with the next message" wait_for "next" 30 sh -c \
   "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT count(*) FROM router.tickets WHERE external_user_id = 'u-good-3'\")\" = 1 ]"
+
+# The bad one last in the batch: nothing after it in the batch would notice.
+pd_stop router
+"$BUILD_TESTS/emit_events" --service gateway --instance gateway-9 >/dev/null <<JSON
+{"topic":"message.inbound","customerMessage":{"messageId":"00000000-0000-4000-8000-000000000005","channel":"CHANNEL_KIND_WEBHOOK","account":"app","externalUserId":"u-good-4","text":"发票怎么开","sentAtMs":"$NOW"}}
+{"topic":"message.inbound","customerMessage":{"messageId":"00000000-0000-4000-8000-000000000006","channel":"CHANNEL_KIND_WEBHOOK","account":"app","externalUserId":"u-bad-2","text":"发票","sentAtMs":"9000000000000000000"}}
+JSON
+pd_start router || exit 1
+check "a bad event last in the batch: the batch is applied all the same" wait_for "offset 6" 30 sh -c \
+  "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT seq FROM bus.offsets WHERE consumer = 'router-1' AND publisher = 'gateway-9'\")\" = 6 ]"
+eq "the good message before it became a ticket, the bad one a dead letter" "1 2" \
+  "$(q "SELECT (SELECT count(*) FROM router.tickets WHERE external_user_id = 'u-good-4') || ' ' || (SELECT count(*) FROM bus.dead_letters)")"
 check "still healthy" curl -fsS -o /dev/null "http://$(http_addr router)/healthz"
 pd_done
