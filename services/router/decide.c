@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "assign.h"
-#include "autoreply.h"
 #include "classify.h"
 #include "extract.h"
 #include "ids.h"
@@ -30,8 +29,11 @@ typedef struct decision {
 	PGresult *row; /* the ticket as read; the strings below point into it */
 	const char *group, *public_id, *customer_id, *channel, *account, *category, *status;
 	int priority, min_tier, has_agent, first_due_unset, next_due_unset, resolution_due_unset;
-	int fresh; /* opened by this message: no signals, refs or clocks yet */
-	rt_new_ticket *new_ticket; /* fresh: not inserted yet while !new_ticket->inserted */
+	/* opened by this message: no signals, refs or clocks yet, and not
+	 * inserted until ticket_write */
+	const rt_new_ticket *fresh;
+	int auto_answered; /* fresh, answered by an auto-reply: waits on the customer */
+	pd_strbuf ref_kinds, ref_values; /* the refs the message names, array literals */
 	/* decided: NULL / -1 / "" = leave the column as it is */
 	const char *new_category, *new_group, *rule_id;
 	pd_strbuf tags;      /* array literal; replaces tags when new_category, else joins them */
@@ -81,14 +83,13 @@ static int ticket_read(pd_txn *tx, const char *ticket_id, int waiting, decision 
 }
 
 /* The state threading.c gave a ticket it has just inserted. */
-static void ticket_fresh(const char *ticket_id, rt_new_ticket *t, const Peakdesk__V1__CustomerMessage *m,
+static void ticket_fresh(const char *ticket_id, const rt_new_ticket *t, const Peakdesk__V1__CustomerMessage *m,
 			 decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->ticket_id = ticket_id;
 	d->risk_score = -1;
-	d->fresh = 1;
-	d->new_ticket = t;
+	d->fresh = t;
 	d->group = "";
 	d->public_id = t->public_id;
 	d->customer_id = t->customer_id;
@@ -104,6 +105,8 @@ static void decision_free(decision *d)
 {
 	free(d->sla_campaign);
 	pd_sb_free(&d->tags);
+	pd_sb_free(&d->ref_kinds);
+	pd_sb_free(&d->ref_values);
 	PQclear(d->row);
 }
 
@@ -145,165 +148,27 @@ static void classify(const rt_context *ctx, decision *d, const Peakdesk__V1__Cus
 	raise_priority(d, res.priority ? res.priority : 2);
 }
 
-#define MS(c) "coalesce((extract(epoch FROM " c ") * 1000)::bigint, 0)"
-
-/* The facts a template needs, looked up only for it. Strings point into
- * *hold (caller PQclear()s). */
-static int gather_facts(pd_txn *tx, const char *ticket_id, int needs, const char *text, int channel, rt_facts *f,
-			PGresult **hold, pd_errbuf *eb)
-{
-	int err;
-	*hold = NULL;
-	PGresult *r = NULL;
-	if (needs & RT_FACTS_SHIPMENT) {
-		r = pd_txn_query(tx,
-				 /* two index lookups (027), not one OR join that scans */
-				 "SELECT s.carrier, s.tracking_no, s.state, s.last_scan_text, " MS("s.last_scan_at") ", "
-				 "s.delay_open FROM ("
-				 "  SELECT s.* FROM router.ticket_refs r JOIN logistics.shipments s ON s.tracking_no = r.value "
-				 "  WHERE r.ticket_id = $1 AND r.kind = 'tracking' "
-				 "  UNION ALL "
-				 "  SELECT s.* FROM router.ticket_refs r JOIN logistics.shipments s ON s.order_id = r.value "
-				 "  WHERE r.ticket_id = $1 AND r.kind = 'order') s "
-				 "ORDER BY s.updated_at DESC LIMIT 1",
-				 1, (const char *[]){ticket_id}, &err, eb);
-		if (r && PQntuples(r) == 1) {
-			f->has_shipment = 1;
-			f->carrier = PQgetvalue(r, 0, 0);
-			f->tracking_no = PQgetvalue(r, 0, 1);
-			f->state = PQgetvalue(r, 0, 2);
-			f->last_scan_text = PQgetvalue(r, 0, 3);
-			f->last_scan_at_ms = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
-			f->delayed = PQgetvalue(r, 0, 5)[0] == 't';
-		}
-	} else if (needs & RT_FACTS_STOCK) {
-		/* Per SKU of the linked orders, over the order's warehouse (or all
-		 * of them while it has none); an order named in this message
-		 * first, then the scarcest SKU answers. */
-		r = pd_txn_query(tx,
-				 "SELECT o.order_id, k.name, sum(l.available), bool_and(l.shortage_open), "
-				 "min(" MS("l.restock_eta") ") FILTER (WHERE l.shortage_open AND l.restock_eta IS NOT NULL), "
-				 "k.presale, max(" MS("l.ship_by") ") "
-				 "FROM router.ticket_refs r JOIN logistics.orders o ON o.order_id = r.value "
-				 "JOIN logistics.order_items i ON i.order_id = o.order_id "
-				 "JOIN stock.levels l ON l.sku = i.sku AND (o.warehouse = '' OR l.warehouse = o.warehouse) "
-				 "JOIN stock.skus k ON k.sku = i.sku "
-				 "WHERE r.ticket_id = $1 AND r.kind = 'order' "
-				 "GROUP BY o.order_id, k.sku, k.name, k.presale "
-				 "ORDER BY strpos($2, o.order_id) > 0 DESC, bool_and(l.shortage_open) DESC, sum(l.available) "
-				 "LIMIT 1",
-				 2, (const char *[]){ticket_id, text}, &err, eb);
-		if (r && PQntuples(r) == 1) {
-			f->has_stock = 1;
-			f->order_id = PQgetvalue(r, 0, 0);
-			f->sku_name = PQgetvalue(r, 0, 1);
-			f->available = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-			f->out_of_stock = PQgetvalue(r, 0, 3)[0] == 't';
-			f->restock_eta_ms = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
-			f->presale = PQgetvalue(r, 0, 5)[0] == 't';
-			f->ship_by_ms = strtoll(PQgetvalue(r, 0, 6), NULL, 10);
-		}
-	} else if (needs & RT_FACTS_PROMO) {
-		/* A live campaign's rule for this channel whose keyword the
-		 * customer used; the longest keyword is the most specific. */
-		char ch[8];
-		snprintf(ch, sizeof(ch), "%d", channel);
-		r = pd_txn_query(tx,
-				 "SELECT c.name, r.title, r.text FROM promo.rules r JOIN promo.campaigns c USING (campaign_id), "
-				 "LATERAL (SELECT max(length(k)) AS len FROM unnest(r.keywords) k WHERE strpos($1, k) > 0) m "
-				 "WHERE c.live AND m.len IS NOT NULL "
-				 "AND (cardinality(c.channels) = 0 OR $2::smallint = ANY(c.channels)) "
-				 "ORDER BY m.len DESC, c.starts_at DESC, r.rule_id LIMIT 1",
-				 2, (const char *[]){text, ch}, &err, eb);
-		if (r && PQntuples(r) == 1) {
-			f->has_promo = 1;
-			f->campaign_name = PQgetvalue(r, 0, 0);
-			f->promo_title = PQgetvalue(r, 0, 1);
-			f->promo_text = PQgetvalue(r, 0, 2);
-		}
-	} else {
-		return PD_OK;
-	}
-	if (!r)
-		return err;
-	*hold = r;
-	return PD_OK;
-}
-
-/* Answers from live facts when the rule names a template and the facts are
- * there; at most one auto-reply of a kind per ticket every 10 minutes, so a
- * customer asking twice is not answered twice by a machine. */
-static int auto_reply(pd_txn *tx, const char *ticket_id, const char *name, const char *text, int *answered,
-		      pd_errbuf *eb)
-{
-	*answered = 0;
-	if (!*name)
-		return PD_OK;
-	int err;
-	PGresult *t = pd_txn_query(tx,
-				   "SELECT public_id, channel, account, external_user_id, subject, EXISTS (SELECT 1 FROM "
-				   "router.ticket_events e WHERE e.ticket_id = t.ticket_id AND e.kind = 'auto_reply' "
-				   "AND e.detail->>'template' = $2 AND e.at > now() - interval '10 minutes') "
-				   "FROM router.tickets t WHERE ticket_id = $1",
-				   2, (const char *[]){ticket_id, name}, &err, eb);
-	if (!t)
-		return err;
-	if (PQntuples(t) != 1 || PQgetvalue(t, 0, 5)[0] == 't') {
-		PQclear(t);
-		return PD_OK;
-	}
-	int channel = pd_channel_parse(PQgetvalue(t, 0, 1));
-	rt_facts f = {0};
-	PGresult *hold;
-	int rc = gather_facts(tx, ticket_id, rt_autoreply_needs(name), text, channel, &f, &hold, eb);
-	char reply[1600];
-	if (rc == PD_OK && rt_autoreply_render(name, &f, reply, sizeof(reply))) {
-		char id[PD_UUID_TEXT];
-		pd_uuid_new_text(id);
-		Peakdesk__V1__OutboundMessage o = PEAKDESK__V1__OUTBOUND_MESSAGE__INIT;
-		o.outbound_id = id;
-		o.channel = channel;
-		o.account = PQgetvalue(t, 0, 2);
-		o.external_user_id = PQgetvalue(t, 0, 3);
-		o.subject = PQgetvalue(t, 0, 4);
-		o.ticket_public_id = PQgetvalue(t, 0, 0);
-		o.text = reply;
-		o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_AUTO_REPLY;
-		rc = pd_emit_outbound(tx, &o, eb);
-		char detail[80];
-		snprintf(detail, sizeof(detail), "{\"template\":\"%.40s\"}", name);
-		/* Not a ticket message: a machine's answer neither stops the
-		 * first-response clock nor counts as an agent's reply for risk. */
-		if (rc == PD_OK)
-			rc = rt_timeline_add(tx, ticket_id, "auto_reply", "router", 1, reply, detail, eb);
-		*answered = rc == PD_OK && rt_autoreply_answers(name);
-	}
-	PQclear(hold);
-	PQclear(t);
-	return rc;
-}
-
-static int link_refs(pd_txn *tx, const char *ticket_id, const char *text, pd_errbuf *eb)
+/* Links the order / tracking numbers m names to the ticket; d keeps them
+ * for an auto-reply's lookups. */
+static int link_refs(pd_txn *tx, decision *d, const char *text, pd_errbuf *eb)
 {
 	rt_ref refs[16];
 	size_t n = rt_extract(NULL, text, strlen(text), refs, 16);
 	if (n > 16)
 		n = 16;
-	if (n == 0)
-		return PD_OK;
-	pd_strbuf kinds = {0}, values = {0}, *cols[] = {&kinds, &values};
+	pd_strbuf *cols[] = {&d->ref_kinds, &d->ref_values};
 	pd_sb_arrays_open(cols, 2);
 	for (size_t i = 0; i < n; i++) {
-		pd_sb_array_elem(&kinds, rt_ref_kind_name(refs[i].kind));
-		pd_sb_array_elem(&values, refs[i].value);
+		pd_sb_array_elem(&d->ref_kinds, rt_ref_kind_name(refs[i].kind));
+		pd_sb_array_elem(&d->ref_values, refs[i].value);
 	}
 	pd_sb_arrays_close(cols, 2);
-	int rc = pd_txn_exec(tx,
-			     "INSERT INTO router.ticket_refs(ticket_id, kind, value) "
-			     "SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS r(k, v) ON CONFLICT DO NOTHING",
-			     3, (const char *[]){ticket_id, kinds.s, values.s}, eb);
-	pd_sb_arrays_free(cols, 2);
-	return rc;
+	if (n == 0)
+		return PD_OK;
+	return pd_txn_exec(tx,
+			   "INSERT INTO router.ticket_refs(ticket_id, kind, value) "
+			   "SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS r(k, v) ON CONFLICT DO NOTHING",
+			   3, (const char *[]){d->ticket_id, d->ref_kinds.s, d->ref_values.s}, eb);
 }
 
 /* The bad-review risk from the ticket's last 30 messages (of a ticket m
@@ -439,41 +304,25 @@ static int set_due(pd_txn *tx, const rt_context *ctx, decision *d, pd_errbuf *eb
 	return PD_OK;
 }
 
-/* Inserts a ticket m has just opened as threading made it (nothing
- * decided yet), then the writes held back for it. */
-int rt_insert_new_ticket(pd_txn *tx, rt_new_ticket *t, pd_errbuf *eb)
-{
-	const Peakdesk__V1__CustomerMessage *m = t->m;
-	t->inserted = 1;
-	return pd_txn_exec_then_held(tx,
-			"INSERT INTO router.tickets(ticket_id, public_id, customer_id, channel, account, external_user_id, "
-			"subject, last_customer_message_at) "
-			"VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint / 1000.0))",
-			8,
-			(const char *[]){t->ticket_id, t->public_id, t->customer_id, pd_channel_name(m->channel), m->account,
-					 m->external_user_id, t->subject, t->sent},
-			eb);
-}
-
 /* The ticket m opened, inserted once with everything decided (what the
- * UPDATE below would make of the row rt_insert_new_ticket inserts), then
- * the writes held back for it. */
+ * UPDATE below, and wait_after_auto_answer, would make of a row inserted
+ * undecided), then the writes held back for it. */
 static int insert_decided(pd_txn *tx, decision *d, const char *prio, const char *score, pd_errbuf *eb)
 {
-	rt_new_ticket *t = d->new_ticket;
+	const rt_new_ticket *t = d->fresh;
 	const Peakdesk__V1__CustomerMessage *m = t->m;
-	t->inserted = 1;
 	const char *vals[] = {t->ticket_id, t->public_id, t->customer_id, pd_channel_name(m->channel), m->account,
 			      m->external_user_id, t->subject, t->sent,
 			      d->new_category, d->new_group, d->rule_id, d->tags.s, prio,
 			      d->risk_score >= 0 ? score : NULL,
 			      d->risk_score >= 0 ? (d->risk_flagged ? "true" : "false") : NULL,
-			      d->due[0], d->due[1], d->due[2], d->sla_campaign, d->agent};
+			      d->due[0], d->due[1], d->due[2], d->sla_campaign, d->agent,
+			      d->auto_answered ? "true" : "false"};
 	return pd_txn_exec_then_held(tx,
 			"INSERT INTO router.tickets(ticket_id, public_id, customer_id, channel, account, external_user_id, "
 			"subject, last_customer_message_at, category, group_name, rule_id, tags, priority, risk_score, "
 			"risk_flagged, first_response_due, next_response_due, resolution_due, sla_campaign_id, agent_id, "
-			"assigned_at) "
+			"assigned_at, status, auto_answered_at, sla_paused_since) "
 			"VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint / 1000.0), "
 			"coalesce($9::text, 'unclassified'), coalesce($10::text, ''), coalesce($11::text, ''), "
 			"CASE WHEN $12::text[] IS NULL THEN '{}' WHEN $9::text IS NOT NULL THEN $12::text[] "
@@ -482,8 +331,10 @@ static int insert_decided(pd_txn *tx, decision *d, const char *prio, const char 
 			"now() + make_interval(secs => nullif($16::text, '')::bigint / 1000.0), "
 			"now() + make_interval(secs => nullif($17::text, '')::bigint / 1000.0), "
 			"now() + make_interval(secs => nullif($18::text, '')::bigint / 1000.0), "
-			"CASE WHEN $16::text <> '' THEN $19::text END, $20, CASE WHEN $20::text <> '' THEN now() END)",
-			20, vals, eb);
+			"CASE WHEN $16::text <> '' THEN $19::text END, $20, CASE WHEN $20::text <> '' THEN now() END, "
+			"CASE WHEN $21::boolean THEN 'pending_customer' ELSE 'open' END, "
+			"CASE WHEN $21::boolean THEN now() END, CASE WHEN $21::boolean THEN now() END)",
+			21, vals, eb);
 }
 
 /* Writes what was decided in one UPDATE; an assignment also goes on the
@@ -494,7 +345,7 @@ static int ticket_write(pd_txn *tx, decision *d, pd_errbuf *eb)
 	snprintf(prio, sizeof(prio), "%d", d->priority);
 	snprintf(score, sizeof(score), "%d", d->risk_score);
 	int rc;
-	if (d->new_ticket && !d->new_ticket->inserted) {
+	if (d->fresh) {
 		rc = insert_decided(tx, d, prio, score, eb);
 		goto written;
 	}
@@ -570,7 +421,7 @@ static int wait_after_auto_answer(pd_txn *tx, const char *ticket_id, int *waitin
 	return PD_OK;
 }
 
-int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, rt_new_ticket *fresh,
+int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt_new_ticket *fresh,
 	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
 {
 	decision d;
@@ -586,14 +437,15 @@ int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, rt_new_t
 	char template_name[40];
 	int answered = 0, waiting = 0;
 	classify(ctx, &d, m, template_name);
-	/* an auto-reply reads the ticket and its refs: they go in now */
-	if (fresh && !fresh->inserted && *template_name)
-		rc = rt_insert_new_ticket(tx, fresh, eb);
+	rc = link_refs(tx, &d, m->text, eb);
+	rt_reply_ask ask = {.ticket_id = ticket_id, .template_name = template_name, .m = m,
+			    .ref_kinds = d.ref_kinds.s, .ref_values = d.ref_values.s,
+			    .fresh_public_id = fresh ? fresh->public_id : NULL, .fresh_subject = fresh ? fresh->subject : NULL};
 	if (rc == PD_OK)
-		rc = link_refs(tx, ticket_id, m->text, eb);
-	if (rc == PD_OK)
-		rc = auto_reply(tx, ticket_id, template_name, m->text, &answered, eb);
-	if (rc == PD_OK && answered)
+		rc = rt_auto_reply(tx, &ask, &answered, eb);
+	if (rc == PD_OK && answered && fresh)
+		waiting = d.auto_answered = 1; /* inserted so (insert_decided) */
+	else if (rc == PD_OK && answered)
 		rc = wait_after_auto_answer(tx, ticket_id, &waiting, eb);
 	if (rc == PD_OK)
 		rc = risk(tx, &d, m, eb);

@@ -37,21 +37,27 @@ static int merge_customers(pd_txn *tx, const char *from, const char *into, pd_er
 	return rc;
 }
 
-/* Records one merge (ticket unknown yet: rt_merges_note adds it). */
+/* Records one merge (ticket unknown yet: rt_merges_note adds it) and the
+ * line the ticket's timeline will show for it. */
 static int record(pd_txn *tx, const char *merged, const char *into, const char *reason, const char *evidence,
-		  const char *account, const char *user, pd_errbuf *eb)
+		  const char *account, const char *user, rt_merge_notes *notes, pd_errbuf *eb)
 {
 	pd_log_info(merged ? "customers merged" : "identity linked", "reason=%s into=%s merged=%s account=%s", reason, into,
 		    merged ? merged : "-", account);
+	char label[400];
+	snprintf(label, sizeof(label), "%s：%s %.64s 也属于渠道身份 %.64s/%.64s%s", merged ? "客户合并" : "身份关联",
+		 strcmp(reason, "order") ? "手机号" : "订单", evidence, account, user, merged ? "，已合并为同一客户" : "");
+	notes->label = pd_xrealloc(notes->label, (notes->n + 1) * sizeof(*notes->label));
+	notes->label[notes->n++] = pd_xstrdup(label);
 	return pd_txn_exec(tx,
 			   "INSERT INTO router.customer_merges (merged_customer, into_customer, reason, evidence, "
 			   "identity_account, identity_user) VALUES ($1::uuid, $2, $3, $4, $5, $6)",
 			   6, (const char *[]){merged, into, reason, evidence, account, user}, eb);
 }
 
-int rt_merge_identities(pd_txn *tx, char customer_id[PD_UUID_TEXT], const char *text, int *recorded, pd_errbuf *eb)
+int rt_merge_identities(pd_txn *tx, char customer_id[PD_UUID_TEXT], const char *text, rt_merge_notes *notes,
+			pd_errbuf *eb)
 {
-	*recorded = 0;
 	rt_ref refs[16];
 	size_t n = rt_extract(NULL, text, strlen(text), refs, 16);
 	if (n > 16)
@@ -104,8 +110,8 @@ int rt_merge_identities(pd_txn *tx, char customer_id[PD_UUID_TEXT], const char *
 					 "INSERT INTO router.identities (account, external_user_id, channel, customer_id) "
 					 "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
 					 4, (const char *[]){account, user, pd_channel_name(ch), customer_id}, eb);
-			if (rc == PD_OK && (rc = record(tx, NULL, customer_id, reason, evidence, account, user, eb)) == PD_OK)
-				++*recorded;
+			if (rc == PD_OK)
+				rc = record(tx, NULL, customer_id, reason, evidence, account, user, notes, eb);
 			continue;
 		}
 		const char *other = PQgetvalue(r, i, 5);
@@ -116,8 +122,8 @@ int rt_merge_identities(pd_txn *tx, char customer_id[PD_UUID_TEXT], const char *
 		snprintf(from, sizeof(from), "%s", other_older ? customer_id : other);
 		snprintf(into, sizeof(into), "%s", other_older ? other : customer_id);
 		rc = merge_customers(tx, from, into, eb);
-		if (rc == PD_OK && (rc = record(tx, from, into, reason, evidence, account, user, eb)) == PD_OK)
-			++*recorded;
+		if (rc == PD_OK)
+			rc = record(tx, from, into, reason, evidence, account, user, notes, eb);
 		snprintf(customer_id, PD_UUID_TEXT, "%s", into);
 	}
 	PQclear(r);
@@ -130,24 +136,21 @@ int rt_merge_identities(pd_txn *tx, char customer_id[PD_UUID_TEXT], const char *
 	return rc;
 }
 
-int rt_merges_note(pd_txn *tx, const char *ticket_id, pd_errbuf *eb)
+int rt_merges_note(pd_txn *tx, const char *ticket_id, const rt_merge_notes *notes, pd_errbuf *eb)
 {
-	int err;
-	PGresult *r = pd_txn_query(tx,
-			"UPDATE router.customer_merges SET ticket_id = $1 WHERE ticket_id IS NULL "
-			"RETURNING merged_customer IS NOT NULL, reason, evidence, identity_account, identity_user",
-			1, (const char *[]){ticket_id}, &err, eb);
-	if (!r)
-		return err;
-	int rc = PD_OK;
-	for (int i = 0; i < PQntuples(r) && rc == PD_OK; i++) {
-		char label[400];
-		snprintf(label, sizeof(label), "%s：%s %.64s 也属于渠道身份 %.64s/%.64s%s",
-			 PQgetvalue(r, i, 0)[0] == 't' ? "客户合并" : "身份关联",
-			 strcmp(PQgetvalue(r, i, 1), "order") ? "手机号" : "订单", PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
-			 PQgetvalue(r, i, 4), PQgetvalue(r, i, 0)[0] == 't' ? "，已合并为同一客户" : "");
-		rc = rt_timeline_add(tx, ticket_id, "customer_merged", "router", 0, label, NULL, eb);
-	}
-	PQclear(r);
+	if (!notes->n)
+		return PD_OK;
+	int rc = pd_txn_exec(tx, "UPDATE router.customer_merges SET ticket_id = $1 WHERE ticket_id IS NULL", 1,
+			     (const char *[]){ticket_id}, eb);
+	for (size_t i = 0; i < notes->n && rc == PD_OK; i++)
+		rc = rt_timeline_add(tx, ticket_id, "customer_merged", "router", 0, notes->label[i], NULL, eb);
 	return rc;
+}
+
+void rt_merge_notes_free(rt_merge_notes *notes)
+{
+	for (size_t i = 0; i < notes->n; i++)
+		free(notes->label[i]);
+	free(notes->label);
+	memset(notes, 0, sizeof(*notes));
 }

@@ -69,24 +69,34 @@ int rt_emit_notice(pd_txn *tx, const char *outbound_id, int channel, const char 
 /* Emits ticket.<something> with te as the body (timeline.c). */
 int rt_emit_ticket_event(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEvent *te, pd_errbuf *eb);
 /* A ticket m has just opened (threading.c): what rt_decide would
- * otherwise read back, and what it needs to insert it. */
+ * otherwise read back, and what it needs to insert it. It is not in the
+ * table yet: the writes that refer to it are held back
+ * (pd_txn_hold_writes) until rt_decide inserts it, once, decided. */
 typedef struct rt_new_ticket {
 	const char *ticket_id, *public_id, *customer_id, *subject;
 	const char *sent; /* m's send time, unix ms */
 	const Peakdesk__V1__CustomerMessage *m;
-	/* 0: not inserted yet, the writes that refer to it held back
-	 * (pd_txn_hold_writes); rt_decide inserts it once, decided */
-	int inserted;
 } rt_new_ticket;
-/* Inserts t as threading made it (nothing decided yet), then the writes
- * held back for it. */
-int rt_insert_new_ticket(pd_txn *tx, rt_new_ticket *t, pd_errbuf *eb);
 
 /* Classification, linked numbers, risk and assignment for a ticket that
  * just received m (decide.c). fresh: the ticket m opened in this
  * transaction (its state is known), NULL for an existing one. */
-int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, rt_new_ticket *fresh,
+int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt_new_ticket *fresh,
 	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb);
+
+/* An auto-reply to m on its ticket (reply_facts.c): template_name is the
+ * classification rule's ("" = none); ref_kinds / ref_values the refs m
+ * names, as text array literals; fresh_public_id and fresh_subject are
+ * set for a ticket m has just opened (not in the table yet), NULL for an
+ * existing one. *answered: the reply answers the question (the ticket
+ * then waits on the customer). */
+typedef struct rt_reply_ask {
+	const char *ticket_id, *template_name;
+	const Peakdesk__V1__CustomerMessage *m;
+	const char *ref_kinds, *ref_values;
+	const char *fresh_public_id, *fresh_subject;
+} rt_reply_ask;
+int rt_auto_reply(pd_txn *tx, const rt_reply_ask *q, int *answered, pd_errbuf *eb);
 
 /* SLA clocks and assignment for a ticket opened without a customer
  * message (a service-recovery ticket). */
@@ -116,11 +126,16 @@ int rt_apply_event(pd_txn *tx, const Peakdesk__V1__Envelope *env, void *arg, pd_
 int rt_apply_proactive(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 
 /* Merges the customer with the identities the order and phone numbers in
- * text belong to, recording each merge (*recorded counts them);
+ * text belong to, recording each merge (and its timeline line in notes);
  * customer_id becomes the surviving customer. rt_merges_note then puts the
  * merges on the ticket the message joined (identity_merge.c). */
-int rt_merge_identities(pd_txn *tx, char customer_id[37], const char *text, int *recorded, pd_errbuf *eb);
-int rt_merges_note(pd_txn *tx, const char *ticket_id, pd_errbuf *eb);
+typedef struct rt_merge_notes {
+	char **label;
+	size_t n;
+} rt_merge_notes;
+int rt_merge_identities(pd_txn *tx, char customer_id[37], const char *text, rt_merge_notes *notes, pd_errbuf *eb);
+int rt_merges_note(pd_txn *tx, const char *ticket_id, const rt_merge_notes *notes, pd_errbuf *eb);
+void rt_merge_notes_free(rt_merge_notes *notes);
 /* stock.shortage / stock.restocked: notices and annotations (stock_care.c). */
 int rt_apply_stock(pd_txn *tx, const Peakdesk__V1__Envelope *env, pd_errbuf *eb);
 /* Raises every open ticket of the customers (PostgreSQL text arrays of

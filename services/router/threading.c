@@ -144,17 +144,19 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	 * message threads with that customer's open ticket. */
 	char created[PD_UUID_TEXT];
 	snprintf(created, sizeof(created), "%s", t.customer_id);
-	int merges;
-	if ((rc = rt_merge_identities(tx, t.customer_id, m->text, &merges, eb)) != PD_OK)
-		return rc;
+	rt_merge_notes merges = {0};
+	rc = rt_merge_identities(tx, t.customer_id, m->text, &merges, eb);
 	char sent[24];
 	snprintf(sent, sizeof(sent), "%lld", (long long)sent_ms);
 	/* A customer met just now (and not merged into an older one) has no
 	 * ticket to join. */
 	int found = 0, reopen = 0, is_open = 0;
-	if (!(new_customer && strcmp(created, t.customer_id) == 0) &&
-	    (rc = find_ticket(tx, m, ctx->reopen_hours, &t, &found, &is_open, &reopen, eb)) != PD_OK)
+	if (rc == PD_OK && !(new_customer && strcmp(created, t.customer_id) == 0))
+		rc = find_ticket(tx, m, ctx->reopen_hours, &t, &found, &is_open, &reopen, eb);
+	if (rc != PD_OK) {
+		rt_merge_notes_free(&merges);
 		return rc;
+	}
 	char subject[200];
 	rt_new_ticket fresh = {.ticket_id = t.ticket_id, .public_id = t.public_id, .customer_id = t.customer_id,
 			       .subject = subject, .sent = sent, .m = m};
@@ -184,12 +186,9 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 		pd_uuid_new_text(t.ticket_id);
 		pd_public_id_new(t.public_id);
 		/* Inserted once, decided, by rt_decide; until then what refers
-		 * to it waits. A merge note (below) reads for it: then now. */
+		 * to it waits. */
 		pd_txn_hold_writes(tx);
-		if (merges)
-			rc = rt_insert_new_ticket(tx, &fresh, eb);
-		if (rc == PD_OK)
-			rc = rt_timeline_add(tx, t.ticket_id, "created", "customer", 1, "已收到您的消息 / We received your message", NULL, eb);
+		rc = rt_timeline_add(tx, t.ticket_id, "created", "customer", 1, "已收到您的消息 / We received your message", NULL, eb);
 		if (rc == PD_OK)
 			rc = emit_ticket(tx, "ticket.created", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_CREATED, &t, m, eb);
 	}
@@ -200,8 +199,9 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 			    4, (const char *[]){m->message_id, t.ticket_id, m->text, sent}, eb);
 	if (rc == PD_OK && found && (is_open || reopen))
 		rc = rt_timeline_add(tx, t.ticket_id, "message", "customer", 1, "您发送了新消息 / You wrote to us", NULL, eb);
-	if (rc == PD_OK && merges)
-		rc = rt_merges_note(tx, t.ticket_id, eb);
+	if (rc == PD_OK)
+		rc = rt_merges_note(tx, t.ticket_id, &merges, eb);
+	rt_merge_notes_free(&merges);
 	if (rc == PD_OK)
 		rc = rt_decide(tx, ctx, t.ticket_id, found && (is_open || reopen) ? NULL : &fresh, m, eb);
 	return rc;
