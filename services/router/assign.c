@@ -54,6 +54,14 @@ static int agent_cmp(const rt_agent *a, const rt_agent *b)
 	/* a.open/a.cap vs b.open/b.cap, exact: capacities are > 0 here. */
 	int64_t la = (int64_t)a->open * b->capacity;
 	int64_t lb = (int64_t)b->open * a->capacity;
+	/* Several router partitions (assign.h): in the same tenth of load,
+	 * one's own agents first. With none foreign this is the ratio order. */
+	if (!a->foreign != !b->foreign) {
+		int64_t ta = (int64_t)a->open * 10 / a->capacity, tb = (int64_t)b->open * 10 / b->capacity;
+		if (ta != tb)
+			return ta < tb ? -1 : 1;
+		return a->foreign ? 1 : -1;
+	}
 	if (la != lb)
 		return la < lb ? -1 : 1;
 	/* Longest idle first: spreads new chats over people, not just over

@@ -6,6 +6,7 @@
 #include "classify.h"
 #include "consumer.h"
 #include "log.h"
+#include "roster.h"
 #include "router.h"
 #include "service.h"
 
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
 	}
 	if (a.ctx.partition.count > 1)
 		pd_log_info("partitioned", "partition=%d count=%d", a.ctx.partition.index, a.ctx.partition.count);
+	rt_roster_partition(a.ctx.partition);
 	/* The shipped set until router.rules is loaded (and seeded from it when
 	 * empty) by the writer just below: no message is classified without
 	 * rules. */

@@ -16,10 +16,16 @@ struct group_copy {
 
 /* The copy of the transaction numbered serial (pd_txn_serial). */
 static struct {
+	rt_partition partition;
 	uint64_t serial;
 	struct group_copy **groups;
 	size_t n, cap;
 } g;
+
+void rt_roster_partition(rt_partition p)
+{
+	g.partition = p;
+}
 
 void rt_roster_forget(void)
 {
@@ -63,6 +69,8 @@ static int load(pd_txn *tx, const char *group, struct group_copy **out, pd_errbu
 		a->skills = (const char *const *)&c->name; /* filtered by the group above */
 		a->n_skills = *group ? 1 : 0;
 		a->presence = PEAKDESK__V1__PRESENCE__PRESENCE_ONLINE;
+		a->foreign = g.partition.count > 1 &&
+			     rt_partition_of(a->id, "", g.partition.count) != g.partition.index;
 	}
 	*out = c;
 	return PD_OK;

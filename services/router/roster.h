@@ -22,7 +22,11 @@
 
 #include "assign.h"
 #include "bus.h"
+#include "partition.h"
 
+/* This instance's partition: an agent another partition prefers is
+ * marked foreign (assign.h). Call once at start. */
+void rt_roster_partition(rt_partition p);
 /* The online agents with room of group ("" = every agent), for rt_assign_pick:
  * *agents stays valid until the next rt_roster_* call. */
 int rt_roster_group(pd_txn *tx, const char *group, rt_agent **agents, size_t *n, pd_errbuf *eb);

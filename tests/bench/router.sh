@@ -48,7 +48,9 @@
 # BENCH_ROUTER_CAPACITY (50, per agent), BENCH_ROUTER_RATE (5000),
 # BENCH_ROUTER_SECONDS (5), BENCH_ROUTER_DRAIN_S (30), BENCH_ROUTER_LOW_RATE
 # (20), BENCH_ROUTER_LOW_SECONDS (5), BENCH_ROUTER_CONNS (64),
-# BENCH_ROUTER_LOGIC_ARGS (extra bench_router_logic options).
+# BENCH_ROUTER_LOGIC_ARGS (extra bench_router_logic options),
+# BENCH_ROUTER_PARTITIONS (1: router instances sharing the customers,
+# PEAKDESK_ROUTER_PARTITION K/N, docs/scaling.md).
 # After (i), in the same database, the floor under it
 # (tests/bench/router_floor.sh): the rows (i) wrote per message, per table,
 # and PostgreSQL alone writing those rows for BENCH_ROUTER_FLOOR_MESSAGES
@@ -73,6 +75,8 @@ DRAIN=${BENCH_ROUTER_DRAIN_S:-30}
 LOW_RATE=${BENCH_ROUTER_LOW_RATE:-20}
 LOW_SECS=${BENCH_ROUTER_LOW_SECONDS:-5}
 CONNS=${BENCH_ROUTER_CONNS:-64}
+PARTS=${BENCH_ROUTER_PARTITIONS:-1}
+case $PARTS in [1-8]) ;; *) say "router bench: BENCH_ROUTER_PARTITIONS must be 1 to 8"; exit 2 ;; esac
 
 for f in "$BIN/peakdesk" "$BIN/peakdesk-gateway" "$BIN/peakdesk-router" "$TOOLS/bench_router_logic" \
   "$TOOLS/bench_webhook_load" "$TOOLS/bench_commit_raw" "$TOOLS/bench_http_bare"; do
@@ -114,7 +118,7 @@ cleanup() {
     kill -TERM "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
   done
-  if [ -n "$RT_PID" ]; then kill -KILL "$RT_PID" 2>/dev/null || true; wait "$RT_PID" 2>/dev/null || true; fi
+  for p in $RT_PID; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   if [ -n "$PG_TUNED" ]; then
     q "DROP EXTENSION IF EXISTS pg_stat_statements" >/dev/null 2>&1 || true
     q "ALTER SYSTEM RESET track_commit_timestamp" >/dev/null 2>&1 || true
@@ -214,19 +218,47 @@ xargs -P 8 -n 4 sh -c '"$0" agent add --name "$1" --groups "$2" --capacity "$3" 
 # parts of the run left their events there (the gateway part's 200,000+
 # messages): the router starts from the current end of every publisher, so
 # it works on this part's load only.
-q "INSERT INTO bus.offsets(consumer, publisher, seq)
-   SELECT 'router-bench', p.publisher, coalesce((SELECT max(seq) FROM bus.outbox o WHERE o.publisher = p.publisher), 0)
-   FROM bus.publishers p
-   ON CONFLICT (consumer, publisher) DO UPDATE SET seq = excluded.seq" >/dev/null
+# One instance is router-bench; partitions are router-bench-1 .. -N, each
+# binding its own PUB address first in the list the others dial.
+rt_name() { if [ "$PARTS" = 1 ]; then echo router-bench; else echo "router-bench-$1"; fi; }
+RT_NAMES=''
+RT_PUBS=''
+k=1
+while [ $k -le "$PARTS" ]; do
+  RT_NAMES="$RT_NAMES $(rt_name $k)"
+  RT_PUBS="$RT_PUBS${RT_PUBS:+,}ipc://$WORK/router-$k.pub"
+  k=$((k + 1))
+done
+for name in $RT_NAMES; do
+  q "INSERT INTO bus.offsets(consumer, publisher, seq)
+     SELECT '$name', p.publisher, coalesce((SELECT max(seq) FROM bus.outbox o WHERE o.publisher = p.publisher), 0)
+     FROM bus.publishers p
+     ON CONFLICT (consumer, publisher) DO UPDATE SET seq = excluded.seq" >/dev/null
+done
 GW_ADDR=127.0.0.1:$(free_port 18312)
-RT_ADDR=127.0.0.1:$(free_port 18313)
-say "[$(elapsed)] (i) starting peakdesk-gateway ($GW_ADDR) and peakdesk-router ($RT_ADDR)"
-PEAKDESK_GATEWAY_HTTP=$GW_ADDR "$BIN/peakdesk-gateway" >"$WORK/gateway.log" 2>&1 &
+RT_ADDRS=''
+RT_PID=''
+say "[$(elapsed)] (i) starting peakdesk-gateway ($GW_ADDR) and $PARTS peakdesk-router instance(s)"
+PEAKDESK_ROUTER_PUB=$RT_PUBS PEAKDESK_GATEWAY_HTTP=$GW_ADDR "$BIN/peakdesk-gateway" >"$WORK/gateway.log" 2>&1 &
 GW_PID=$!
-PEAKDESK_INSTANCE=router-bench PEAKDESK_ROUTER_HTTP=$RT_ADDR "$BIN/peakdesk-router" >"$WORK/router.log" 2>&1 &
-RT_PID=$!
+k=1
+for name in $RT_NAMES; do
+  addr=127.0.0.1:$(free_port $((18312 + k)))
+  own=ipc://$WORK/router-$k.pub
+  others=$(echo "$RT_PUBS" | tr ',' '\n' | grep -vx "$own" | paste -sd, -)
+  PEAKDESK_INSTANCE=$name PEAKDESK_ROUTER_PARTITION=$((k - 1))/$PARTS PEAKDESK_ROUTER_HTTP=$addr \
+    PEAKDESK_ROUTER_PUB=$own${others:+,$others} "$BIN/peakdesk-router" >"$WORK/$name.log" 2>&1 &
+  RT_PID="$RT_PID $!"
+  RT_ADDRS="$RT_ADDRS $addr"
+  wait_http "http://$addr/healthz" "$!" peakdesk-router
+  k=$((k + 1))
+done
+RT_LOGS=$(for name in $RT_NAMES; do printf '%s ' "$WORK/$name.log"; done)
 wait_http "http://$GW_ADDR/healthz" "$GW_PID" peakdesk-gateway
-wait_http "http://$RT_ADDR/healthz" "$RT_PID" peakdesk-router
+rt_alive() { for p in $RT_PID; do kill -0 "$p" 2>/dev/null || return 1; done; }
+# rt_metric NAME: the sum over the router instances
+rt_metric() { for a in $RT_ADDRS; do metric "$a" "$1"; done | awk '{ s += $1 } END { printf "%.6f", s }'; }
+rt_ticks() { t=0; for p in $RT_PID; do t=$((t + $(proc_ticks "$p"))); done; echo "$t"; }
 i=0
 until [ "$(curl -s -o /dev/null -w '%{http_code}' --data '{}' "http://$GW_ADDR/v1/channels/$ACCOUNT/messages")" = 401 ]; do
   i=$((i + 1)); [ $i -gt 100 ] && { say "router bench: the gateway does not know account $ACCOUNT"; exit 1; }
@@ -307,7 +339,7 @@ run_load() {
   while :; do
     done_n=$(processed "$rid")
     [ "$done_n" -ge "$stored" ] && break
-    kill -0 "$RT_PID" 2>/dev/null || { fail "$label: peakdesk-router died (see $WORK/router.log)"; break; }
+    rt_alive || { fail "$label: a peakdesk-router died (see $RT_LOGS)"; break; }
     now=$(date +%s)
     [ $((now - t0)) -ge "$drain" ] && break
     if [ "$now" -ge "$next" ]; then
@@ -343,9 +375,9 @@ tup_snap "$WORK/tup0.txt"
 OUTBOX_MARKS=$(q "SELECT coalesce(string_agg(format('(%L, %s)', publisher, m), ', '), '') FROM
   (SELECT publisher, max(seq) AS m FROM bus.outbox GROUP BY publisher) x")
 [ -z "$PGSS" ] || q "SELECT pg_stat_statements_reset()" >/dev/null
-B0=$(metric "$RT_ADDR" peakdesk_bus_batches_total)
-BS0=$(metric "$RT_ADDR" peakdesk_bus_batch_seconds_sum)
-C0_RT=$(proc_ticks "$RT_PID"); C0_GW=$(proc_ticks "$GW_PID"); C0_PG=$(pg_ticks)
+B0=$(rt_metric peakdesk_bus_batches_total)
+BS0=$(rt_metric peakdesk_bus_batch_seconds_sum)
+C0_RT=$(rt_ticks); C0_GW=$(proc_ticks "$GW_PID"); C0_PG=$(pg_ticks)
 read -r C0_BUSY C0_IDLE <<EOF
 $(cpu_busy_idle)
 EOF
@@ -353,9 +385,9 @@ T0_MS=$(date +%s%3N)
 say "[$(elapsed)] (i) $RATE msg/s for $SECS s, open loop, then up to $DRAIN s for the router to catch up"
 run_load router_fixed "$RUN-b" "$RATE" "$SECS" 139 "$DRAIN"
 FIX_DRAIN=$DRAIN_USED
-B1=$(metric "$RT_ADDR" peakdesk_bus_batches_total)
-BS1=$(metric "$RT_ADDR" peakdesk_bus_batch_seconds_sum)
-C1_RT=$(proc_ticks "$RT_PID"); C1_GW=$(proc_ticks "$GW_PID"); C1_PG=$(pg_ticks)
+B1=$(rt_metric peakdesk_bus_batches_total)
+BS1=$(rt_metric peakdesk_bus_batch_seconds_sum)
+C1_RT=$(rt_ticks); C1_GW=$(proc_ticks "$GW_PID"); C1_PG=$(pg_ticks)
 read -r C1_BUSY C1_IDLE <<EOF
 $(cpu_busy_idle)
 EOF
@@ -384,8 +416,8 @@ STMT_TOP=$(head -n 1 "$WORK/statements.txt" | cut -d'|' -f1)
 
 # ---- (i): checks ------------------------------------------------------------------------------
 DEAD=$(q "SELECT count(*) FROM bus.dead_letters WHERE consumer LIKE 'router%'")
-[ "$DEAD" = 0 ] || fail "the router dead-lettered $DEAD events (see bus.dead_letters and $WORK/router.log)"
-kill -0 "$RT_PID" 2>/dev/null || fail "peakdesk-router is not running any more (see $WORK/router.log)"
+[ "$DEAD" = 0 ] || fail "the router dead-lettered $DEAD events (see bus.dead_letters and $RT_LOGS)"
+rt_alive || fail "a peakdesk-router is not running any more (see $RT_LOGS)"
 # Tickets of the runs the router committed without an agent: either no
 # agent of the group had a free place (none expected here) or a bug.
 q "WITH load AS (SELECT agent_id, count(*) AS n FROM router.tickets WHERE agent_id <> ''
@@ -399,19 +431,21 @@ q "WITH load AS (SELECT agent_id, count(*) AS n FROM router.tickets WHERE agent_
 read -r STUCK WAITING <"$WORK/unassigned.txt"
 [ "$STUCK" = 0 ] || fail "$STUCK tickets were committed open without an agent although their group had an online agent with a free place"
 AUTO=$(q "SELECT count(*) FROM router.tickets WHERE account = '$ACCOUNT' AND status = 'pending_customer'")
-WARNS=$(grep -c '"level":"warn"\|level=warn\| WARN ' "$WORK/router.log" 2>/dev/null || true)
+# shellcheck disable=SC2086 # one word per log
+WARNS=$(cat $RT_LOGS | grep -c '"level":"warn"\|level=warn\| WARN ' || true)
 
 # Stop the router: it finishes its transaction in flight before it exits,
 # which at a backlog takes longer than we wait.
 RT_STOP="stopped"
-kill -TERM "$RT_PID" 2>/dev/null || true
+rt_any() { for p in $RT_PID; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+for p in $RT_PID; do kill -TERM "$p" 2>/dev/null || true; done
 i=0
-while kill -0 "$RT_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-if kill -0 "$RT_PID" 2>/dev/null; then
+while rt_any && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if rt_any; then
   RT_STOP="did not stop within 5 s of SIGTERM (it finishes the transaction in flight first): killed"
-  kill -KILL "$RT_PID" 2>/dev/null || true
+  for p in $RT_PID; do kill -KILL "$p" 2>/dev/null || true; done
 fi
-wait "$RT_PID" 2>/dev/null || true
+for p in $RT_PID; do wait "$p" 2>/dev/null || true; done
 RT_PID=
 # (the floor) table counters now that the router's last transaction has
 # ended, and the messages it had applied by then (committed or rolled back:
@@ -458,7 +492,9 @@ CPU=$(awk -v hz="$HZ" -v nc="$NCPU" -v ms=$((T1_MS - T0_MS)) -v rt=$((C1_RT - C0
   'BEGIN { s = ms / 1000 * hz; o = busy - rt - gw - pg; if (o < 0) o = 0;
            printf "router %.2f, gateway %.2f, PostgreSQL %.2f, everything else %.2f, idle %.2f of %d cores", rt / s, gw / s, pg / s, o / s, idle / s, nc }')
 
-echo "router e2e: $(n "$RATE") msg/s offered for $SECS s (open loop, $(n "$(kv "$WORK/router_fixed.out" new)") opening a ticket," \
+PARTS_WORDS=
+[ "$PARTS" = 1 ] || PARTS_WORDS=" ($PARTS router partitions)"
+echo "router e2e$PARTS_WORDS: $(n "$RATE") msg/s offered for $SECS s (open loop, $(n "$(kv "$WORK/router_fixed.out" new)") opening a ticket," \
   "$(n "$(kv "$WORK/router_fixed.out" followups)") follow-ups ~2 s later), $AGENTS agents online (capacity ~$CAPACITY each):" \
   "message sent -> ticket assigned $(lat_words "$FIX_STATS"); $(n "$F_ASG") of $(n "$F_N") new tickets" \
   "assigned by ${FIX_DRAIN} s after the load; the router committed $(n "$A_PROC") of $(n "$A_N") messages" \
@@ -475,8 +511,8 @@ echo "router e2e, baselines: raw durable one-row commit p50 ${RAW_MS} ms (bench_
 echo "router e2e, low rate: $LOW_RATE msg/s for $LOW_SECS s: message sent -> ticket assigned $(lat_words "$LOW_STATS");" \
   "$(n "$L_ASG") of $(n "$L_N") new tickets assigned (all caught up ${LOW_DRAIN} s after the load); gateway hop p50" \
   "$(msf "$(w gw_p50 "$LOW_STATS")") ms, bus + router p50 $(msf "$(w hop_p50 "$LOW_STATS")") ms p99 $(msf "$(w hop_p99 "$LOW_STATS")") ms"
-echo "router e2e, router writer: $TXNS transactions committed in ${WALL_S} s (${TXN_S} s inside them);" \
-  "its transaction still open at the end had run ${XACT_AGE} s; CPU: $CPU; $WARNS warnings in its log;" \
+echo "router e2e, router writer$PARTS_WORDS: $TXNS transactions committed in ${WALL_S} s (${TXN_S} s inside them);" \
+  "its transaction still open at the end had run ${XACT_AGE} s; CPU: $CPU; $WARNS warnings in its log(s);" \
   "$AUTO tickets auto-answered (waiting on the customer), $WAITING waiting for a free agent; router $RT_STOP"
 [ -z "$PGSS" ] || echo "router e2e, PostgreSQL time by statement during the $(n "$RATE") msg/s run (pg_stat_statements, $(n "${STMT_TOTAL:-0}") ms in all):"
 awk -F'|' '{ printf "  %8s ms %8s calls %9s ms each  %s\n", $1, $2, $3, $4 }' "$WORK/statements.txt"
@@ -484,7 +520,7 @@ awk -v t="${STMT_TOTAL:-0}" -v top="${STMT_TOP:-0}" -v c="${STMT_CALLS:-0}" -v a
   printf "router e2e, per message applied: %.0f statements, %.2f ms of PostgreSQL execution time in all, %.2f ms without the costliest statement above\n", c / a, t / a, (t - top) / a }'
 grep -v '^RESULT ' "$WORK/router_fixed.out" | sed 's/^/  (load) /' || true
 
-echo "RESULT router_e2e rate=$RATE seconds=$SECS agents=$AGENTS capacity=$CAPACITY new=$F_N assigned=$F_ASG" \
+echo "RESULT router_e2e partitions=$PARTS rate=$RATE seconds=$SECS agents=$AGENTS capacity=$CAPACITY new=$F_N assigned=$F_ASG" \
   "processed=$F_PROC messages=$A_N messages_processed=$A_PROC p50_ms=$F_P50 p99_ms=$F_P99 max_ms=$F_MAX" \
   "gw_p50_ms=$(w gw_p50 "$FIX_STATS") gw_p99_ms=$(w gw_p99 "$FIX_STATS") hop_p50_ms=$(w hop_p50 "$FIX_STATS")" \
   "hop_p99_ms=$(w hop_p99 "$FIX_STATS") router_msgs_per_s=$RT_RATE applied=$APPLIED drain_s=$FIX_DRAIN open_xact_s=$XACT_AGE" \

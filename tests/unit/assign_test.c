@@ -172,6 +172,33 @@ START_TEST(tie_breaks)
 }
 END_TEST
 
+/* Several router partitions: in the same tenth of load each takes its own
+ * share first, whatever the exact ratio, idle time or id; a lower tenth
+ * wins whoever's it is. */
+START_TEST(own_partition_first)
+{
+	rt_queued t = ticket("t", "order");
+	rt_agent a[] = { agent("amy", 25, 50, T0 - 30 * M), agent("bob", 27, 50, T0) };
+	a[0].foreign = 1;
+	ck_assert_str_eq(pick(a, 2, &t), "bob"); /* 5/10 both: own first */
+	a[0].foreign = 0, a[1].foreign = 1;
+	ck_assert_str_eq(pick(a, 2, &t), "amy");
+	rt_agent b[] = { agent("own", 25, 50, 0), agent("foreign", 21, 50, T0) };
+	b[1].foreign = 1;
+	ck_assert_str_eq(pick(b, 2, &t), "foreign"); /* 4/10 beats 5/10 */
+	/* only foreign agents: still assigned, by ratio */
+	rt_agent c[] = { agent("far", 3, 4, T0), agent("near", 1, 4, T0) };
+	c[0].foreign = c[1].foreign = 1;
+	ck_assert_str_eq(pick(c, 2, &t), "near");
+	/* the order is total: any array order gives the same pick */
+	rt_agent d[] = { agent("x", 26, 50, T0), agent("y", 21, 50, T0), agent("z", 29, 50, T0) };
+	d[1].foreign = 1;
+	rt_agent e[] = { d[2], d[1], d[0] };
+	ck_assert_str_eq(pick(d, 3, &t), "y");
+	ck_assert_str_eq(pick(e, 3, &t), "y");
+}
+END_TEST
+
 START_TEST(queue_order)
 {
 	rt_queued q[] = {
@@ -307,6 +334,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("assign");
 	TCase *pk = tcase_create("pick");
 	tcase_add_test(pk, least_loaded_by_ratio);
+	tcase_add_test(pk, own_partition_first);
 	tcase_add_test(pk, skill_filter);
 	tcase_add_test(pk, presence_filter);
 	tcase_add_test(pk, capacity_full_is_none);
