@@ -146,16 +146,8 @@ int rt_auto_reply(pd_txn *tx, const rt_reply_ask *q, int *answered, pd_errbuf *e
 	if (rc == PD_OK && rt_autoreply_render(name, &f, reply, sizeof(reply))) {
 		char id[PD_UUID_TEXT];
 		pd_uuid_new_text(id);
-		Peakdesk__V1__OutboundMessage o = PEAKDESK__V1__OUTBOUND_MESSAGE__INIT;
-		o.outbound_id = id;
-		o.channel = channel;
-		o.account = (char *)account;
-		o.external_user_id = (char *)user;
-		o.subject = (char *)subject;
-		o.ticket_public_id = (char *)public_id;
-		o.text = reply;
-		o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_AUTO_REPLY;
-		rc = pd_emit_outbound(tx, &o, eb);
+		rc = rt_emit_message(tx, id, channel, account, user, subject, public_id, reply,
+				     PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_AUTO_REPLY, eb);
 		char detail[80];
 		snprintf(detail, sizeof(detail), "{\"template\":\"%.40s\"}", name);
 		/* Not a ticket message: a machine's answer neither stops the

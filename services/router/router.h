@@ -63,6 +63,10 @@ void rt_sla_sweep_submit(pd_bus *bus, const rt_context *ctx);
 int rt_timeline_add(pd_txn *tx, const char *ticket_id, const char *kind, const char *actor, int customer_visible,
 		    const char *label, const char *detail_json, pd_errbuf *eb);
 
+/* A message to the customer as message.outbound, reason a
+ * Peakdesk__V1__OutboundReason (timeline.c); ticket_public_id may be NULL. */
+int rt_emit_message(pd_txn *tx, const char *outbound_id, int channel, const char *account, const char *user,
+		    const char *subject, const char *ticket_public_id, const char *text, int reason, pd_errbuf *eb);
 /* A proactive notice as message.outbound (timeline.c). */
 int rt_emit_notice(pd_txn *tx, const char *outbound_id, int channel, const char *account, const char *user,
 		   const char *subject, const char *text, pd_errbuf *eb);

@@ -26,8 +26,8 @@ int rt_emit_ticket_event(pd_txn *tx, const char *topic, Peakdesk__V1__TicketEven
 	return pd_txn_emit(tx, &env, eb);
 }
 
-int rt_emit_notice(pd_txn *tx, const char *outbound_id, int channel, const char *account, const char *user,
-		   const char *subject, const char *text, pd_errbuf *eb)
+int rt_emit_message(pd_txn *tx, const char *outbound_id, int channel, const char *account, const char *user,
+		    const char *subject, const char *ticket_public_id, const char *text, int reason, pd_errbuf *eb)
 {
 	Peakdesk__V1__OutboundMessage o = PEAKDESK__V1__OUTBOUND_MESSAGE__INIT;
 	o.outbound_id = (char *)outbound_id;
@@ -35,7 +35,15 @@ int rt_emit_notice(pd_txn *tx, const char *outbound_id, int channel, const char 
 	o.account = (char *)account;
 	o.external_user_id = (char *)user;
 	o.subject = (char *)subject;
+	o.ticket_public_id = (char *)(ticket_public_id ? ticket_public_id : "");
 	o.text = (char *)text;
-	o.reason = PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_PROACTIVE_NOTICE;
+	o.reason = reason;
 	return pd_emit_outbound(tx, &o, eb);
+}
+
+int rt_emit_notice(pd_txn *tx, const char *outbound_id, int channel, const char *account, const char *user,
+		   const char *subject, const char *text, pd_errbuf *eb)
+{
+	return rt_emit_message(tx, outbound_id, channel, account, user, subject, NULL, text,
+			       PEAKDESK__V1__OUTBOUND_REASON__OUTBOUND_REASON_PROACTIVE_NOTICE, eb);
 }

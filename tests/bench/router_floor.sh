@@ -183,7 +183,7 @@ FL_PASSES=$(fl_get k_tickets 3)
 # session's own backend reads its ticks itself (it lives only during the run)
 fl_procs() {
   for p in $PM_PID $(pgrep -P "$PM_PID" 2>/dev/null); do
-    printf '%s %s %s\n' "$p" "$(proc_ticks "$p")" "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | sed 's/^postgres: *//')"
+    printf '%s %s %s\n' "$p" "$(proc_ticks "$p")" "$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | sed 's/^postgres: *//')"
   done >"$1"
 }
 if [ -n "$FLOOR_OK" ]; then
