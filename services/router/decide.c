@@ -234,39 +234,15 @@ static int risk(pd_txn *tx, decision *d, const Peakdesk__V1__CustomerMessage *m,
 
 /* The least-loaded online agent of the ticket's group with room, if it has
  * none yet (d->agent stays "" when nobody can take it: it waits in the
- * queue). The choice is made on the transaction's copy of the group's
- * agents (roster.h; router.agents.open_tickets is kept by a trigger, 030);
- * only the chosen agent is locked, by the UPDATE that re-checks under that
- * lock that they are still online with room: another router instance may
- * have taken the last place since the read, and then the next best is
- * tried. */
+ * queue); roster.h says how the place is taken. */
 static int assign(pd_txn *tx, decision *d, pd_errbuf *eb)
 {
 	if (d->has_agent)
 		return PD_OK;
 	const char *group = group_of(d);
-	rt_agent *agents;
-	size_t n, pick;
-	int rc = rt_roster_group(tx, group, &agents, &n, eb);
 	rt_queued qt = {.id = d->ticket_id, .skill = *group ? group : NULL, .priority = d->priority,
 			.min_tier = d->min_tier, .created_at_ms = pd_now_ms()};
-	while (rc == PD_OK && !*d->agent && rt_assign_pick(agents, n, &qt, &pick) == 1) {
-		int err;
-		PGresult *l = pd_txn_query(tx,
-				"UPDATE router.agents SET idle_since = now() WHERE agent_id = $1 "
-				"AND presence = 'online' AND open_tickets < capacity RETURNING 1",
-				1, (const char *[]){agents[pick].id}, &err, eb);
-		if (!l)
-			return err;
-		if (PQntuples(l) == 1) {
-			snprintf(d->agent, sizeof(d->agent), "%s", agents[pick].id);
-			rt_roster_took(d->agent, pd_now_ms());
-		} else {
-			rt_roster_full(agents[pick].id); /* full or gone since the read */
-		}
-		PQclear(l);
-	}
-	return rc;
+	return rt_roster_take(tx, group, &qt, d->agent, sizeof(d->agent), eb);
 }
 
 /* The SLA clocks a customer message starts, under the policy in force now

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "channel.pb-c.h"
+#include "ids.h"
 
 struct group_copy {
 	char *name;       /* the group; "" = every agent */
@@ -76,28 +77,26 @@ static int load(pd_txn *tx, const char *group, struct group_copy **out, pd_errbu
 	return PD_OK;
 }
 
-int rt_roster_group(pd_txn *tx, const char *group, rt_agent **agents, size_t *n, pd_errbuf *eb)
+/* The transaction's copy of group's agents, read on first use. */
+static int copy_of(pd_txn *tx, const char *group, struct group_copy **out, pd_errbuf *eb)
 {
 	if (g.serial != pd_txn_serial(tx)) {
 		rt_roster_forget();
 		g.serial = pd_txn_serial(tx);
 	}
-	struct group_copy *c = NULL;
-	for (size_t i = 0; i < g.n && !c; i++)
-		if (strcmp(g.groups[i]->name, group) == 0)
-			c = g.groups[i];
-	if (!c) {
-		int rc = load(tx, group, &c, eb);
-		if (rc != PD_OK)
-			return rc;
-		if (g.n == g.cap) {
-			g.cap = g.cap ? 2 * g.cap : 8;
-			g.groups = pd_xrealloc(g.groups, g.cap * sizeof(*g.groups));
+	for (size_t i = 0; i < g.n; i++)
+		if (strcmp(g.groups[i]->name, group) == 0) {
+			*out = g.groups[i];
+			return PD_OK;
 		}
-		g.groups[g.n++] = c;
+	int rc = load(tx, group, out, eb);
+	if (rc != PD_OK)
+		return rc;
+	if (g.n == g.cap) {
+		g.cap = g.cap ? 2 * g.cap : 8;
+		g.groups = pd_xrealloc(g.groups, g.cap * sizeof(*g.groups));
 	}
-	*agents = c->agents;
-	*n = c->n;
+	g.groups[g.n++] = *out;
 	return PD_OK;
 }
 
@@ -123,12 +122,67 @@ static void full(rt_agent *a, int64_t now_ms)
 	a->open = a->capacity;
 }
 
-void rt_roster_took(const char *id, int64_t now_ms)
+enum { TAKEN, NO_ROOM, HELD };
+
+/* Locks the agent's row and checks under the lock that they are online
+ * with room; with skip_held a row another transaction holds is not waited
+ * for (HELD). On TAKEN the place is ours (their idle time restarts now;
+ * the open count moves by trigger when the ticket is written). */
+static int lock_agent(pd_txn *tx, const char *id, int skip_held, int *outcome, pd_errbuf *eb)
 {
-	each_copy(id, took, now_ms);
+	int err;
+#define LOCK(mode) "SELECT presence = 'online' AND open_tickets < capacity FROM router.agents WHERE agent_id = $1 " mode
+	PGresult *r = pd_txn_query(tx, skip_held ? LOCK("FOR UPDATE SKIP LOCKED") : LOCK("FOR UPDATE"), 1,
+				   (const char *[]){id}, &err, eb);
+#undef LOCK
+	if (!r)
+		return err;
+	*outcome = PQntuples(r) == 0 ? (skip_held ? HELD : NO_ROOM) : PQgetvalue(r, 0, 0)[0] == 't' ? TAKEN : NO_ROOM;
+	PQclear(r);
+	if (*outcome != TAKEN)
+		return PD_OK;
+	return pd_txn_exec(tx, "UPDATE router.agents SET idle_since = now() WHERE agent_id = $1", 1,
+			   (const char *[]){id}, eb);
 }
 
-void rt_roster_full(const char *id)
+int rt_roster_take(pd_txn *tx, const char *group, const rt_queued *t, char *agent, size_t len, pd_errbuf *eb)
 {
-	each_copy(id, full, 0);
+	agent[0] = 0;
+	struct group_copy *c = NULL;
+	int rc = copy_of(tx, group, &c, eb);
+	/* Agents passed over because another transaction held them: set
+	 * away in the copy while this ticket is placed, then restored. */
+	size_t held[8], n_held = 0, pick;
+	int skip_held = 1;
+	while (rc == PD_OK && !agent[0]) {
+		if (rt_assign_pick(c->agents, c->n, t, &pick) != 1) {
+			if (!skip_held || n_held == 0)
+				break; /* nobody has room: the ticket waits in the queue */
+			/* everyone with room is being assigned elsewhere: wait for
+			 * the best of them after all */
+			for (size_t i = 0; i < n_held; i++)
+				c->agents[held[i]].presence = PEAKDESK__V1__PRESENCE__PRESENCE_ONLINE;
+			n_held = 0;
+			skip_held = 0;
+			continue;
+		}
+		int outcome;
+		rc = lock_agent(tx, c->agents[pick].id, skip_held, &outcome, eb);
+		if (rc != PD_OK)
+			break;
+		if (outcome == TAKEN) {
+			snprintf(agent, len, "%s", c->agents[pick].id);
+			each_copy(agent, took, pd_now_ms());
+		} else if (outcome == NO_ROOM) {
+			each_copy(c->agents[pick].id, full, 0); /* full or gone since the read */
+		} else {
+			c->agents[pick].presence = PEAKDESK__V1__PRESENCE__PRESENCE_AWAY;
+			held[n_held++] = pick;
+			if (n_held == PD_ARRAY_LEN(held))
+				skip_held = 0; /* passed over enough: wait for the next best */
+		}
+	}
+	for (size_t i = 0; i < n_held; i++)
+		c->agents[held[i]].presence = PEAKDESK__V1__PRESENCE__PRESENCE_ONLINE;
+	return rc;
 }

@@ -7,11 +7,11 @@
  * time).
  *
  * The copy only chooses; it never grants. The chosen agent's row is still
- * locked and re-checked (online, room) by the UPDATE that takes the
- * place, so another router instance's assignments, or a presence change
- * committed since the read, can cost the pick (the next best is tried,
- * rt_roster_full), never over-fill an agent. Events that change agents in
- * this transaction (commands, recovery) call rt_roster_forget first.
+ * locked and re-checked (online, room), so another router instance's
+ * assignments, or a presence change committed since the read, can cost
+ * the pick (the next best is tried), never over-fill an agent. Events
+ * that change agents in this transaction (commands, recovery) call
+ * rt_roster_forget first.
  *
  * One copy per process: the router applies everything on its single
  * writer thread. */
@@ -27,14 +27,16 @@
 /* This instance's partition: an agent another partition prefers is
  * marked foreign (assign.h). Call once at start. */
 void rt_roster_partition(rt_partition p);
-/* The online agents with room of group ("" = every agent), for rt_assign_pick:
- * *agents stays valid until the next rt_roster_* call. */
-int rt_roster_group(pd_txn *tx, const char *group, rt_agent **agents, size_t *n, pd_errbuf *eb);
-/* Agent id took a ticket at now_ms: one more open, idle from now, in every
- * group's copy. */
-void rt_roster_took(const char *id, int64_t now_ms);
-/* Agent id turned out to be full or gone under the lock: no room in any copy. */
-void rt_roster_full(const char *id);
+/* Takes a place for ticket t with the best agent of group ("" = any
+ * agent) by rt_assign_pick on the copy, and puts their id in agent ("" when
+ * nobody has room: the ticket waits in the queue). The agent's row is
+ * locked and re-checked under the lock. A row another transaction holds
+ * (another partition assigning to that agent right now) is passed over
+ * for the next best instead of waited for: waiting would last until that
+ * transaction commits, and two partitions waiting on each other's agents
+ * deadlock. Only when everyone with room is held (or 8 were passed over)
+ * is the best of them waited for. */
+int rt_roster_take(pd_txn *tx, const char *group, const rt_queued *t, char *agent, size_t len, pd_errbuf *eb);
 /* Drops the copy: the next assignment reads again. */
 void rt_roster_forget(void);
 
