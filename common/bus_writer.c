@@ -49,7 +49,7 @@ struct pd_txn {
 	int n_hooks;
 	int savepoint_depth;
 	uint64_t serial; /* counts transactions: state cached per transaction compares it */
-	struct held *held; /* pd_txn_hold: writes kept back, in order */
+	struct held *held; /* pd_txn_hold_writes: writes kept back, in order */
 	size_t n_held, cap_held;
 	int holding;
 	pd_job **batch; /* scratch for apply_batch runs */
@@ -122,10 +122,16 @@ int pd_txn_before_commit(pd_txn *tx, int (*fn)(pd_txn *tx, void *arg), void *arg
 	return PD_OK;
 }
 
+/* A statement's prepared name: the address of its string literal. */
+static void stmt_name(const char *sql, char name[32])
+{
+	snprintf(name, 32, "q_%p", (const void *)sql);
+}
+
 PGresult *pd_txn_query(pd_txn *tx, const char *sql, int n, const char *const *vals, int *err, pd_errbuf *eb)
 {
 	char name[32];
-	snprintf(name, sizeof(name), "q_%p", (const void *)sql);
+	stmt_name(sql, name);
 	return pd_db_query(tx->bus->db, name, sql, n, vals, err, eb);
 }
 
@@ -168,7 +174,7 @@ int pd_txn_exec(pd_txn *tx, const char *sql, int n, const char *const *vals, pd_
 	 * fall back to) a write need not wait for its answer. */
 	if (tx->bus->o.defer_writes && !tx->careful && tx->savepoint_depth == 0) {
 		char name[32];
-		snprintf(name, sizeof(name), "q_%p", (const void *)sql);
+		stmt_name(sql, name);
 		return pd_db_defer(tx->bus->db, name, sql, n, vals, eb);
 	}
 	int err;
