@@ -11,6 +11,8 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${PEAKDESK_BIN:-$ROOT/build/bin}
 BUILD_TESTS=$(dirname "$BIN")/tests
+# a leak inside NNG at shutdown is not ours (tests/lsan.supp)
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp}
 PASSED=0
 FAILED=0
 PIDS=""

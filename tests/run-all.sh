@@ -37,6 +37,7 @@ section "integration and end-to-end tests (services from the ASan+UBSan build)"
 # test uses the normal build, as `make run` does.
 export PEAKDESK_BIN="$PWD/build/san/bin"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 for t in tests/integration/*.sh tests/e2e/*.sh; do
   [ -f "$t" ] || continue
