@@ -1,8 +1,10 @@
 /* After a customer's message is threaded: classify it (category, priority,
- * group, tags), link the order / tracking numbers it mentions, recompute the
+ * group, tags), link the order / tracking numbers it mentions, answer it
+ * from live facts when a rule says so (reply_facts.c), recompute the
  * ticket's bad-review risk with the signals that explain it, and assign the
- * ticket to the least-loaded online agent of its group when it has none.
- * The decisions are the pure modules'; this file reads and writes. */
+ * ticket to the least-loaded online agent of its group when it has none
+ * (roster.c). The decisions are the pure modules'; this file reads and
+ * writes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +20,14 @@
 #include "sla.h"
 #include "topics.h"
 
-/* What the router decides about one ticket: read once (ticket_read), the
- * decisions taken in memory by the steps below, written back with one
- * UPDATE (ticket_write). Every router.tickets UPDATE touching an indexed
- * column rewrites all the table's index entries, so four updates per
- * message (classification, risk, SLA clocks, agent) cost four times
- * that; reads between them would only see what this process wrote. */
+/* What the router decides about one ticket: read once (ticket_read; a
+ * ticket this message opened is known, ticket_fresh), the decisions taken
+ * in memory by the steps below, written back with one UPDATE, or inserted
+ * once for a new ticket (ticket_write). Every router.tickets UPDATE
+ * touching an indexed column rewrites all the table's index entries, so
+ * four updates per message (classification, risk, SLA clocks, agent) cost
+ * four times that; reads between them would only see what this process
+ * wrote. */
 typedef struct decision {
 	const char *ticket_id;
 	PGresult *row; /* the ticket as read; the strings below point into it */
@@ -313,18 +317,9 @@ static int insert_decided(pd_txn *tx, decision *d, const char *prio, const char 
 			21, vals, eb);
 }
 
-/* Writes what was decided in one UPDATE; an assignment also goes on the
- * timeline and the bus. */
-static int ticket_write(pd_txn *tx, decision *d, pd_errbuf *eb)
+/* A ticket that was in the table already: what was decided, in one UPDATE. */
+static int update_decided(pd_txn *tx, decision *d, const char *prio, const char *score, pd_errbuf *eb)
 {
-	char prio[8], score[8];
-	snprintf(prio, sizeof(prio), "%d", d->priority);
-	snprintf(score, sizeof(score), "%d", d->risk_score);
-	int rc;
-	if (d->fresh) {
-		rc = insert_decided(tx, d, prio, score, eb);
-		goto written;
-	}
 	const char *vals[] = {d->ticket_id,
 			      d->new_category,
 			      d->new_group,
@@ -338,7 +333,7 @@ static int ticket_write(pd_txn *tx, decision *d, pd_errbuf *eb)
 			      d->due[2],
 			      d->sla_campaign,
 			      d->agent};
-	rc = pd_txn_exec(tx,
+	return pd_txn_exec(tx,
 			"UPDATE router.tickets SET "
 			"category = coalesce($2::text, category), "
 			"group_name = CASE WHEN group_name = '' AND $3::text IS NOT NULL THEN $3::text ELSE group_name END, "
@@ -358,7 +353,16 @@ static int ticket_write(pd_txn *tx, decision *d, pd_errbuf *eb)
 			"assigned_at = CASE WHEN $13::text <> '' THEN now() ELSE assigned_at END "
 			"WHERE ticket_id = $1",
 			13, vals, eb);
-written:
+}
+
+/* Writes what was decided (one INSERT for a ticket this message opened,
+ * else one UPDATE); an assignment also goes on the timeline and the bus. */
+static int ticket_write(pd_txn *tx, decision *d, pd_errbuf *eb)
+{
+	char prio[8], score[8];
+	snprintf(prio, sizeof(prio), "%d", d->priority);
+	snprintf(score, sizeof(score), "%d", d->risk_score);
+	int rc = d->fresh ? insert_decided(tx, d, prio, score, eb) : update_decided(tx, d, prio, score, eb);
 	if (rc != PD_OK || !*d->agent)
 		return rc;
 	rc = rt_timeline_add(tx, d->ticket_id, "assigned", "router", 1, "已分配客服为您处理 / An agent is on it", NULL, eb);
