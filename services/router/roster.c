@@ -2,6 +2,7 @@
  * roster.h for why, and why a stale copy can never over-fill an agent). */
 #include "roster.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
