@@ -47,6 +47,28 @@ typedef struct decision {
 	char agent[72];
 } decision;
 
+/* Takes row (RT_TICKET_STATE first) as the ticket's state. */
+static void ticket_state(const char *ticket_id, PGresult *row, decision *d, int *found)
+{
+	memset(d, 0, sizeof(*d));
+	d->ticket_id = ticket_id;
+	d->risk_score = -1;
+	d->row = row;
+	*found = PQntuples(row) == 1;
+	if (!*found)
+		return;
+	const char **str[] = {&d->group, &d->public_id, &d->customer_id, &d->channel, &d->account, &d->category, &d->status};
+	for (int i = 0; i < 7; i++)
+		*str[i] = PQgetvalue(row, 0, i);
+	d->priority = atoi(PQgetvalue(row, 0, 7));
+	int tier = rt_tier_parse(PQgetvalue(row, 0, 8));
+	d->min_tier = tier > 0 ? tier : 0;
+	d->has_agent = PQgetvalue(row, 0, 9)[0] == 't';
+	d->first_due_unset = PQgetvalue(row, 0, 10)[0] == 't';
+	d->next_due_unset = PQgetvalue(row, 0, 11)[0] == 't';
+	d->resolution_due_unset = PQgetvalue(row, 0, 12)[0] == 't';
+}
+
 /* Reads the ticket. waiting: only while it still waits for an agent, locked
  * (skipped when another router instance holds it: it is being decided
  * there), so an assignment made elsewhere since the queue was read is
@@ -54,35 +76,21 @@ typedef struct decision {
  * (threading.c, recovery.c). */
 static int ticket_read(pd_txn *tx, const char *ticket_id, int waiting, decision *d, int *found, pd_errbuf *eb)
 {
-	memset(d, 0, sizeof(*d));
-	d->ticket_id = ticket_id;
-	d->risk_score = -1;
 	int err;
+	*found = 0;
 #define TICKET_READ(tail)                                                                                      \
-	"SELECT group_name, public_id, customer_id, channel, account, category, status, priority, "             \
-	"escalation_tier, agent_id <> '', first_response_at IS NULL AND first_response_due IS NULL, "            \
-	"first_response_at IS NOT NULL AND next_response_due IS NULL, resolution_due IS NULL "                   \
-	"FROM router.tickets WHERE ticket_id = $1" tail
-	d->row = pd_txn_query(tx,
-			      waiting ? TICKET_READ(" AND agent_id = '' AND status = 'open' FOR UPDATE SKIP LOCKED")
-				      : TICKET_READ(""),
-			      1, (const char *[]){ticket_id}, &err, eb);
+	"SELECT " RT_TICKET_STATE("status", "first_response_at IS NOT NULL AND next_response_due IS NULL",       \
+				  "resolution_due IS NULL") " FROM router.tickets WHERE ticket_id = $1" tail
+	PGresult *row = pd_txn_query(tx,
+				     waiting ? TICKET_READ(" AND agent_id = '' AND status = 'open' FOR UPDATE SKIP LOCKED")
+					     : TICKET_READ(""),
+				     1, (const char *[]){ticket_id}, &err, eb);
 #undef TICKET_READ
-	if (!d->row)
+	if (!row) {
+		memset(d, 0, sizeof(*d));
 		return err;
-	*found = PQntuples(d->row) == 1;
-	if (!*found)
-		return PD_OK;
-	const char **str[] = {&d->group, &d->public_id, &d->customer_id, &d->channel, &d->account, &d->category, &d->status};
-	for (int i = 0; i < 7; i++)
-		*str[i] = PQgetvalue(d->row, 0, i);
-	d->priority = atoi(PQgetvalue(d->row, 0, 7));
-	int tier = rt_tier_parse(PQgetvalue(d->row, 0, 8));
-	d->min_tier = tier > 0 ? tier : 0;
-	d->has_agent = PQgetvalue(d->row, 0, 9)[0] == 't';
-	d->first_due_unset = PQgetvalue(d->row, 0, 10)[0] == 't';
-	d->next_due_unset = PQgetvalue(d->row, 0, 11)[0] == 't';
-	d->resolution_due_unset = PQgetvalue(d->row, 0, 12)[0] == 't';
+	}
+	ticket_state(ticket_id, row, d, found);
 	return PD_OK;
 }
 
@@ -402,12 +410,14 @@ static int wait_after_auto_answer(pd_txn *tx, const char *ticket_id, int *waitin
 }
 
 int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt_new_ticket *fresh,
-	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
+	      PGresult *state, const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
 {
 	decision d;
 	int found = 1, rc = PD_OK;
 	if (fresh)
 		ticket_fresh(ticket_id, fresh, m, &d);
+	else if (state)
+		ticket_state(ticket_id, state, &d, &found);
 	else
 		rc = ticket_read(tx, ticket_id, 0, &d, &found, eb);
 	if (rc != PD_OK || !found) {

@@ -82,11 +82,25 @@ typedef struct rt_new_ticket {
 	const Peakdesk__V1__CustomerMessage *m;
 } rt_new_ticket;
 
+/* What rt_decide needs of an existing ticket, as a SELECT list in the
+ * order decide.c reads it. The status and the two clock columns are
+ * parameters: threading.c selects them as they will be once m has joined
+ * (or reopened) the ticket, in the lookup that finds it, so the decision
+ * needs no second read. */
+#define RT_TICKET_STATE(status, next_due_unset, resolution_due_unset)                              \
+	"group_name, public_id, customer_id, channel, account, category, " status ", priority, "     \
+	"escalation_tier, agent_id <> '', first_response_at IS NULL AND first_response_due IS NULL, " \
+	next_due_unset ", " resolution_due_unset
+#define RT_TICKET_STATE_COLUMNS 13
+
 /* Classification, linked numbers, risk and assignment for a ticket that
  * just received m (decide.c). fresh: the ticket m opened in this
- * transaction (its state is known), NULL for an existing one. */
+ * transaction (its state is known), NULL for an existing one. state: the
+ * existing ticket's row, RT_TICKET_STATE first (rt_decide frees it), NULL
+ * to read it. */
+struct pg_result;
 int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt_new_ticket *fresh,
-	      const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb);
+	      struct pg_result *state, const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb);
 
 /* An auto-reply to m on its ticket (reply_facts.c): template_name is the
  * classification rule's ("" = none); ref_kinds / ref_values the refs m

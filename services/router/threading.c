@@ -78,33 +78,42 @@ static void subject_of(const Peakdesk__V1__CustomerMessage *m, char out[200])
 
 /* The customer's ticket m joins: the one named in it, else the open one,
  * else one resolved less than reopen_hours ago (locked). *found: there is
- * one; *is_open, *reopen: it is open, or is reopened by m. */
+ * one; *is_open, *reopen: it is open, or is reopened by m; *state: the
+ * row, RT_TICKET_STATE as it will be once m has joined (the caller's). */
 static int find_ticket(pd_txn *tx, const Peakdesk__V1__CustomerMessage *m, int reopen_hours, struct ticket *t,
-		       int *found, int *is_open, int *reopen, pd_errbuf *eb)
+		       int *found, int *is_open, int *reopen, PGresult **state, pd_errbuf *eb)
 {
 	char hours[12];
 	snprintf(hours, sizeof(hours), "%d", reopen_hours);
 	int err;
+	/* after the UPDATE below: waiting or resolved -> open, and a reopen
+	 * starts new next-response and resolution clocks */
+#define CLOSED "status IN ('resolved', 'closed')"
 	PGresult *r = pd_txn_query(tx,
-	      "SELECT ticket_id, public_id, status, category, priority, "
-	      "  (status IN ('resolved', 'closed') AND resolved_at > now() - make_interval(hours => $3::int)) AS recent "
+	      "SELECT " RT_TICKET_STATE("CASE WHEN status IN ('pending_customer', 'resolved', 'closed') THEN 'open' "
+					"ELSE status END",
+					"first_response_at IS NOT NULL AND (next_response_due IS NULL OR " CLOSED ")",
+					"(resolution_due IS NULL OR " CLOSED ")") ", "
+	      "ticket_id, status, (" CLOSED " AND resolved_at > now() - make_interval(hours => $3::int)) AS recent "
 	      "FROM router.tickets WHERE customer_id = $1 AND ($2 = '' OR public_id = $2) "
 	      "ORDER BY (public_id = $2) DESC, (" TICKET_OPEN ") DESC, updated_at DESC LIMIT 1 FOR UPDATE",
 	      3, (const char *[]){t->customer_id, m->ticket_public_id, hours}, &err, eb);
+#undef CLOSED
 	if (!r)
 		return err;
 	*found = PQntuples(r) == 1;
 	if (*found) {
-		snprintf(t->ticket_id, sizeof(t->ticket_id), "%s", PQgetvalue(r, 0, 0));
+		const int c = RT_TICKET_STATE_COLUMNS;
+		snprintf(t->ticket_id, sizeof(t->ticket_id), "%s", PQgetvalue(r, 0, c));
 		snprintf(t->public_id, sizeof(t->public_id), "%s", PQgetvalue(r, 0, 1));
-		const char *status = PQgetvalue(r, 0, 2);
-		snprintf(t->category, sizeof(t->category), "%s", PQgetvalue(r, 0, 3));
-		t->priority = atoi(PQgetvalue(r, 0, 4));
+		const char *status = PQgetvalue(r, 0, c + 1);
+		snprintf(t->category, sizeof(t->category), "%s", PQgetvalue(r, 0, 5));
+		t->priority = atoi(PQgetvalue(r, 0, 7));
 		*is_open = strcmp(status, "resolved") != 0 && strcmp(status, "closed") != 0;
 		int named = *m->ticket_public_id && strcmp(m->ticket_public_id, t->public_id) == 0;
-		*reopen = !*is_open && (named || PQgetvalue(r, 0, 5)[0] == 't');
+		*reopen = !*is_open && (named || PQgetvalue(r, 0, c + 2)[0] == 't');
 	}
-	PQclear(r);
+	*state = r;
 	return PD_OK;
 }
 
@@ -151,8 +160,14 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	/* A customer met just now (and not merged into an older one) has no
 	 * ticket to join. */
 	int found = 0, reopen = 0, is_open = 0;
+	PGresult *state = NULL;
 	if (rc == PD_OK && !(new_customer && strcmp(created, t.customer_id) == 0))
-		rc = find_ticket(tx, m, ctx->reopen_hours, &t, &found, &is_open, &reopen, eb);
+		rc = find_ticket(tx, m, ctx->reopen_hours, &t, &found, &is_open, &reopen, &state, eb);
+	int joins = found && (is_open || reopen);
+	if (!joins) {
+		PQclear(state);
+		state = NULL;
+	}
 	if (rc != PD_OK) {
 		rt_merge_notes_free(&merges);
 		return rc;
@@ -160,7 +175,7 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	char subject[200];
 	rt_new_ticket fresh = {.ticket_id = t.ticket_id, .public_id = t.public_id, .customer_id = t.customer_id,
 			       .subject = subject, .sent = sent, .m = m};
-	if (found && (is_open || reopen)) {
+	if (joins) {
 		rc = pd_txn_exec(tx,
 			    "UPDATE router.tickets SET updated_at = now(), last_customer_message_at = to_timestamp($2::bigint / 1000.0), "
 			    "status = CASE WHEN status IN ('pending_customer', 'resolved', 'closed') THEN 'open' ELSE status END, "
@@ -197,13 +212,15 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 			    "INSERT INTO router.ticket_messages(message_id, ticket_id, direction, text, at) "
 			    "VALUES ($1, $2, 'in', $3, to_timestamp($4::bigint / 1000.0))",
 			    4, (const char *[]){m->message_id, t.ticket_id, m->text, sent}, eb);
-	if (rc == PD_OK && found && (is_open || reopen))
+	if (rc == PD_OK && joins)
 		rc = rt_timeline_add(tx, t.ticket_id, "message", "customer", 1, "您发送了新消息 / You wrote to us", NULL, eb);
 	if (rc == PD_OK)
 		rc = rt_merges_note(tx, t.ticket_id, &merges, eb);
 	rt_merge_notes_free(&merges);
-	if (rc == PD_OK)
-		rc = rt_decide(tx, ctx, t.ticket_id, found && (is_open || reopen) ? NULL : &fresh, m, eb);
+	if (rc == PD_OK) /* rt_decide takes the state */
+		rc = rt_decide(tx, ctx, t.ticket_id, joins ? NULL : &fresh, state, m, eb);
+	else
+		PQclear(state);
 	return rc;
 }
 
