@@ -17,6 +17,7 @@
 #include "ids.h"
 #include "log.h"
 #include "metrics.h"
+#include "nng_close.h"
 #include "nng_tls.h"
 #include "topics.h"
 
@@ -50,6 +51,7 @@ struct pd_ingest {
 	nng_socket rep;
 	int has_rep;
 	volatile int closing;
+	int close_abandoned; /* nng_close() hung (NNG 1.5.2): callbacks may still run */
 	struct rep_ctx *ctxs;
 	int n_ctx;
 	pd_metric *m_acc, *m_dup, *m_rej, *m_req;
@@ -339,6 +341,10 @@ static void rep_cb(void *arg)
 			return;
 		}
 		nng_msg *m = nng_aio_get_msg(c->aio);
+		if (c->ing->closing) { /* the bus may be gone: the REQ side resends elsewhere */
+			nng_msg_free(m);
+			return;
+		}
 		pd_errbuf eb = {{0}};
 		Peakdesk__V1__IngestRequest *req = (Peakdesk__V1__IngestRequest *)pd_pb_unpack(
 			&peakdesk__v1__ingest_request__descriptor, nng_msg_body(m), nng_msg_len(m), &eb);
@@ -428,8 +434,16 @@ void pd_ingest_stop(pd_ingest *ing)
 	if (!ing || !ing->has_rep)
 		return;
 	ing->closing = 1;
-	nng_close(ing->rep); /* cancels the receives; callbacks see NNG_ECLOSED */
+	/* Cancels the receives; callbacks see NNG_ECLOSED. Bounded like the
+	 * bus PUB and consumer SUB closes: NNG 1.5.2 can hang here, and a
+	 * stopping service must not. */
+	if (pd_nng_close_bounded(ing->rep, 2000, "ingest REP") != 0)
+		ing->close_abandoned = 1;
 }
+
+/* An ingest whose socket close never finished: its callbacks may still run,
+ * so its memory is kept (and reachable, for the leak checker) until exit. */
+static pd_ingest *g_abandoned_ingest;
 
 void pd_ingest_free(pd_ingest *ing)
 {
@@ -438,6 +452,10 @@ void pd_ingest_free(pd_ingest *ing)
 	if (ing->has_rep) {
 		if (!ing->closing)
 			pd_ingest_stop(ing);
+		if (ing->close_abandoned) {
+			g_abandoned_ingest = ing;
+			return;
+		}
 		for (int i = 0; i < ing->n_ctx; i++) {
 			if (ing->ctxs[i].aio) {
 				nng_aio_stop(ing->ctxs[i].aio);

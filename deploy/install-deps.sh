@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
  libpq-dev libevent-dev check postgresql postgresql-client
  libjson-c-dev uuid-dev libssl-dev libxml2-dev libgmime-3.0-dev libcurl4-openssl-dev
  curl wrk valgrind procps util-linux python3 python3-yaml chromium fonts-noto-cjk
- nginx openssl systemd iproute2 nftables"
+ nginx openssl systemd iproute2 nftables gdb"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -78,6 +78,10 @@ stop_pids() {
     while kill -0 "$p" 2>/dev/null && [ $_i -lt 200 ]; do sleep 0.1; _i=$((_i + 1)); done
     if kill -0 "$p" 2>/dev/null; then
       fail "pid $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-60)) did not stop within 20 s of SIGTERM"
+      # Where it hangs is what a fix needs: every thread's stack, if gdb is here.
+      if command -v gdb >/dev/null 2>&1; then
+        gdb -p "$p" -batch -ex "thread apply all bt" 2>/dev/null | grep -E '^(Thread|#)' | sed 's/^/    /' | head -n 120
+      fi
       kill -KILL "$p" 2>/dev/null
     fi
     wait "$p" 2>/dev/null
