@@ -45,6 +45,10 @@ typedef struct decision {
 	char due[3][24]; /* first response, next response, resolution: ms from now, "" = as is */
 	char *sla_campaign; /* owned */
 	char agent[72];
+	/* m joined this existing ticket: the sent time (ms) to write with the
+	 * decision (what the join changes, in the same UPDATE); NULL = no join
+	 * left to write */
+	const char *joined_sent;
 } decision;
 
 /* Takes row (RT_TICKET_STATE first) as the ticket's state. */
@@ -325,7 +329,48 @@ static int insert_decided(pd_txn *tx, decision *d, const char *prio, const char 
 			21, vals, eb);
 }
 
-/* A ticket that was in the table already: what was decided, in one UPDATE. */
+/* A ticket that was in the table already: what was decided, and what m
+ * joining it changes, in one UPDATE. $2-$13 NULL / '' leave the decision's
+ * columns as they are; $14 (m's sent time, ms) NULL: m did not join.
+ *
+ * The join: the customer wrote again, so a ticket waiting on them or
+ * resolved is open again; a resolved one starts a new cycle (no clocks
+ * until decided), and a pause while waiting on the customer moves the
+ * resolution deadline on by its length. Every expression reads the row as
+ * it was, so a decided deadline wins over the joined one. */
+#define JOINED "$14::text IS NOT NULL"
+#define REOPENED JOINED " AND status IN ('resolved', 'closed')"
+#define WAKES JOINED " AND status IN ('pending_customer', 'resolved', 'closed')"
+static const char ticket_update_sql[] =
+	"UPDATE router.tickets SET "
+	"category = coalesce($2::text, category), "
+	"group_name = CASE WHEN group_name = '' AND $3::text IS NOT NULL THEN $3::text ELSE group_name END, "
+	"rule_id = coalesce($4::text, rule_id), "
+	"tags = CASE WHEN $5::text[] IS NULL THEN tags WHEN $2::text IS NOT NULL THEN $5::text[] "
+	"  WHEN tags @> $5::text[] THEN tags ELSE ARRAY(SELECT DISTINCT unnest(tags || $5::text[]) ORDER BY 1) END, "
+	"priority = greatest(priority, $6::smallint), "
+	"risk_score = coalesce($7::int, risk_score), risk_flagged = coalesce($8::boolean, risk_flagged), "
+	"first_response_due = coalesce(now() + make_interval(secs => nullif($9::text, '')::bigint / 1000.0), "
+	"  first_response_due), "
+	"sla_campaign_id = CASE WHEN $9::text <> '' THEN $12::text ELSE sla_campaign_id END, "
+	"next_response_due = coalesce(now() + make_interval(secs => nullif($10::text, '')::bigint / 1000.0), "
+	"  CASE WHEN " REOPENED " THEN NULL ELSE next_response_due END), "
+	"resolution_due = coalesce(now() + make_interval(secs => nullif($11::text, '')::bigint / 1000.0), "
+	"  CASE WHEN " REOPENED " THEN NULL "
+	"  WHEN " JOINED " AND status = 'pending_customer' AND sla_paused_since IS NOT NULL "
+	"  THEN resolution_due + (now() - sla_paused_since) ELSE resolution_due END), "
+	"agent_id = CASE WHEN $13::text <> '' THEN $13::text ELSE agent_id END, "
+	"assigned_at = CASE WHEN $13::text <> '' THEN now() ELSE assigned_at END, "
+	"updated_at = CASE WHEN " JOINED " THEN now() ELSE updated_at END, "
+	"last_customer_message_at = coalesce(to_timestamp($14::text::bigint / 1000.0), last_customer_message_at), "
+	"status = CASE WHEN " WAKES " THEN 'open' ELSE status END, "
+	"resolved_at = CASE WHEN " REOPENED " THEN NULL ELSE resolved_at END, "
+	"sla_paused_since = CASE WHEN " WAKES " THEN NULL ELSE sla_paused_since END "
+	"WHERE ticket_id = $1";
+#undef JOINED
+#undef REOPENED
+#undef WAKES
+
 static int update_decided(pd_txn *tx, decision *d, const char *prio, const char *score, pd_errbuf *eb)
 {
 	const char *vals[] = {d->ticket_id,
@@ -340,27 +385,21 @@ static int update_decided(pd_txn *tx, decision *d, const char *prio, const char 
 			      d->due[1],
 			      d->due[2],
 			      d->sla_campaign,
-			      d->agent};
-	return pd_txn_exec(tx,
-			"UPDATE router.tickets SET "
-			"category = coalesce($2::text, category), "
-			"group_name = CASE WHEN group_name = '' AND $3::text IS NOT NULL THEN $3::text ELSE group_name END, "
-			"rule_id = coalesce($4::text, rule_id), "
-			"tags = CASE WHEN $5::text[] IS NULL THEN tags WHEN $2::text IS NOT NULL THEN $5::text[] "
-			"  WHEN tags @> $5::text[] THEN tags ELSE ARRAY(SELECT DISTINCT unnest(tags || $5::text[]) ORDER BY 1) END, "
-			"priority = greatest(priority, $6::smallint), "
-			"risk_score = coalesce($7::int, risk_score), risk_flagged = coalesce($8::boolean, risk_flagged), "
-			"first_response_due = coalesce(now() + make_interval(secs => nullif($9::text, '')::bigint / 1000.0), "
-			"  first_response_due), "
-			"sla_campaign_id = CASE WHEN $9::text <> '' THEN $12::text ELSE sla_campaign_id END, "
-			"next_response_due = coalesce(now() + make_interval(secs => nullif($10::text, '')::bigint / 1000.0), "
-			"  next_response_due), "
-			"resolution_due = coalesce(now() + make_interval(secs => nullif($11::text, '')::bigint / 1000.0), "
-			"  resolution_due), "
-			"agent_id = CASE WHEN $13::text <> '' THEN $13::text ELSE agent_id END, "
-			"assigned_at = CASE WHEN $13::text <> '' THEN now() ELSE assigned_at END "
-			"WHERE ticket_id = $1",
-			13, vals, eb);
+			      d->agent,
+			      d->joined_sent};
+	d->joined_sent = NULL;
+	return pd_txn_exec(tx, ticket_update_sql, 14, vals, eb);
+}
+
+/* The join alone, before what must see the ticket as joined (the wait
+ * after an auto-answer, a read of the row). */
+static int write_join(pd_txn *tx, const char *ticket_id, const char **joined_sent, pd_errbuf *eb)
+{
+	if (!*joined_sent)
+		return PD_OK;
+	const char *vals[14] = {ticket_id, [13] = *joined_sent}; /* NULL: as is (greatest() skips NULL) */
+	*joined_sent = NULL;
+	return pd_txn_exec(tx, ticket_update_sql, 14, vals, eb);
 }
 
 /* Writes what was decided (one INSERT for a ticket this message opened,
@@ -410,10 +449,13 @@ static int wait_after_auto_answer(pd_txn *tx, const char *ticket_id, int *waitin
 }
 
 int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt_new_ticket *fresh,
-	      PGresult *state, const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
+	      PGresult *state, const char *joined_sent, const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb)
 {
 	decision d;
 	int found = 1, rc = PD_OK;
+	/* a ticket read here is read as joined */
+	if (!fresh && !state && (rc = write_join(tx, ticket_id, &joined_sent, eb)) != PD_OK)
+		return rc;
 	if (fresh)
 		ticket_fresh(ticket_id, fresh, m, &d);
 	else if (state)
@@ -424,6 +466,7 @@ int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt
 		decision_free(&d);
 		return rc;
 	}
+	d.joined_sent = joined_sent;
 	char template_name[40];
 	int answered = 0, waiting = 0;
 	classify(ctx, &d, m, template_name);
@@ -435,8 +478,8 @@ int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt
 		rc = rt_auto_reply(tx, &ask, &answered, eb);
 	if (rc == PD_OK && answered && fresh)
 		waiting = d.auto_answered = 1; /* inserted so (insert_decided) */
-	else if (rc == PD_OK && answered)
-		rc = wait_after_auto_answer(tx, ticket_id, &waiting, eb);
+	else if (rc == PD_OK && answered && (rc = write_join(tx, ticket_id, &d.joined_sent, eb)) == PD_OK)
+		rc = wait_after_auto_answer(tx, ticket_id, &waiting, eb); /* it sees the ticket joined */
 	if (rc == PD_OK)
 		rc = risk(tx, &d, m, eb);
 	if (rc == PD_OK && !waiting)

@@ -97,10 +97,13 @@ typedef struct rt_new_ticket {
  * just received m (decide.c). fresh: the ticket m opened in this
  * transaction (its state is known), NULL for an existing one. state: the
  * existing ticket's row, RT_TICKET_STATE first (rt_decide frees it), NULL
- * to read it. */
+ * to read it. joined_sent: m's sent time (ms) when m joined the existing
+ * ticket; the join (status, clocks, last message) is written with the
+ * decision, and state is the row as it will be once joined. */
 struct pg_result;
 int rt_decide(pd_txn *tx, const rt_context *ctx, const char *ticket_id, const rt_new_ticket *fresh,
-	      struct pg_result *state, const Peakdesk__V1__CustomerMessage *m, pd_errbuf *eb);
+	      struct pg_result *state, const char *joined_sent, const Peakdesk__V1__CustomerMessage *m,
+	      pd_errbuf *eb);
 
 /* An auto-reply to m on its ticket (reply_facts.c): template_name is the
  * classification rule's ("" = none); ref_kinds / ref_values the refs m

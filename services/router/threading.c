@@ -176,21 +176,8 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 	rt_new_ticket fresh = {.ticket_id = t.ticket_id, .public_id = t.public_id, .customer_id = t.customer_id,
 			       .subject = subject, .sent = sent, .m = m};
 	if (joins) {
-		rc = pd_txn_exec(tx,
-			    "UPDATE router.tickets SET updated_at = now(), last_customer_message_at = to_timestamp($2::bigint / 1000.0), "
-			    "status = CASE WHEN status IN ('pending_customer', 'resolved', 'closed') THEN 'open' ELSE status END, "
-			    "resolved_at = CASE WHEN status IN ('resolved', 'closed') THEN NULL ELSE resolved_at END, "
-			    /* the customer answered: the resolution clock runs again
-			     * (moved on by the pause); a reopen starts a new cycle */
-			    "resolution_due = CASE WHEN status IN ('resolved', 'closed') THEN NULL "
-			    "  WHEN status = 'pending_customer' AND sla_paused_since IS NOT NULL "
-			    "  THEN resolution_due + (now() - sla_paused_since) ELSE resolution_due END, "
-			    "sla_paused_since = CASE WHEN status IN ('pending_customer', 'resolved', 'closed') THEN NULL "
-			    "  ELSE sla_paused_since END, "
-			    "next_response_due = CASE WHEN status IN ('resolved', 'closed') THEN NULL ELSE next_response_due END "
-			    "WHERE ticket_id = $1",
-			    2, (const char *[]){t.ticket_id, sent}, eb);
-		if (rc == PD_OK && reopen) {
+		/* the ticket's own UPDATE is rt_decide's, with the decision */
+		if (reopen) {
 			rc = rt_timeline_add(tx, t.ticket_id, "reopened", "customer", 1, "您的工单已重新打开 / Your request was reopened", NULL, eb);
 			if (rc == PD_OK)
 				rc = emit_ticket(tx, "ticket.reopened", PEAKDESK__V1__TICKET_EVENT_KIND__TICKET_EVENT_KIND_REOPENED,
@@ -218,7 +205,7 @@ static int on_customer_message(pd_txn *tx, const Peakdesk__V1__CustomerMessage *
 		rc = rt_merges_note(tx, t.ticket_id, &merges, eb);
 	rt_merge_notes_free(&merges);
 	if (rc == PD_OK) /* rt_decide takes the state */
-		rc = rt_decide(tx, ctx, t.ticket_id, joins ? NULL : &fresh, state, m, eb);
+		rc = rt_decide(tx, ctx, t.ticket_id, joins ? NULL : &fresh, state, joins ? sent : NULL, m, eb);
 	else
 		PQclear(state);
 	return rc;
