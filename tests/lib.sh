@@ -108,6 +108,13 @@ webhook_say() {
     "http://$(http_addr gateway)/v1/channels/${WEBHOOK_ACCOUNT:-webchat}/messages"
 }
 
+# ticket_of USER COLUMNS: COLUMNS (SQL over router.tickets t) of the ticket
+# of channel user USER. ticket_has USER [CONDITION]: USER has a ticket (for
+# which the SQL CONDITION holds); `wait_for ... ticket_has ...` waits for it.
+ticket_of() { psql_q "SELECT $2 FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = '$1'"; }
+ticket_has() { [ -n "$(psql_q "SELECT 1 FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = '$1' AND (${2:-true})")" ]; }
+wait_ticket() { wait_for "ticket of $1" 20 ticket_has "$1"; }
+
 # wait_for "description" seconds command...: polls until the command succeeds.
 wait_for() {
   _wait_end=$(( $(date +%s) + $2 )); shift 2

@@ -17,8 +17,7 @@ psql_q "UPDATE router.agents SET presence = 'online'"
 psql_q "UPDATE router.agents SET idle_since = now() - interval '1 hour' WHERE agent_id = 'amy'"
 pd_start gateway || exit 1
 pd_start router || exit 1
-agent_of() { psql_q "SELECT agent_id FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = '$1'"; }
-assigned() { wait_for "$1 assigned" "$2" sh -c "[ -n \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT agent_id FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = '$1' AND agent_id <> ''\")\" ]"; }
+assigned() { wait_for "$1 assigned" "$2" ticket_has "$1" "agent_id <> ''"; }
 # hold ROWS SECONDS: a transaction holds those agents' rows, then commits
 hold() {
   psql "$PEAKDESK_DB" -Xq -c "BEGIN" -c "SELECT 1 FROM router.agents WHERE agent_id IN ($1) FOR UPDATE" \
@@ -32,7 +31,7 @@ hold "'amy'" 5
 T0=$(date +%s)
 webhook_say first m1 '我要投诉，快递员态度太差' >/dev/null
 check "while amy's row is held, the ticket goes to bob at once" assigned first 5
-eq "to bob" bob "$(agent_of first)"
+eq "to bob" bob "$(ticket_of first agent_id)"
 check "without waiting for the holder (well before its 5 s)" test $(($(date +%s) - T0)) -lt 4
 wait_for "the holder committed" 15 sh -c "! kill -0 $HOLDER 2>/dev/null" || fail "the holding psql did not end"
 
@@ -41,7 +40,7 @@ T0=$(date +%s)
 webhook_say second m2 '投诉！包装破损' >/dev/null
 check "everyone with room held: the ticket still gets an agent" assigned second 20
 check "by waiting for the holder (about its 4 s)" test $(($(date +%s) - T0)) -ge 3
-eq "amy, the best of them (less loaded than bob now)" amy "$(agent_of second)"
+eq "amy, the best of them (less loaded than bob now)" amy "$(ticket_of second agent_id)"
 eq "no deadlock or retry in the router's log" 0 "$(grep -c 'deadlock\|batch failed' "$WORK/router.log")"
 eq "each agent's count equal to their open tickets" "amy 1 bob 1" \
   "$(psql_q "SELECT string_agg(agent_id || ' ' || open_tickets, ' ' ORDER BY agent_id) FROM router.agents")"

@@ -27,7 +27,7 @@ check "breaches are in the agents' timeline, not the customer's page" sh -c \
 
 say quick m2 '优惠券怎么用'
 wait_for "ticket" 20 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc 'SELECT count(*) FROM router.tickets')\" = 2 ]"
-PID=$(psql_q "SELECT public_id FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = 'quick'")
+PID=$(ticket_of quick public_id)
 curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
   --data '{"text":"领券中心在首页右上角"}' "http://$(http_addr gateway)/v1/tickets/$PID/reply"
 wait_for "answered" 10 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT first_response_at IS NOT NULL FROM router.tickets WHERE public_id = '$PID'\")\" = t ]"

@@ -22,14 +22,12 @@ agent() { # public-id action json [token]
   curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer ${4:-$TOKEN}" -H 'Content-Type: application/json' \
     --data "$3" "http://$(http_addr gateway)/v1/tickets/$1/$2"
 }
-ticket_of() { psql_q "SELECT public_id FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = '$1'"; }
 breaches() { psql_q "SELECT coalesce(string_agg(kind || ':' || tier, ',' ORDER BY breached_at), '') FROM router.sla_breaches b JOIN router.tickets t USING (ticket_id) WHERE t.public_id = '$1'"; }
-wait_ticket() { wait_for "ticket of $1" 20 sh -c "[ -n \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT 1 FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = '$1'\")\" ]"; }
 
 # Next response: answered at once, then a follow-up nobody answers.
 say ann a1 '我的订单怎么还没发货'
 wait_ticket ann
-A=$(ticket_of ann)
+A=$(ticket_of ann public_id)
 eq "agent replies" 202 "$(agent "$A" reply '{"text":"您好，正在为您查询"}')"
 wait_for "answered" 10 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT status FROM router.tickets WHERE public_id = '$A'\")\" = pending_customer ]"
 say ann a2 '查到了吗？'
@@ -43,7 +41,7 @@ eq "answered: the next-response clock stops" "t" "$(psql_q "SELECT next_response
 # Resolution pauses while waiting on the customer.
 say bob b1 '衣服尺码不合适想换'
 wait_ticket bob
-B=$(ticket_of bob)
+B=$(ticket_of bob public_id)
 eq "agent asks the customer something" 202 "$(agent "$B" reply '{"text":"请问需要换什么尺码？"}')"
 wait_for "paused" 10 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT sla_paused_since IS NOT NULL FROM router.tickets WHERE public_id = '$B'\")\" = t ]"
 sleep 8   # longer than the 6 s resolution target
@@ -71,7 +69,7 @@ check "announced on the bus as a resolution breach" sh -c "[ \$(psql '$PEAKDESK_
 # A commitment: "I will call you back" in 6 s; reminded 3 s before.
 say cat c1 '退款什么时候到账？'
 wait_ticket cat
-C=$(ticket_of cat)
+C=$(ticket_of cat public_id)
 due=$(( $(date +%s) * 1000 + 6000 ))
 eq "a reply in the past as a commitment is refused" 422 "$(agent "$C" reply '{"text":"稍后回电","followUpAtMs":"1000"}')"
 eq "agent promises a call back" 202 "$(agent "$C" reply "{\"text\":\"我去财务查一下，稍后给您回电\",\"followUpAtMs\":\"$due\",\"followUpNote\":\"回电告知退款进度\"}")"

@@ -30,7 +30,7 @@ say visitor-7 m3 '优惠券怎么用' >/dev/null
 check "another customer gets their own ticket" wait_for "second" 20 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc 'SELECT count(*) FROM router.tickets')\" = 2 ]"
 eq "one customer per identity" 2 "$(psql_q "SELECT count(*) FROM router.customers")"
 
-PID=$(psql_q "SELECT public_id FROM router.tickets t JOIN router.identities i USING (customer_id) WHERE i.external_user_id = 'visitor-42'")
+PID=$(ticket_of visitor-42 public_id)
 check "the public id is 22 unguessable characters" sh -c "echo '$PID' | grep -Eq '^[a-km-np-z2-9]{22}$'"
 T="http://$(http_addr gateway)/v1/track/$PID"
 curl -sS "$T" >"$WORK/track.json"

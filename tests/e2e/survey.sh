@@ -27,11 +27,11 @@ SV="http://$(http_addr survey)"
 curl -s -o /dev/null -X PUT -H "Authorization: Bearer $FAY" --data '{"presence":"online"}' "$GW/v1/agent/presence"
 say() { webhook_say "$@" >/dev/null; }
 q() { psql_q "$1"; }
-ticket_of() { q "SELECT t.public_id FROM router.tickets t WHERE t.external_user_id = '$1' AND NOT 'service_recovery' = ANY(t.tags) ORDER BY created_at DESC LIMIT 1"; }
+surveyed_ticket() { q "SELECT t.public_id FROM router.tickets t WHERE t.external_user_id = '$1' AND NOT 'service_recovery' = ANY(t.tags) ORDER BY created_at DESC LIMIT 1"; }
 # resolve USER [CODE]: the agent answers and resolves the customer's ticket
 resolve() {
   wait_for "ticket of $1" 20 sh -c "[ -n \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT agent_id FROM router.tickets WHERE external_user_id = '$1' AND agent_id <> '' AND status = 'open'\")\" ]" || fail "ticket of $1 not assigned"
-  _t=$(ticket_of "$1")
+  _t=$(surveyed_ticket "$1")
   curl -s -o /dev/null -X POST -H "Authorization: Bearer $FAY" -H 'Content-Type: application/json' \
     --data '{"text":"已为您处理好了"}' "$GW/v1/tickets/$_t/reply"
   curl -s -o /dev/null -X POST -H "Authorization: Bearer $FAY" -H 'Content-Type: application/json' \
@@ -54,7 +54,7 @@ post_json() { curl -s -o "$WORK/body" -w '%{http_code}' -H 'Content-Type: applic
 # ---- an answer through the link ---------------------------------------------------
 say ann a1 '请问什么时候发货？'
 resolve ann
-A=$(ticket_of ann)
+A=$(surveyed_ticket ann)
 check "one invitation is sent when the ticket is resolved" wait_state "$A" sent
 check "it reaches the customer's channel with a signed link" wait_for "ann link" 20 has_link ann
 eq "delivered by the gateway as a survey invitation" 1 "$(q "SELECT count(*) FROM gateway.outbound_messages WHERE reason = 4 AND ticket_public_id = '$A'")"
@@ -91,7 +91,7 @@ eq "a made-up link is not found (404)" 404 "$(curl -s -o /dev/null -w '%{http_co
 curl -s -o /dev/null -X PUT -H "Authorization: Bearer $LIN" --data '{"presence":"online"}' "$GW/v1/agent/presence"
 say bob b1 '我的退款怎么还没到'
 resolve bob
-B=$(ticket_of bob)
+B=$(surveyed_ticket bob)
 check "bob's invitation is sent" wait_state "$B" sent
 check "and reaches him" wait_for "bob link" 20 has_link bob
 say bob b2 '1'
@@ -123,11 +123,11 @@ eq "a sentence is not an answer: it is a message on a ticket" 0 "$(q "SELECT cou
 q "UPDATE router.tickets SET resolved_at = now() - interval '4 days' WHERE public_id = '$A'" >/dev/null
 say ann a2 '还有一个问题：能开发票吗'
 resolve ann
-A2=$(ticket_of ann)
+A2=$(surveyed_ticket ann)
 check "ann was asked days ago: this one is skipped" wait_for "skipped" 20 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT state || '|' || skip_reason FROM survey.invitations WHERE ticket_public_id = '$A2'\")\" = 'skipped|asked_recently' ]"
 say cat c1 '广告 加微信'
 resolve cat spam
-C=$(ticket_of cat)
+C=$(surveyed_ticket cat)
 check "spam is never surveyed" wait_for "spam" 20 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT state || '|' || skip_reason FROM survey.invitations WHERE ticket_public_id = '$C'\")\" = 'skipped|spam' ]"
 eq "invitations delivered so far: ann and bob only" 2 "$(q "SELECT count(DISTINCT ticket_public_id) FROM gateway.outbound_messages WHERE reason = 4")"
 
@@ -135,7 +135,7 @@ eq "invitations delivered so far: ann and bob only" 2 "$(q "SELECT count(DISTINC
 pd_stop survey
 say dan d1 '请问有货吗'
 resolve dan
-D=$(ticket_of dan)
+D=$(surveyed_ticket dan)
 check "dan's ticket is resolved while the collector is down" wait_for "dan resolved" 20 sh -c "[ \"\$(psql '$PEAKDESK_DB' -XAtqc \"SELECT status FROM router.tickets WHERE public_id = '$D'\")\" = resolved ]"
 # A quiet window around the customers' current local time (UTC+8).
 QUIET=$(python3 -c "import time; h=time.gmtime(time.time()+8*3600).tm_hour; print('%02d:00-%02d:00' % ((h-1)%24, (h+2)%24))")
@@ -158,7 +158,7 @@ pd_stop survey
 pd_start survey PEAKDESK_SURVEY_QUIET_HOURS=none PEAKDESK_SURVEY_KINDS=dsr || exit 1
 say eve e1 '衣服有色差'
 resolve eve
-E=$(ticket_of eve)
+E=$(surveyed_ticket eve)
 check "eve gets a shop-score survey" wait_for "eve link" 20 has_link eve
 EL=$(link eve)
 curl -s -o "$WORK/dsr.html" -H 'Accept: text/html' "$EL"
